@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, bottom to top: C libraries (system-library targets found through pkg-config, plus small
+// C shims for what Swift cannot call safely), the Swift libraries, then the thin `multiverseg` CLI.
+let package = Package(
+    name: "MultiverSeg",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "multiverseg", targets: ["MultiverSegCLI"]),
+        .library(name: "Inference", targets: ["Inference"]),
+        .library(name: "PNGCodec", targets: ["PNGCodec"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries from Debian (libmicrohttpd-dev, libopenblas-dev, libpng-dev).
+        .systemLibrary(
+            name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        // C shims: MHD_start_daemon is variadic; libpng reports errors by longjmp.
+        .target(name: "CMicroHTTPDShims", dependencies: ["CMicroHTTPD"]),
+        .target(name: "CPNGShims", dependencies: ["CPNG"]),
+
+        // Swift libraries.
+        .target(name: "PNGCodec", dependencies: ["CPNGShims"]),
+        .target(name: "MicroHTTP", dependencies: ["CMicroHTTPDShims"]),
+        .target(name: "Inference", dependencies: ["COpenBLAS"]),
+        .target(name: "ProjectStore", dependencies: ["PNGCodec"]),
+        .target(name: "Server", dependencies: ["MicroHTTP", "ProjectStore", "Inference"]),
+        .executableTarget(
+            name: "MultiverSegCLI",
+            dependencies: [
+                "Server", "Inference", "PNGCodec", "ProjectStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // Tests.
+        .target(name: "TestSupport", dependencies: ["PNGCodec"], path: "Tests/TestSupport"),
+        .testTarget(name: "PNGCodecTests", dependencies: ["PNGCodec", "TestSupport"]),
+        .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport"]),
+        .testTarget(
+            name: "InferenceTests", dependencies: ["Inference", "TestSupport"],
+            resources: [.copy("Fixtures")]),
+    ]
+)
