@@ -30,8 +30,8 @@ let package = Package(
         .target(name: "CPNGShims", dependencies: ["CPNG"]),
 
         // Swift libraries.
-        .target(name: "PNGCodec", dependencies: ["CPNGShims"]),
-        .target(name: "MicroHTTP", dependencies: ["CMicroHTTPDShims"]),
+        .target(name: "PNGCodec", dependencies: ["CPNG", "CPNGShims"]),
+        .target(name: "MicroHTTP", dependencies: ["CMicroHTTPD", "CMicroHTTPDShims"]),
         .target(name: "Inference", dependencies: ["COpenBLAS"]),
         .target(name: "ProjectStore", dependencies: ["PNGCodec"]),
         .target(name: "Server", dependencies: ["MicroHTTP", "ProjectStore", "Inference"]),
@@ -43,7 +43,7 @@ let package = Package(
             ]),
 
         // Tests.
-        .target(name: "TestSupport", dependencies: ["PNGCodec"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PNGCodecTests", dependencies: ["PNGCodec", "TestSupport"]),
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport"]),
