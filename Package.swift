@@ -47,6 +47,8 @@ let package = Package(
         .testTarget(name: "PNGCodecTests", dependencies: ["PNGCodec", "TestSupport"]),
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport"]),
+        // Runs the built `multiverseg` binary as a user would.
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "MultiverSegCLI"]),
         .testTarget(
             name: "InferenceTests", dependencies: ["Inference", "TestSupport"],
             resources: [.copy("Fixtures")]),

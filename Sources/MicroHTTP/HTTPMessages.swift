@@ -82,7 +82,7 @@ public struct HTTPResponse: Sendable {
     /// ```
     public static func json<T: Encodable>(_ value: T, status: Int = 200) -> HTTPResponse {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let bytes = (try? encoder.encode(value)).map { [UInt8]($0) } ?? Array("{}".utf8)
         return HTTPResponse(status: status, contentType: "application/json; charset=utf-8", bytes: bytes)
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Server
 
 /// `multiverseg`: the app's command line. Each subcommand lives in Commands/ and stays thin:
 /// it parses options and calls into the libraries.

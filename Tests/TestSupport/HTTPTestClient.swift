@@ -17,6 +17,7 @@ public struct RawHTTPResponse: Sendable {
 public enum HTTPTestClient {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Sends one request (Connection: close) and reads the whole response.
