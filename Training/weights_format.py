@@ -66,3 +66,32 @@ def load_weights(path: str):
     model = build_model(meta["arch"], int(meta["features"]), int(meta["levels"]))
     model.load_state_dict(tensors, strict=True)
     return model.eval(), meta
+
+
+def save_file_deterministic(tensors: Mapping[str, torch.Tensor], path: str, metadata: Mapping[str, str]) -> None:
+    """Like safetensors.torch.save_file for float32 tensors, but byte-for-byte reproducible.
+
+    The safetensors package writes `__metadata__` from a hash map, so its key order (and the file's bytes)
+    change from run to run; committed fixtures should only change when their content does. Layout: u64 LE
+    header length, JSON header (keys sorted, padded with spaces to a multiple of 8), then the data of each
+    tensor in sorted-name order.
+    """
+    import json
+    import struct
+
+    names = sorted(tensors)
+    header = {"__metadata__": {k: str(metadata[k]) for k in sorted(metadata)}}
+    blobs, offset = [], 0
+    for name in names:
+        t = tensors[name].detach().to(torch.float32).contiguous().cpu()
+        data = t.numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    raw = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    raw += b" " * (-len(raw) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(raw)))
+        f.write(raw)
+        for data in blobs:
+            f.write(data)
