@@ -28,6 +28,12 @@ public final class MultiverSegNetwork: SegmentationNetwork {
     private let decoder: [CrossBlock]
     private let outConv: PackedConvolution
     let workspace: KernelWorkspace
+
+    /// Floats of im2col each worker fills before one matrix product (a tuning knob for benchmarks).
+    public var chunkFloats: Int {
+        get { workspace.chunkFloats }
+        set { workspace.chunkFloats = max(1, newValue) }
+    }
     private let parallelism: Parallelism
 
     // Activations (see `forward` for who writes what).
