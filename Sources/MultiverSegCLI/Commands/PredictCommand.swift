@@ -141,12 +141,12 @@ struct PredictCommand: ParsableCommand {
         let mainNetwork: SegmentationNetwork
         switch try NetworkConfiguration(weights: main).architecture {
         case .multiverseg: mainNetwork = try MultiverSegNetwork(weights: main, threads: threads)
-        case .scribblePromptUNet: mainNetwork = try ScribblePromptUNet(weights: main, threads: threads)
+        case .scribblepromptUNet: mainNetwork = try ScribblePromptUNet(weights: main, threads: threads)
         }
         guard let interactiveWeights else { return (mainNetwork, nil) }
         let second = try SafeTensors.read(contentsOf: interactiveWeights)
         let architecture = try NetworkConfiguration(weights: second).architecture
-        guard architecture == .scribblePromptUNet else {
+        guard architecture == .scribblepromptUNet else {
             throw ValidationError("--interactive-weights needs ScribblePrompt-UNet weights, '\(interactiveWeights)' "
                                   + "holds \(architecture.rawValue)")
         }
