@@ -35,10 +35,11 @@ let package = Package(
         .target(name: "Inference", dependencies: ["COpenBLAS"]),
         .target(name: "ProjectStore", dependencies: ["PNGCodec"]),
         .target(name: "Server", dependencies: ["MicroHTTP", "ProjectStore", "Inference"]),
+        .target(name: "Evaluation", dependencies: ["Inference", "PNGCodec"]),
         .executableTarget(
             name: "MultiverSegCLI",
             dependencies: [
-                "Server", "Inference", "PNGCodec", "ProjectStore",
+                "Server", "Inference", "PNGCodec", "ProjectStore", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -47,6 +48,7 @@ let package = Package(
         .testTarget(name: "PNGCodecTests", dependencies: ["PNGCodec", "TestSupport"]),
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "PNGCodec"]),
         // Runs the built `multiverseg` binary as a user would.
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "MultiverSegCLI"]),
         .testTarget(
