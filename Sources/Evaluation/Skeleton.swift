@@ -6,37 +6,52 @@ public enum Skeleton {
     /// Shapes: [H][W] -> [H][W]. Close to skimage.morphology.skeletonize (same algorithm family).
     public static func thin(_ mask: BinaryMask) -> BinaryMask {
         let w = mask.width, h = mask.height
-        var grid = mask.pixels
-        func at(_ x: Int, _ y: Int) -> Bool { x >= 0 && y >= 0 && x < w && y < h && grid[y * w + x] }
-        var changed = true
-        var remove: [Int] = []
-        while changed {
-            changed = false
-            for pass in 0..<2 {
-                remove.removeAll(keepingCapacity: true)
-                for y in 0..<h {
-                    for x in 0..<w where grid[y * w + x] {
-                        // Neighbours p2...p9 clockwise from north.
-                        let p = [at(x, y - 1), at(x + 1, y - 1), at(x + 1, y), at(x + 1, y + 1),
-                                 at(x, y + 1), at(x - 1, y + 1), at(x - 1, y), at(x - 1, y - 1)]
-                        let neighbours = p.reduce(0) { $1 ? $0 + 1 : $0 }
-                        guard neighbours >= 2 && neighbours <= 6 else { continue }
-                        var transitions = 0
-                        for i in 0..<8 where !p[i] && p[(i + 1) % 8] { transitions += 1 }
-                        guard transitions == 1 else { continue }
-                        if pass == 0 {
-                            guard !(p[0] && p[2] && p[4]) && !(p[2] && p[4] && p[6]) else { continue }
-                        } else {
-                            guard !(p[0] && p[2] && p[6]) && !(p[0] && p[4] && p[6]) else { continue }
-                        }
-                        remove.append(y * w + x)
-                    }
-                }
-                for index in remove { grid[index] = false }
-                if !remove.isEmpty { changed = true }
+        // A one-pixel background frame removes the bounds checks from the neighbour reads.
+        let pw = w + 2
+        var grid = [UInt8](repeating: 0, count: pw * (h + 2))
+        var active: [Int] = []
+        for y in 0..<h {
+            for x in 0..<w where mask[x, y] {
+                grid[(y + 1) * pw + x + 1] = 1
+                active.append((y + 1) * pw + x + 1)
             }
         }
-        return BinaryMask(width: w, height: h, pixels: grid)
+        // Neighbour offsets p2...p9, clockwise from north.
+        let offsets = [-pw, -pw + 1, 1, pw + 1, pw, pw - 1, -1, -pw - 1]
+        var remove: [Int] = []
+        var changed = true
+        grid.withUnsafeMutableBufferPointer { g in
+            while changed {
+                changed = false
+                for pass in 0..<2 {
+                    remove.removeAll(keepingCapacity: true)
+                    for i in active {
+                        var bits = 0
+                        for k in 0..<8 where g[i + offsets[k]] != 0 { bits |= 1 << k }
+                        let neighbours = bits.nonzeroBitCount
+                        guard neighbours >= 2 && neighbours <= 6 else { continue }
+                        var transitions = 0
+                        for k in 0..<8 where bits & (1 << k) == 0 && bits & (1 << ((k + 1) & 7)) != 0 { transitions += 1 }
+                        guard transitions == 1 else { continue }
+                        let n = bits & 1 != 0, e = bits & 4 != 0, south = bits & 16 != 0, west = bits & 64 != 0
+                        if pass == 0 {
+                            guard !(n && e && south) && !(e && south && west) else { continue }
+                        } else {
+                            guard !(n && e && west) && !(n && south && west) else { continue }
+                        }
+                        remove.append(i)
+                    }
+                    for i in remove { g[i] = 0 }
+                    if !remove.isEmpty {
+                        changed = true
+                        active.removeAll { g[$0] == 0 }
+                    }
+                }
+            }
+        }
+        var out = BinaryMask(width: w, height: h)
+        for i in active { out.pixels[(i / pw - 1) * w + (i % pw - 1)] = true }
+        return out
     }
 
     /// The longest path through the skeleton of `region` (which should be one connected

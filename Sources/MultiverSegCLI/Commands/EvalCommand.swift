@@ -1,0 +1,285 @@
+import ArgumentParser
+import Evaluation
+import Foundation
+import Inference
+import Server
+
+/// `multiverseg eval`: the paper's experiments measured by the product itself.
+///
+/// ```
+/// multiverseg eval --data ../shared/data/PH2/skin_lesion --weights model.safetensors -o eval-ph2
+/// multiverseg eval --project Projects/knees --label bone --experiments 2
+/// ```
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Run the paper's experiments on a labeled task and write a JSON report, a Markdown summary and plots.",
+        discussion: """
+            Experiment 1 segments a seed image, then --images more in a random order per seed, with the \
+            methods multiverseg (context grows), interactive (no context), in-context (no interaction) and \
+            two-stage (in-context prediction refined without context). Experiment 2 measures Dice against the \
+            size of a ground-truth context, after 0 to --steps interaction steps. Without --weights a \
+            random-init network is used (its numbers only test the machinery).
+            """)
+
+    @Option(help: "Task folder with images/ and masks/ (same file names), as in shared/data.")
+    var data: String?
+
+    @Option(help: "Project folder (with images/ and masks/<label>/); use with --label.")
+    var project: String?
+
+    @Option(help: "The project's label to evaluate.")
+    var label: String?
+
+    @Option(help: "MultiverSeg weights (safetensors). Without it: a random-init network (see --random-features).")
+    var weights: String?
+
+    @Option(help: "Optional ScribblePrompt-UNet weights for predictions without context.")
+    var interactiveWeights: String?
+
+    @Option(help: "Features per level of the random-init network.")
+    var randomFeatures = 32
+
+    @Option(help: "Levels of the random-init network.")
+    var randomLevels = 4
+
+    @Option(help: "Which experiments: 1, 2 or 1,2.")
+    var experiments = "1,2"
+
+    @Option(help: "Experiment 1: simulations (random seed image and order each; the paper used 200).")
+    var seeds = 20
+
+    @Option(help: "Seed of the first simulation.")
+    var firstSeed: UInt64 = 0
+
+    @Option(help: "Experiment 1: images segmented after the seed image.")
+    var images = 18
+
+    @Option(help: "Experiment 1 methods, comma-separated: multiverseg, interactive, in-context, two-stage.")
+    var methods = "multiverseg,interactive,in-context,two-stage"
+
+    @Option(help: "Interaction protocols, comma-separated: clicks, scribbles.")
+    var protocols = "clicks,scribbles"
+
+    @Option(help: "Target Dice.")
+    var targetDice = 0.9
+
+    @Option(help: "At most this many clicks per image.")
+    var maxClicks = 20
+
+    @Option(help: "At most this many scribble steps per image.")
+    var maxScribbleSteps = 10
+
+    @Option(help: "two-stage: context entries needed before the context is used.")
+    var twoStageMinimum = 5
+
+    @Option(help: "Experiment 2: comma-separated ground-truth context sizes.")
+    var contextSizes = "1,2,4,8,16,32,64"
+
+    @Option(help: "Experiment 2: interaction steps after the in-context prediction.")
+    var steps = 3
+
+    @Option(help: "Experiment 2: target images.")
+    var targets = 10
+
+    @Option(help: "Experiment 2: random context draws per target.")
+    var draws = 1
+
+    @Option(help: "Experiment 1: at most this many context entries reach the network (the app's default).")
+    var contextLimit = 16
+
+    @Option(help: "Parallel workers, each with its own network on one thread.")
+    var workers = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .shortAndLong, help: "Output folder for report.json, report.md and the plots.")
+    var output: String?
+
+    @Flag(help: "No progress bar.")
+    var quiet = false
+
+    func run() throws {
+        let (examples, taskName, taskPath) = try loadTask()
+        let wanted = Set(experiments.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        guard !wanted.isEmpty, wanted.isSubset(of: ["1", "2"]) else {
+            throw ValidationError("--experiments must be 1, 2 or 1,2")
+        }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        let chosenProtocols = try parseList(protocols, option: "--protocols", as: PromptProtocol.self)
+        let outputFolder = output ?? "eval-\(taskName)"
+        try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
+
+        let models = try ModelSource(weights: weights, interactiveWeights: interactiveWeights,
+                                     randomFeatures: randomFeatures, randomLevels: randomLevels)
+        var report = EvaluationReport(
+            tool: "multiverseg \(MultiverSegVersion.string) eval", created: ISO8601DateFormatter().string(from: Date()),
+            task: .init(name: taskName, path: taskPath, images: examples.count,
+                        sizes: Array(Set(examples.map { "\($0.image.width)x\($0.image.height)" })).sorted()),
+            model: .init(weights: weights ?? "random-init (seed 1)", interactiveWeights: interactiveWeights,
+                         description: models.description, contextLimit: contextLimit),
+            workers: workers)
+        print("task \(taskName): \(examples.count) labeled images; model: \(models.description); \(workers) workers")
+
+        if wanted.contains("1") {
+            var config = Experiment1Configuration()
+            config.seeds = seeds
+            config.firstSeed = firstSeed
+            config.imagesPerSequence = images
+            config.methods = try parseList(methods, option: "--methods", as: EvaluationMethod.self)
+            config.protocols = chosenProtocols
+            config.targetDice = targetDice
+            config.clickLimit = maxClicks
+            config.scribbleStepLimit = maxScribbleSteps
+            config.twoStageMinimumContext = twoStageMinimum
+            guard seeds >= 1, images >= 1 else { throw ValidationError("--seeds and --images must be at least 1") }
+            if examples.count < images + 1 {
+                FileHandle.standardError.write("note: the task has \(examples.count) images, so each simulation segments \(examples.count - 1) after the seed\n".data(using: .utf8)!)
+            }
+            let experiment = Experiment1(configuration: config)
+            let progress = ProgressReporter(title: "experiment 1", total: experiment.progressUnits(imageCount: examples.count),
+                                            enabled: !quiet)
+            let limit = contextLimit
+            let runs = try experiment.run(examples: examples, workers: workers, progress: progress) {
+                try models.makeSegmenter(contextLimit: limit)
+            }
+            progress.finish()
+            let summary = Experiment1Summary(runs: runs, configuration: config)
+            report.experiment1 = .init(configuration: config, summary: summary, runs: runs, wallSeconds: progress.elapsed)
+            print(String(format: "experiment 1: %d simulations x %d images in %.1f s", seeds,
+                         runs.first?.sequences.first?.images.count ?? 0, progress.elapsed))
+            for m in summary.methods {
+                print(String(format: "  %-9@ %-12@ total steps %6.2f  Dice %.3f  below target %d of %d",
+                             m.promptProtocol.rawValue as NSString, m.method.rawValue as NSString,
+                             m.totalSteps.mean, m.dice.mean, m.failures, m.images))
+            }
+            for promptProtocol in config.protocols where summary.methods.contains(where: { $0.promptProtocol == promptProtocol }) {
+                let plot = ReportFigures.interactionsByExample(summary, protocol: promptProtocol, targetDice: targetDice)
+                try write(try plot.render().pngData(), to: outputFolder, "interactions-\(promptProtocol.rawValue).png")
+            }
+        }
+
+        if wanted.contains("2") {
+            var config = Experiment2Configuration()
+            config.contextSizes = try parseSizes(contextSizes)
+            config.steps = steps
+            config.protocols = chosenProtocols
+            config.targets = targets
+            config.draws = draws
+            config.firstSeed = firstSeed
+            guard steps >= 0, targets >= 1, draws >= 1 else {
+                throw ValidationError("--steps must be at least 0, --targets and --draws at least 1")
+            }
+            let experiment = Experiment2(configuration: config)
+            let usable = config.usableSizes(imageCount: examples.count)
+            if usable.count < config.contextSizes.count {
+                FileHandle.standardError.write("note: context sizes above \(examples.count - 1) do not fit this task and are skipped\n".data(using: .utf8)!)
+            }
+            let progress = ProgressReporter(title: "experiment 2", total: experiment.progressUnits(imageCount: examples.count),
+                                            enabled: !quiet)
+            // Every entry of a ground-truth context must reach the network.
+            let limit = max(contextLimit, usable.max() ?? 1)
+            let trials = try experiment.run(examples: examples, workers: workers, progress: progress) {
+                try models.makeSegmenter(contextLimit: limit)
+            }
+            progress.finish()
+            let curve = Experiment2.curve(trials)
+            report.experiment2 = .init(configuration: config, curve: curve, trials: trials, wallSeconds: progress.elapsed)
+            print(String(format: "experiment 2: %d trials in %.1f s", trials.count, progress.elapsed))
+            for point in curve where point.step == 0 && point.promptProtocol == chosenProtocols.first {
+                print(String(format: "  context %3d: Dice %.3f (no interaction)", point.contextSize, point.dice.mean))
+            }
+            for promptProtocol in config.protocols {
+                let plot = ReportFigures.diceByContextSize(curve, protocol: promptProtocol)
+                try write(try plot.render().pngData(), to: outputFolder, "dice-by-context-\(promptProtocol.rawValue).png")
+            }
+        }
+
+        try write(Array(try report.jsonData()), to: outputFolder, "report.json")
+        try write(Array(report.markdown().utf8), to: outputFolder, "report.md")
+        print("wrote \(outputFolder)/report.json, report.md and the plots")
+    }
+
+    private func loadTask() throws -> (examples: [LabeledExample], name: String, path: String) {
+        switch (data, project, label) {
+        case let (data?, nil, nil):
+            let examples = try LabeledExample.load(taskFolder: data)
+            let url = URL(fileURLWithPath: data).standardizedFileURL
+            let name = "\(url.deletingLastPathComponent().lastPathComponent)-\(url.lastPathComponent)"
+            return (examples, name, data)
+        case let (nil, project?, label?):
+            let examples = try LabeledExample.load(project: project, label: label)
+            return (examples, "\(URL(fileURLWithPath: project).lastPathComponent)-\(label)", project)
+        default:
+            throw ValidationError("give either --data <task folder> or --project <folder> with --label <name>")
+        }
+    }
+
+    private func parseList<T: RawRepresentable>(_ text: String, option: String, as: T.Type) throws -> [T]
+    where T.RawValue == String, T: CaseIterable {
+        let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let values = names.compactMap(T.init(rawValue:))
+        guard !names.isEmpty, values.count == names.count else {
+            throw ValidationError("\(option) takes a comma-separated list of: "
+                                  + T.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return values
+    }
+
+    private func parseSizes(_ text: String) throws -> [Int] {
+        let values = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 >= 1 }) else {
+            throw ValidationError("--context-sizes must be comma-separated positive integers, e.g. 1,2,4,8")
+        }
+        return values
+    }
+
+    private func write(_ bytes: [UInt8], to folder: String, _ name: String) throws {
+        let path = (folder as NSString).appendingPathComponent(name)
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw EvaluationError.cannotWrite(path: path, reason: error.localizedDescription)
+        }
+    }
+}
+
+/// The weights every worker builds its own networks from (networks are not thread-safe).
+private struct ModelSource: Sendable {
+    let main: WeightsFile
+    let interactive: WeightsFile?
+    let description: String
+
+    init(weights: String?, interactiveWeights: String?, randomFeatures: Int, randomLevels: Int) throws {
+        if let weights {
+            main = try SafeTensors.read(contentsOf: weights)
+        } else {
+            let config = NetworkConfiguration.multiverseg(features: randomFeatures, levels: randomLevels)
+            try config.check()
+            main = config.randomWeights(seed: 1)
+        }
+        let config = try NetworkConfiguration(weights: main)
+        guard config.architecture == .multiverseg else {
+            throw ValidationError("--weights must hold a MultiverSeg network (it holds \(config.architecture.rawValue)); "
+                                  + "pass ScribblePrompt-UNet weights to --interactive-weights")
+        }
+        if let interactiveWeights {
+            let file = try SafeTensors.read(contentsOf: interactiveWeights)
+            let second = try NetworkConfiguration(weights: file)
+            guard second.architecture == .scribblepromptUNet else {
+                throw ValidationError("--interactive-weights needs ScribblePrompt-UNet weights, it holds \(second.architecture.rawValue)")
+            }
+            interactive = file
+        } else {
+            interactive = nil
+        }
+        description = "\(config)" + (weights == nil ? " (random-init, untrained)" : "")
+            + (interactive == nil ? "" : " + ScribblePrompt-UNet for empty contexts")
+    }
+
+    func makeSegmenter(contextLimit: Int) throws -> InteractiveSegmenter {
+        let network = try MultiverSegNetwork(weights: main, threads: 1)
+        let second = try interactive.map { try ScribblePromptUNet(weights: $0, threads: 1) }
+        let predictor = try Predictor(network: network, interactiveNetwork: second,
+                                      options: PredictorOptions(contextLimit: contextLimit))
+        return PredictorSegmenter(predictor: predictor)
+    }
+}
