@@ -1,7 +1,7 @@
 import PNGCodec
 
 /// An RGB colour, 8 bits per channel.
-public struct RGB: Sendable, Equatable {
+public struct RGB: Sendable, Equatable, Hashable {
     public var r: UInt8, g: UInt8, b: UInt8
 
     public init(_ r: UInt8, _ g: UInt8, _ b: UInt8) {
@@ -58,8 +58,10 @@ public struct RasterCanvas: Sendable {
     }
 
     public mutating func fill(x: Int, y: Int, width w: Int, height h: Int, color: RGB) {
-        for yy in max(0, y)..<min(height, y + h) where w > 0 {
-            for xx in max(0, x)..<max(max(0, x), min(width, x + w)) { set(x: xx, y: yy, color) }
+        let x0 = max(0, x), x1 = min(width, x + w), y0 = max(0, y), y1 = min(height, y + h)
+        guard x0 < x1, y0 < y1 else { return }
+        for yy in y0..<y1 {
+            for xx in x0..<x1 { set(x: xx, y: yy, color) }
         }
     }
 
