@@ -18,8 +18,8 @@ struct EvalCommand: ParsableCommand {
             Experiment 1 segments a seed image, then --images more in a random order per seed, with the \
             methods multiverseg (context grows), interactive (no context), in-context (no interaction) and \
             two-stage (in-context prediction refined without context). Experiment 2 measures Dice against the \
-            size of a ground-truth context, after 0 to --steps interaction steps. Without --weights a \
-            random-init network is used (its numbers only test the machinery).
+            size of a ground-truth context, after 0 to --steps interaction steps. Without --weights the \
+            default model is used, or a random-init network when there is none (its numbers only test the machinery).
             """)
 
     @Option(help: "Task folder with images/ and masks/ (same file names), as in shared/data.")
@@ -31,8 +31,11 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "The project's label to evaluate.")
     var label: String?
 
-    @Option(help: "MultiverSeg weights (safetensors). Without it: a random-init network (see --random-features).")
+    @Option(help: "MultiverSeg weights (safetensors). Default: Weights/default.safetensors when it exists, else a random-init network (see --random-features).")
     var weights: String?
+
+    @Flag(help: "Use a random-init network even when default weights exist (tests the machinery, not the model).")
+    var random = false
 
     @Option(help: "Optional ScribblePrompt-UNet weights for predictions without context.")
     var interactiveWeights: String?
@@ -98,16 +101,23 @@ struct EvalCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        let chosenMethods = try parseList(methods, option: "--methods", as: EvaluationMethod.self)
+        let chosenProtocols = try parseList(protocols, option: "--protocols", as: PromptProtocol.self)
         let (examples, taskName, taskPath) = try loadTask()
         let wanted = Set(experiments.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         guard !wanted.isEmpty, wanted.isSubset(of: ["1", "2"]) else {
             throw ValidationError("--experiments must be 1, 2 or 1,2")
         }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
-        let chosenProtocols = try parseList(protocols, option: "--protocols", as: PromptProtocol.self)
         let outputFolder = output ?? "eval-\(taskName)"
         try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
 
+        if random && self.weights != nil { throw ValidationError("give either --weights or --random, not both") }
+        let weights = resolvedWeights()
+        if weights == nil {
+            FileHandle.standardError.write(("note: using a random-init network\(random ? "" : " (no --weights and no \(Self.defaultWeights))"); "
+                + "its numbers only test the machinery\n").data(using: .utf8)!)
+        }
         let models = try ModelSource(weights: weights, interactiveWeights: interactiveWeights,
                                      randomFeatures: randomFeatures, randomLevels: randomLevels)
         var report = EvaluationReport(
@@ -124,7 +134,7 @@ struct EvalCommand: ParsableCommand {
             config.seeds = seeds
             config.firstSeed = firstSeed
             config.imagesPerSequence = images
-            config.methods = try parseList(methods, option: "--methods", as: EvaluationMethod.self)
+            config.methods = chosenMethods
             config.protocols = chosenProtocols
             config.targetDice = targetDice
             config.clickLimit = maxClicks
@@ -196,6 +206,15 @@ struct EvalCommand: ParsableCommand {
         try write(Array(try report.jsonData()), to: outputFolder, "report.json")
         try write(Array(report.markdown().utf8), to: outputFolder, "report.md")
         print("wrote \(outputFolder)/report.json, report.md and the plots")
+    }
+
+    static let defaultWeights = "Weights/default.safetensors"
+
+    /// --weights, else the default model when it is there (and --random is not given), else nil.
+    private func resolvedWeights() -> String? {
+        if let weights { return weights }
+        if !random && FileManager.default.fileExists(atPath: Self.defaultWeights) { return Self.defaultWeights }
+        return nil
     }
 
     private func loadTask() throws -> (examples: [LabeledExample], name: String, path: String) {

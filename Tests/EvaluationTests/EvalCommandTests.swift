@@ -1,0 +1,123 @@
+import Foundation
+import PNGCodec
+import Testing
+@testable import Evaluation
+
+/// Writes a tiny task folder (images/ + masks/) of `count` 32x24 PNGs with one bright square each.
+func writeTinyTask(to folder: String, count: Int, maskless: [Int] = []) throws {
+    let files = FileManager.default
+    for sub in ["images", "masks"] {
+        try files.createDirectory(atPath: (folder as NSString).appendingPathComponent(sub), withIntermediateDirectories: true)
+    }
+    for i in 0..<count {
+        let truth = rectangle(width: 32, height: 24, x0: 4 + i % 6, y0: 3 + i % 5, x1: 16 + i % 6, y1: 14 + i % 5)
+        let image = truth.pixels.enumerated().map { UInt16($1 ? 180 + $0 % 20 : 30 + $0 % 15) }
+        let name = String(format: "case%02d.png", i)
+        try Data(try PNGImage.encode(samples: image, width: 32, height: 24, colorType: .grey, bitDepth: 8))
+            .write(to: URL(fileURLWithPath: "\(folder)/images/\(name)"))
+        if !maskless.contains(i) {
+            try Data(try PNGImage.maskPNG(truth.pixels, width: 32, height: 24))
+                .write(to: URL(fileURLWithPath: "\(folder)/masks/\(name)"))
+        }
+    }
+}
+
+func temporaryFolder() throws -> String {
+    let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("eval-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+@Suite struct TaskLoadingTests {
+    @Test func loadsPairsByNameAndNamesAMissingMask() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try writeTinyTask(to: folder, count: 4)
+        let task = try LabeledExample.load(taskFolder: folder)
+        #expect(task.map(\.id) == ["case00", "case01", "case02", "case03"])
+        #expect(task[1].truth == rectangle(width: 32, height: 24, x0: 5, y0: 4, x1: 17, y1: 15))
+        #expect(task[0].image.width == 32 && task[0].image.height == 24)
+
+        try FileManager.default.removeItem(atPath: "\(folder)/masks/case02.png")
+        #expect(throws: EvaluationError.maskMissing(image: "\(folder)/images/case02.png",
+                                                    expectedMask: "\(folder)/masks/case02.png")) {
+            try LabeledExample.load(taskFolder: folder)
+        }
+        #expect(throws: EvaluationError.folderMissing(path: "\(folder)/nothing/images")) {
+            try LabeledExample.load(taskFolder: "\(folder)/nothing")
+        }
+    }
+
+    @Test func aProjectLabelSkipsImagesNotLabeledYet() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try writeTinyTask(to: folder, count: 3, maskless: [1])
+        // Project layout: masks/<label>/.
+        try FileManager.default.createDirectory(atPath: "\(folder)/masks/bone", withIntermediateDirectories: true)
+        for name in ["case00.png", "case02.png"] {
+            try FileManager.default.moveItem(atPath: "\(folder)/masks/\(name)", toPath: "\(folder)/masks/bone/\(name)")
+        }
+        #expect(try LabeledExample.load(project: folder, label: "bone").map(\.id) == ["case00", "case02"])
+    }
+}
+
+/// Runs the built `multiverseg eval` on a generated task with a tiny random network.
+@Suite struct EvalCommandTests {
+    static var binary: String {
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        if folder.pathExtension == "xctest" { folder = folder.deletingLastPathComponent() }
+        return folder.appendingPathComponent("multiverseg").path
+    }
+
+    @Test func writesTheReportAndPlotsForBothExperiments() throws {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "build the multiverseg product first")
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try writeTinyTask(to: "\(folder)/task", count: 7)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["eval", "--data", "\(folder)/task", "--random-features", "4", "--random-levels", "2",
+                             "--seeds", "2", "--images", "3", "--max-clicks", "2", "--max-scribble-steps", "1",
+                             "--context-sizes", "1,2,4,8", "--targets", "2", "--steps", "1", "--workers", "2",
+                             "--quiet", "-o", "\(folder)/out"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("experiment 1: 2 simulations x 3 images"))
+
+        let report = try decodeReport(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/out/report.json")))
+        let e1 = try #require(report.experiment1)
+        #expect(e1.runs.count == 4)   // 2 seeds x 2 protocols
+        #expect(e1.summary.methods.count == 8)
+        #expect(e1.runs.allSatisfy { $0.sequences.allSatisfy { $0.images.count == 3 } })
+        let e2 = try #require(report.experiment2)
+        #expect(Set(e2.curve.map(\.contextSize)) == [1, 2, 4])   // 8 does not fit 7 images
+        #expect(report.task.images == 7 && report.task.sizes == ["32x24"])
+
+        let markdown = try String(contentsOfFile: "\(folder)/out/report.md", encoding: .utf8)
+        #expect(markdown.contains("## Experiment 1") && markdown.contains("## Experiment 2"))
+        for plot in ["interactions-clicks", "interactions-scribbles", "dice-by-context-clicks", "dice-by-context-scribbles"] {
+            let png = try PNGImage(contentsOfFile: "\(folder)/out/\(plot).png")
+            #expect(png.channels == 3 && png.width == 900)
+        }
+    }
+
+    @Test func rejectsAnUnknownMethod() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["eval", "--data", "/nonexistent", "--methods", "sam"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(text.contains("--methods takes a comma-separated list of: multiverseg, interactive, in-context, two-stage"),
+                "\(text)")
+    }
+}
