@@ -1,12 +1,11 @@
 // maxPool2x2: out[n][y][x][c] = max(in[n][2y+dy][2x+dx][c] for dy, dx in {0, 1}).
-// in: [N][H][W][C] with H, W even; out: [N][H/2][W/2][C].
+// in: [N][H][W][C]; out: [N][H/2][W/2][C] (odd sizes drop the last row / column).
 // PyTorch: nn.MaxPool2d(2, 2) on NCHW.
 public func maxPool2x2(
     input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
     entries: Int, height: Int, width: Int, channels: Int,
     workspace: KernelWorkspace
 ) {
-    precondition(height % 2 == 0 && width % 2 == 0, "max-pool 2x2 needs even height and width")
     let outHeight = height / 2
     let outWidth = width / 2
     let outRows = entries * outHeight

@@ -15,8 +15,6 @@ public final class MultiverSegNetwork: SegmentationNetwork {
     public var resolution: Int { configuration.resolution }
     /// Threads used by the kernels (and OpenBLAS, depending on `parallelism`).
     public let threads: Int
-    /// The authors' LeakyReLU (nn.LeakyReLU() default).
-    static let slope: Float = 0.01
 
     /// How the threads are used.
     public enum Parallelism: String, Sendable, CaseIterable {
@@ -26,20 +24,16 @@ public final class MultiverSegNetwork: SegmentationNetwork {
         case blas
     }
 
-    private struct CrossBlockWeights {
-        let crossTarget: PackedConvolution   // W_q and the bias
-        let crossEntry: PackedConvolution    // W_v, no bias
-        let targetConv: PackedConvolution
-        let targetGamma: FloatBuffer, targetBeta: FloatBuffer
-        let supportConv: PackedConvolution
-        let supportGamma: FloatBuffer, supportBeta: FloatBuffer
-        let features: Int
-    }
-
-    private let encoder: [CrossBlockWeights]
-    private let decoder: [CrossBlockWeights]
+    private let encoder: [CrossBlock]
+    private let decoder: [CrossBlock]
     private let outConv: PackedConvolution
     let workspace: KernelWorkspace
+
+    /// Floats of im2col each worker fills before one matrix product (a tuning knob for benchmarks).
+    public var chunkFloats: Int {
+        get { workspace.chunkFloats }
+        set { workspace.chunkFloats = max(1, newValue) }
+    }
     private let parallelism: Parallelism
 
     // Activations (see `forward` for who writes what).
@@ -54,8 +48,13 @@ public final class MultiverSegNetwork: SegmentationNetwork {
     private let logitBuffer = FloatBuffer()
     private var preparedEntries = -1
 
+    /// Called after every CrossBlock with its name ("enc0", "dec1", ...), the target output
+    /// [h][w][F] and the entry outputs [N][h][w][F] (nil where not computed), channels-last.
+    /// For tests that compare intermediates with PyTorch; nil in normal use.
+    var trace: ((_ name: String, _ target: [Float], _ context: [Float]?) -> Void)?
+
     /// Builds the network from `weights`, whose configuration is read from its metadata and shapes
-    /// and checked tensor by tensor (`NetworkError.missingTensor` / `.misshapedTensor`).
+    /// and checked tensor by tensor (a missing or misshaped one is a `WeightsValidationError` naming it).
     public convenience init(weights: WeightsFile, threads: Int = 1, parallelism: Parallelism = .chunks) throws {
         let configuration = try NetworkConfiguration(weights: weights)
         try self.init(configuration: configuration, weights: weights, threads: threads, parallelism: parallelism)
@@ -84,23 +83,8 @@ public final class MultiverSegNetwork: SegmentationNetwork {
         self.workspace = KernelWorkspace(
             threads: self.threads, chunkWorkers: parallelism == .chunks ? self.threads : 1)
 
-        func block(_ prefix: String, targetChannels: Int) -> CrossBlockWeights {
-            let t = weights.tensors
-            let cross = t["\(prefix).cross.cross_conv.weight"]!
-            let total = cross.shape[1]
-            return CrossBlockWeights(
-                crossTarget: PackedConvolution(weight: cross, bias: t["\(prefix).cross.cross_conv.bias"]!,
-                                               channels: 0..<targetChannels),
-                crossEntry: PackedConvolution(weight: cross, bias: nil, channels: targetChannels..<total),
-                targetConv: PackedConvolution(weight: t["\(prefix).target.vmapped.conv.weight"]!,
-                                              bias: t["\(prefix).target.vmapped.conv.bias"]!),
-                targetGamma: FloatBuffer(t["\(prefix).target.vmapped.norml.weight"]!.values),
-                targetBeta: FloatBuffer(t["\(prefix).target.vmapped.norml.bias"]!.values),
-                supportConv: PackedConvolution(weight: t["\(prefix).support.vmapped.conv.weight"]!,
-                                               bias: t["\(prefix).support.vmapped.conv.bias"]!),
-                supportGamma: FloatBuffer(t["\(prefix).support.vmapped.norml.weight"]!.values),
-                supportBeta: FloatBuffer(t["\(prefix).support.vmapped.norml.bias"]!.values),
-                features: cross.shape[0])
+        func block(_ prefix: String, targetChannels: Int) -> CrossBlock {
+            CrossBlock(tensors: weights.tensors, prefix: prefix + ".", targetChannels: targetChannels)
         }
         let features = configuration.features
         let levels = configuration.levels
@@ -108,7 +92,7 @@ public final class MultiverSegNetwork: SegmentationNetwork {
             block("enc_blocks.\(i)", targetChannels: i == 0 ? configuration.targetChannels : features[i - 1])
         }
         var previous = features[levels - 1]
-        var decoderBlocks: [CrossBlockWeights] = []
+        var decoderBlocks: [CrossBlock] = []
         for j in 0..<(levels - 1) {
             let skip = features[levels - 2 - j]
             decoderBlocks.append(block("dec_blocks.\(j)", targetChannels: previous + skip))
@@ -213,7 +197,7 @@ public final class MultiverSegNetwork: SegmentationNetwork {
             let last = l == levels - 1
             let targetOut = last ? targetB.pointer : targetSkips[l].pointer
             let entriesOut = last ? entriesB.pointer : entrySkips[l].pointer
-            crossBlock(encoder[l], target: target, context: context, entries: entries, size: size,
+            crossBlock(encoder[l], name: "enc\(l)", target: target, context: context, entries: entries, size: size,
                        targetOutput: targetOut, entryOutput: entriesOut)
             if !last {
                 let f = encoder[l].features
@@ -237,7 +221,7 @@ public final class MultiverSegNetwork: SegmentationNetwork {
             size *= 2
             let skipChannels = encoder[l].features
             crossBlock(
-                block,
+                block, name: "dec\(j)",
                 target: (FeatureSource(targetA.pointer, channels: previous),
                          FeatureSource(targetSkips[l].pointer, channels: skipChannels)),
                 context: (FeatureSource(entriesA.pointer, channels: previous),
@@ -251,39 +235,20 @@ public final class MultiverSegNetwork: SegmentationNetwork {
                 epilogue: .bias(outConv.bias!.pointer), workspace: workspace)
     }
 
-    // CrossBlock (authors' MultiverSegNet with conv norm "layer"):
-    //   z_i = LeakyReLU(Conv(q; W_q) + b + Conv(v_i; W_v))          [N][H][W][F]
-    //   q'  = LayerNorm(LeakyReLU(Conv(mean_i z_i; W_t) + b_t))      [H][W][F]
-    //   v_i'= LayerNorm(LeakyReLU(Conv(z_i; W_s) + b_s))             [N][H][W][F]
-    // `entryOutput` nil skips v' (the last decoder block's, which nothing reads).
     private func crossBlock(
-        _ block: CrossBlockWeights,
+        _ block: CrossBlock, name: String,
         target: (FeatureSource, FeatureSource?), context: (FeatureSource, FeatureSource?),
         entries: Int, size: Int,
         targetOutput: UnsafeMutablePointer<Float>, entryOutput: UnsafeMutablePointer<Float>?
     ) {
-        let f = block.features
-        let pixels = size * size
-        conv3x3(first: target.0, second: target.1, entries: 1, height: size, width: size,
-                weights: block.crossTarget.weights.pointer, outChannels: f, output: crossTargetPart.pointer,
-                epilogue: .bias(block.crossTarget.bias!.pointer), workspace: workspace)
-        conv3x3(first: context.0, second: context.1, entries: entries, height: size, width: size,
-                weights: block.crossEntry.weights.pointer, outChannels: f, output: crossOutput.pointer,
-                epilogue: .addPixelLeakyReLU(crossTargetPart.pointer, slope: Self.slope), workspace: workspace)
-        meanOverEntries(input: crossOutput.pointer, output: entryMean.pointer, entries: entries,
-                        count: pixels * f, workspace: workspace)
-        conv3x3(first: FeatureSource(entryMean.pointer, channels: f), entries: 1, height: size, width: size,
-                weights: block.targetConv.weights.pointer, outChannels: f, output: targetOutput,
-                epilogue: .biasLeakyReLU(block.targetConv.bias!.pointer, slope: Self.slope), workspace: workspace)
-        layerNorm(targetOutput, entries: 1, pixels: pixels, channels: f,
-                  gamma: block.targetGamma.pointer, beta: block.targetBeta.pointer, workspace: workspace)
-        if let entryOutput {
-            conv3x3(first: FeatureSource(crossOutput.pointer, channels: f), entries: entries, height: size,
-                    width: size, weights: block.supportConv.weights.pointer, outChannels: f, output: entryOutput,
-                    epilogue: .biasLeakyReLU(block.supportConv.bias!.pointer, slope: Self.slope),
-                    workspace: workspace)
-            layerNorm(entryOutput, entries: entries, pixels: pixels, channels: f,
-                      gamma: block.supportGamma.pointer, beta: block.supportBeta.pointer, workspace: workspace)
+        block.run(target: target, context: context, entries: entries, height: size, width: size,
+                  targetOutput: targetOutput, entryOutput: entryOutput,
+                  scratch: .init(targetPart: crossTargetPart.pointer, cross: crossOutput.pointer, mean: entryMean.pointer),
+                  workspace: workspace)
+        if let trace {
+            let count = size * size * block.features
+            trace(name, Array(UnsafeBufferPointer(start: targetOutput, count: count)),
+                  entryOutput.map { Array(UnsafeBufferPointer(start: $0, count: entries * count)) })
         }
     }
 }

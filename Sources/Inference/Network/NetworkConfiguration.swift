@@ -7,12 +7,7 @@
 /// let config2 = try NetworkConfiguration(weights: weights)
 /// ```
 public struct NetworkConfiguration: Sendable, Equatable, CustomStringConvertible {
-    public enum Architecture: String, Sendable, CaseIterable {
-        /// The authors' CrossBlock UNet (MultiverSegNet): target + context entries.
-        case multiverseg
-        /// The authors' interactive-only UNet (ScribblePrompt-UNet): target only.
-        case scribblePromptUNet = "scribbleprompt-unet"
-    }
+    public typealias Architecture = WeightsArchitecture
 
     public var architecture: Architecture
     /// Features of each encoder level (the decoder mirrors them).
@@ -44,7 +39,7 @@ public struct NetworkConfiguration: Sendable, Equatable, CustomStringConvertible
 
     /// A ScribblePrompt-UNet with `levels` down convolutions of `features` each.
     public static func scribblePromptUNet(features: Int, levels: Int, resolution: Int = 128) -> Self {
-        Self(architecture: .scribblePromptUNet, features: Array(repeating: features, count: levels), resolution: resolution)
+        Self(architecture: .scribblepromptUNet, features: Array(repeating: features, count: levels), resolution: resolution)
     }
 
     public var description: String {
@@ -67,7 +62,7 @@ public struct NetworkConfiguration: Sendable, Equatable, CustomStringConvertible
             throw NetworkError.invalidConfiguration(
                 reason: "resolution \(resolution) is not divisible by 2^\(pools) for \(levels) levels")
         }
-        if architecture == .scribblePromptUNet && Set(features).count != 1 {
+        if architecture == .scribblepromptUNet && Set(features).count != 1 {
             // The authors' UNet sizes each up convolution as 2·features, which only matches the
             // concatenated skip when every level has the same width.
             throw NetworkError.invalidConfiguration(reason: "ScribblePrompt-UNet needs equal features per level")
@@ -102,7 +97,7 @@ public struct NetworkConfiguration: Sendable, Equatable, CustomStringConvertible
             }
             shapes["out_conv.conv.weight"] = [1, features[0], 1, 1]
             shapes["out_conv.conv.bias"] = [1]
-        case .scribblePromptUNet:
+        case .scribblepromptUNet:
             func conv(_ prefix: String, _ out: Int, _ inChannels: Int) {
                 shapes["\(prefix).conv.0.weight"] = [out, inChannels, 3, 3]
                 shapes["\(prefix).conv.0.bias"] = [out]
@@ -123,18 +118,11 @@ public struct NetworkConfiguration: Sendable, Equatable, CustomStringConvertible
         return shapes
     }
 
-    /// Throws `NetworkError.missingTensor` / `.misshapedTensor` naming the first offending tensor
-    /// (in name order, so the message is stable).
+    /// Throws `WeightsValidationError` naming the first missing, misshaped or extra tensor
+    /// (in name order, so the message is stable), or `NetworkError` for an impossible configuration.
     public func validate(_ weights: WeightsFile) throws {
         try check()
-        for (name, shape) in expectedTensorShapes.sorted(by: { $0.key < $1.key }) {
-            guard let tensor = weights.tensors[name] else {
-                throw NetworkError.missingTensor(name: name, expectedShape: shape)
-            }
-            guard tensor.shape == shape else {
-                throw NetworkError.misshapedTensor(name: name, expectedShape: shape, foundShape: tensor.shape)
-            }
-        }
+        try weights.validate(expected: expectedTensorShapes)
     }
 }
 
@@ -151,7 +139,7 @@ extension NetworkConfiguration {
         } else if weights.tensors["enc_blocks.0.cross.cross_conv.weight"] != nil {
             architecture = .multiverseg
         } else if weights.tensors["downs.0.conv.0.weight"] != nil {
-            architecture = .scribblePromptUNet
+            architecture = .scribblepromptUNet
         } else {
             throw NetworkError.cannotInferConfiguration(reason: "no 'arch' metadata and no known first-layer tensor")
         }
@@ -171,7 +159,7 @@ extension NetworkConfiguration {
                 contextChannels = Self.intMetadata(metadata, "context_channels") ?? 2
                 targetChannels = first.shape[1] - contextChannels
             }
-        case .scribblePromptUNet:
+        case .scribblepromptUNet:
             while let w = weights.tensors["downs.\(features.count).conv.0.weight"] {
                 guard w.shape.count == 4 else {
                     throw NetworkError.cannotInferConfiguration(reason: "downs.\(features.count) weight is not 4-D")

@@ -1,7 +1,6 @@
-/// Why a network could not be built from weights, or could not run on the inputs given.
+/// Why a network could not be built from weights, or could not run on the inputs given (a missing
+/// or misshaped tensor is a `WeightsValidationError`).
 public enum NetworkError: Error, Equatable, CustomStringConvertible {
-    case missingTensor(name: String, expectedShape: [Int])
-    case misshapedTensor(name: String, expectedShape: [Int], foundShape: [Int])
     case unknownArchitecture(String)
     case invalidMetadata(key: String, value: String, reason: String)
     case cannotInferConfiguration(reason: String)
@@ -11,10 +10,6 @@ public enum NetworkError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .missingTensor(name, shape):
-            return "weights lack tensor '\(name)' (shape \(shape)): the file is for another architecture or size, or incomplete; re-export it"
-        case let .misshapedTensor(name, expected, found):
-            return "tensor '\(name)' has shape \(found) but the configuration needs \(expected): check the features/levels in the weights metadata, or re-export the file"
         case let .unknownArchitecture(arch):
             return "unknown architecture '\(arch)': expected 'multiverseg' or 'scribbleprompt-unet'"
         case let .invalidMetadata(key, value, reason):

@@ -44,7 +44,7 @@ public final class ScribblePromptUNet: SegmentationNetwork {
     }
 
     public init(configuration: NetworkConfiguration, weights: WeightsFile, threads: Int = 1) throws {
-        guard configuration.architecture == .scribblePromptUNet else {
+        guard configuration.architecture == .scribblepromptUNet else {
             throw NetworkError.invalidConfiguration(reason: "ScribblePromptUNet needs 'scribbleprompt-unet' weights, got '\(configuration.architecture.rawValue)'")
         }
         try configuration.validate(weights)

@@ -33,6 +33,13 @@ public struct PredictorOptions: Sendable, Equatable {
 /// 2x); interactions mapped by the same geometry. The R x R logits are resized back to the
 /// square, cropped to the image and thresholded at 0.
 ///
+/// Where this deliberately differs from the authors' ScribblePrompt code: their click and box
+/// coordinates are scaled and truncated (`int(x * R / W)`, box slices end-exclusive), which drops
+/// boxes narrower than a network pixel and shifts clicks by up to a pixel; here coordinates
+/// follow the same pixel-centre geometry as the image resize and a box always covers at least
+/// one pixel. Their scribbles are masks resized bilinearly (soft values); here strokes are
+/// rasterised at R x R (binary), as DESIGN §5 asks.
+///
 /// ```swift
 /// let predictor = try Predictor(network: multiverseg, interactiveNetwork: scribblePrompt)
 /// var context = predictor.makeContextSet()

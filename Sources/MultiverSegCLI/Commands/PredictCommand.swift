@@ -76,6 +76,9 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Threads for the network.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(name: .customLong("repeat"), help: "Run the prediction this many times and print the median time of each stage (a benchmark).")
+    var repetitions: Int = 1
+
     @Option(name: .shortAndLong, help: "Output mask PNG (0/255, the image's size).")
     var output: String
 
@@ -95,7 +98,12 @@ struct PredictCommand: ParsableCommand {
         if let context { contextSet = try loadContext(folder: context, into: contextSet) }
         let loaded = ContinuousClock.now - loadStart
 
-        let prediction = try predictor.predict(target, interactions: interactions, context: contextSet)
+        var runs: [Prediction] = []
+        for _ in 0..<max(1, repetitions) {
+            runs.append(try predictor.predict(target, interactions: interactions, context: contextSet))
+        }
+        let prediction = runs[0]
+        let median = { (stage: (PredictionTiming) -> Duration) in runs.map { stage($0.timing) }.sorted()[runs.count / 2] }
         try write(PNGImage.maskPNG(prediction.mask, width: prediction.width, height: prediction.height), to: output)
         if let probabilities {
             let samples = prediction.probabilities.map { UInt16(($0 * 255).rounded()) }
@@ -110,8 +118,9 @@ struct PredictCommand: ParsableCommand {
         print("network: \(prediction.usedInteractiveNetwork ? "interactive (no context)" : "MultiverSeg"), "
               + "context \(prediction.contextIDs.count) of \(contextSet.count)"
               + (prediction.contextIDs.isEmpty ? "" : ": \(prediction.contextIDs.joined(separator: ", "))"))
-        print("time: load \(ms(loaded)); predict \(ms(prediction.timing.total)) = pre \(ms(prediction.timing.preprocessing)) "
-              + "+ network \(ms(prediction.timing.network)) + post \(ms(prediction.timing.postprocessing))")
+        print("time: load \(ms(loaded)); predict\(runs.count > 1 ? " (median of \(runs.count))" : "") "
+              + "\(ms(median(\.total))) = pre \(ms(median(\.preprocessing))) + network \(ms(median(\.network))) "
+              + "+ post \(ms(median(\.postprocessing)))")
         print("wrote \(output)" + (probabilities.map { " and \($0)" } ?? ""))
     }
 
@@ -132,12 +141,12 @@ struct PredictCommand: ParsableCommand {
         let mainNetwork: SegmentationNetwork
         switch try NetworkConfiguration(weights: main).architecture {
         case .multiverseg: mainNetwork = try MultiverSegNetwork(weights: main, threads: threads)
-        case .scribblePromptUNet: mainNetwork = try ScribblePromptUNet(weights: main, threads: threads)
+        case .scribblepromptUNet: mainNetwork = try ScribblePromptUNet(weights: main, threads: threads)
         }
         guard let interactiveWeights else { return (mainNetwork, nil) }
         let second = try SafeTensors.read(contentsOf: interactiveWeights)
         let architecture = try NetworkConfiguration(weights: second).architecture
-        guard architecture == .scribblePromptUNet else {
+        guard architecture == .scribblepromptUNet else {
             throw ValidationError("--interactive-weights needs ScribblePrompt-UNet weights, '\(interactiveWeights)' "
                                   + "holds \(architecture.rawValue)")
         }
