@@ -3,7 +3,6 @@ public enum PickleError: Error, CustomStringConvertible, Equatable {
     case truncated(offset: Int)
     case unsupportedOpcode(opcode: UInt8, offset: Int)
     case forbiddenGlobal(module: String, name: String)
-    case unsupportedStorageType(name: String)
     case stackUnderflow(opcode: String, offset: Int)
     case missingMark(opcode: String, offset: Int)
     case unknownMemoKey(key: Int, offset: Int)
@@ -23,8 +22,6 @@ public enum PickleError: Error, CustomStringConvertible, Equatable {
             "pickle opcode 0x\(String(opcode, radix: 16)) at byte \(offset) is not allowed: only what a plain state_dict needs is accepted; save just the state_dict (torch.save(model.state_dict(), path))"
         case .forbiddenGlobal(let module, let name):
             "global \(module).\(name) is not allowed: the checkpoint asks to run code that a state_dict never needs; refusing it. Save just the state_dict (torch.save(model.state_dict(), path))"
-        case .unsupportedStorageType(let name):
-            "the checkpoint holds a tensor of torch.\(name); only float32, float16 and bfloat16 tensors can be imported — convert the others with .float() or drop them (e.g. num_batches_tracked) before torch.save"
         case .stackUnderflow(let opcode, let offset):
             "pickle opcode \(opcode) at byte \(offset) found too few values on the stack; the file is corrupt"
         case .missingMark(let opcode, let offset):
@@ -65,7 +62,6 @@ enum PickleGlobal: Equatable {
         case ("torch._utils", "_rebuild_parameter_with_state"): self = .rebuildParameterWithState
         case ("torch", _):
             guard let type = PyTorchStorageType(storageClassName: name) else {
-                if name.hasSuffix("Storage") { throw .unsupportedStorageType(name: name) }
                 throw .forbiddenGlobal(module: module, name: name)
             }
             self = .storageType(type)
@@ -85,21 +81,33 @@ enum PickleGlobal: Equatable {
     }
 }
 
-/// Storage classes a checkpoint may reference. Only float types are converted; the others are
-/// recognised so the error can name them.
+/// Storage classes a checkpoint may reference. All are recognised, so that a checkpoint whose
+/// state_dict sits beside other entries (an optimizer's int64 step counter, say) still imports; only
+/// the float types can become weights, and `scalarType` is nil for the others.
 public enum PyTorchStorageType: String, Sendable, CaseIterable {
     case float = "FloatStorage"
     case half = "HalfStorage"
     case bfloat16 = "BFloat16Storage"
+    case double = "DoubleStorage"
+    case long = "LongStorage"
+    case int = "IntStorage"
+    case short = "ShortStorage"
+    case char = "CharStorage"
+    case byte = "ByteStorage"
+    case bool = "BoolStorage"
+    case complexFloat = "ComplexFloatStorage"
+    case complexDouble = "ComplexDoubleStorage"
 
     init?(storageClassName: String) { self.init(rawValue: storageClassName) }
     var storageClassName: String { rawValue }
 
-    var scalarType: StoredScalarType {
+    /// The element type weights are converted from, or nil for types that cannot be weights.
+    var scalarType: StoredScalarType? {
         switch self {
         case .float: .float32
         case .half: .float16
         case .bfloat16: .bfloat16
+        default: nil
         }
     }
 }

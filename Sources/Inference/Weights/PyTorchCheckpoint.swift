@@ -8,6 +8,8 @@ public enum PyTorchCheckpointError: Error, CustomStringConvertible, Equatable {
     case missingStorage(key: String)
     case storageSizeMismatch(key: String, expectedBytes: Int, actualBytes: Int)
     case tensorOutsideStorage(tensor: String)
+    case unsupportedTensorType(tensor: String, storage: String)
+    case legacyFormat
     case sizeOverflow(tensor: String)
     case notAStateDict(found: String)
     case nonStringKey
@@ -30,6 +32,10 @@ public enum PyTorchCheckpointError: Error, CustomStringConvertible, Equatable {
             "the checkpoint refers to storage '\(key)' but the archive has no data/\(key); the file is truncated or corrupt"
         case .storageSizeMismatch(let key, let expectedBytes, let actualBytes):
             "storage '\(key)' should hold \(expectedBytes) bytes but has \(actualBytes); the file is corrupt"
+        case .unsupportedTensorType(let tensor, let storage):
+            "tensor '\(tensor)' is stored as torch.\(storage); only float32, float16 and bfloat16 tensors can be weights — convert it with .float() or drop it (e.g. num_batches_tracked) before torch.save"
+        case .legacyFormat:
+            "the checkpoint uses PyTorch's legacy (pre-1.6, non-zip) format; load it with torch and re-save it with torch.save from PyTorch >= 1.6"
         case .tensorOutsideStorage(let tensor):
             "tensor '\(tensor)' reaches past the end of its storage; the file is corrupt or hostile"
         case .sizeOverflow(let tensor):
@@ -98,7 +104,15 @@ public enum PyTorchCheckpoint {
     /// contiguous row-major Float tensors.
     public static func stateDict(_ bytes: [UInt8], maxTotalBytes: Int = 8 << 30) throws(PyTorchCheckpointError) -> [String: Tensor] {
         let archive: ZipArchive
-        do { archive = try ZipArchive(bytes) } catch { throw .archive(error) }
+        do {
+            archive = try ZipArchive(bytes)
+        } catch {
+            // The legacy format is a pickle stream that starts with PyTorch's magic number as LONG1.
+            if error == .notAZipArchive, bytes.starts(with: [0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8]) {
+                throw .legacyFormat
+            }
+            throw .archive(error)
+        }
 
         let pickles = archive.entries.map(\.name).filter { name in
             name.hasSuffix("/data.pkl") && name.split(separator: "/", omittingEmptySubsequences: false).count == 2
@@ -161,7 +175,9 @@ public enum PyTorchCheckpoint {
     static func materialize(
         _ pickled: PickledTensor, name: String, storage: PickledStorage, data: ArraySlice<UInt8>
     ) throws(PyTorchCheckpointError) -> Tensor {
-        let type = storage.type.scalarType
+        guard let type = storage.type.scalarType else {
+            throw .unsupportedTensorType(tensor: name, storage: storage.type.storageClassName)
+        }
         let (storageBytes, overflow) = storage.elementCount.multipliedReportingOverflow(by: type.byteSize)
         guard !overflow, storageBytes == data.count else {
             throw .storageSizeMismatch(key: storage.key, expectedBytes: overflow ? Int.max : storageBytes, actualBytes: data.count)
