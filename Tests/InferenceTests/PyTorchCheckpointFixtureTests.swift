@@ -23,7 +23,7 @@ import Testing
         print("multiverseg_nf4_l2.pt vs twin: \(weights.tensors.count) tensors, max |difference| \(difference)")
         #expect(difference == 0)
         try weights.validate(expected: expectedShapes(expected))
-        for key in ["format", "format_version", "arch", "features", "levels", "in_channels"] {
+        for key in ["format", "format_version", "arch", "features", "levels", "in_channels", "context_channels"] {
             #expect(weights.metadata[key] == expected.metadata[key], "\(key)")
         }
         #expect(try weights.architecture == .multiverseg)

@@ -67,7 +67,7 @@ func maxDifference(_ actual: [String: Tensor], _ expected: [String: Tensor]) -> 
         options.extraMetadata = ["source": "layouts.pt"]
         let weights = try PyTorchCheckpoint.decode(bytes, options: options)
         #expect(weights.metadata == [
-            "format": "multiverseg-weights", "format_version": "1", "arch": "multiverseg", "resolution": "64",
+            "format": "multiverseg-weights", "format_version": "1", "arch": "multiverseg", "resolution": "64", "context_channels": "2",
             "source": "layouts.pt",
         ])
     }
@@ -81,7 +81,7 @@ func maxDifference(_ actual: [String: Tensor], _ expected: [String: Tensor]) -> 
         }
         tensors["dec_blocks.0.cross.cross_conv.weight"] = Tensor(shape: [1], values: [0])
         let metadata = try PyTorchCheckpoint.inferredMetadata(tensors)
-        #expect(metadata == ["arch": "multiverseg", "levels": "3", "features": "8", "in_channels": "5"])
+        #expect(metadata == ["arch": "multiverseg", "levels": "3", "features": "8", "in_channels": "5", "context_channels": "2"])
     }
 
     @Test func refusesCodeExecutionByName() throws {

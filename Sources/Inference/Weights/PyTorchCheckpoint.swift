@@ -232,7 +232,7 @@ public enum PyTorchCheckpoint {
         return Tensor(shape: pickled.shape, values: values)
     }
 
-    /// `arch`, `features`, `levels` and `in_channels`, from the authors' parameter names
+    /// `arch`, `features`, `levels`, `in_channels` (and `context_channels` = 2 for MultiverSeg), from the authors' parameter names
     /// (Training/ARCHITECTURE.md): `enc_blocks.{i}.cross.cross_conv.weight` [F, Ct + 2, 3, 3] for
     /// MultiverSeg, `downs.{i}.conv.0.weight` [F, Ct, 3, 3] for ScribblePrompt-UNet. Fields that
     /// cannot be found are left out.
@@ -276,6 +276,7 @@ public enum PyTorchCheckpoint {
         if !blocks.isEmpty, blocks == Set(0..<blocks.count) {
             metadata[WeightsMetadataKey.levels] = String(blocks.count)
         }
+        if arch == .multiverseg { metadata[WeightsMetadataKey.contextChannels] = String(contextChannels) }
         if let weight = firstWeight, weight.shape.count == 4, weight.shape[1] > contextChannels {
             metadata[WeightsMetadataKey.features] = String(weight.shape[0])
             metadata[WeightsMetadataKey.inChannels] = String(weight.shape[1] - contextChannels)
