@@ -55,7 +55,7 @@ public final class ModelRunner: @unchecked Sendable {
         let weights = try SafeTensors.read(contentsOf: path)
         switch try NetworkConfiguration(weights: weights).architecture {
         case .multiverseg: return try MultiverSegNetwork(weights: weights, threads: threads)
-        case .scribblePromptUNet: return try ScribblePromptUNet(weights: weights, threads: threads)
+        case .scribblepromptUNet: return try ScribblePromptUNet(weights: weights, threads: threads)
         }
     }
 

@@ -109,3 +109,23 @@ public enum HalfPrecision {
         Float(bitPattern: UInt32(bits) << 16)
     }
 }
+
+/// `withUnsafeBytes` with a typed error: the standard library's version only rethrows `any Error`.
+func withRawBytes<T, E: Error>(
+    _ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(E) -> T
+) throws(E) -> T {
+    let result: Result<T, E> = bytes.withUnsafeBytes { raw in
+        do throws(E) { return .success(try body(raw)) } catch { return .failure(error) }
+    }
+    return try result.get()
+}
+
+/// `withUnsafeBytes` on a slice, with a typed error; indices inside `body` start at 0.
+func withRawBytes<T, E: Error>(
+    _ bytes: ArraySlice<UInt8>, _ body: (UnsafeRawBufferPointer) throws(E) -> T
+) throws(E) -> T {
+    let result: Result<T, E> = bytes.withUnsafeBytes { raw in
+        do throws(E) { return .success(try body(raw)) } catch { return .failure(error) }
+    }
+    return try result.get()
+}

@@ -204,24 +204,19 @@ public enum SafeTensors {
     /// let weights = try SafeTensors.decode(bytes)
     /// ```
     public static func decode(_ bytes: [UInt8], limits: Limits = Limits()) throws(SafeTensorsError) -> WeightsFile {
-        let result: Result<WeightsFile, SafeTensorsError> = bytes.withUnsafeBytes { raw in
-            do throws(SafeTensorsError) {
-                let header = try parseHeader(raw, limits: limits)
-                var tensors: [String: Tensor] = [:]
-                tensors.reserveCapacity(header.entries.count)
-                for entry in header.entries {
-                    var values: [Float] = []
-                    entry.dtype.decode(
-                        raw, offset: header.bufferOffset + entry.byteRange.lowerBound,
-                        count: entry.elementCount, into: &values)
-                    tensors[entry.name] = Tensor(shape: entry.shape, values: values)
-                }
-                return .success(WeightsFile(metadata: header.metadata, tensors: tensors))
-            } catch {
-                return .failure(error)
+        try withRawBytes(bytes) { raw throws(SafeTensorsError) in
+            let header = try parseHeader(raw, limits: limits)
+            var tensors: [String: Tensor] = [:]
+            tensors.reserveCapacity(header.entries.count)
+            for entry in header.entries {
+                var values: [Float] = []
+                entry.dtype.decode(
+                    raw, offset: header.bufferOffset + entry.byteRange.lowerBound,
+                    count: entry.elementCount, into: &values)
+                tensors[entry.name] = Tensor(shape: entry.shape, values: values)
             }
+            return WeightsFile(metadata: header.metadata, tensors: tensors)
         }
-        return try result.get()
     }
 
     /// Reads and decodes the safetensors file at `path`; the file size is checked before reading.
@@ -234,6 +229,6 @@ public enum SafeTensors {
     /// Reads only the checked header of the file at `path` (the file is still read whole).
     public static func readHeader(contentsOf path: String, limits: Limits = Limits()) throws -> Header {
         let bytes = try WeightsFileSystem.readFile(atPath: path, maxBytes: limits.maxFileBytes)
-        return try bytes.withUnsafeBytes { raw throws(SafeTensorsError) in try parseHeader(raw, limits: limits) }
+        return try withRawBytes(bytes) { raw throws(SafeTensorsError) in try parseHeader(raw, limits: limits) }
     }
 }
