@@ -5,8 +5,9 @@
         --swift .build/release/multiverseg --threads 2
 
 For each context size (default 0, 1, 4, 16, 64; 128x128, batch 1) it times
-  (a) the Swift binary: `<swift> bench --weights W --json` (extra flags via --swift-args); when the binary
-      is missing or fails, the table says so and the other columns are still printed;
+  (a) the Swift binary: `<swift> bench --weights W --threads T --contexts C --json` (extra flags, e.g.
+      `--runs 20` or `--parallelism blas`, via --swift-args); when the binary is missing or fails, the
+      table says so and the other columns are still printed;
   (b) onnxruntime CPU, intra_op_num_threads = --threads, inter_op 1, sequential, on the ONNX export of the
       same weights for that context size (context 0 = the graph for 1 entry fed the all-0.5 dummy entry,
       which is what the network does for an empty context);
@@ -20,6 +21,7 @@ is used; other lines are ignored):
     {"threads": 2, "resolution": 128,
      "results": [{"context": 16, "median_ms": 180.2, "p90_ms": 190.0, "peak_rss_mb": 95.1}, ...]}
 
+(the `bench` command on branch `kernels` prints exactly this, plus more keys that are ignored here).
 `peak_rss_mb` is optional. Times are wall-clock milliseconds per full forward pass (all context entries
 through the network), after warm-up runs. Median and p90 here use linear interpolation between order
 statistics (numpy.percentile). `--json-out` writes this script's results in the same shape, one entry per
@@ -137,12 +139,13 @@ def run_python_backend(backend, weights, onnx_dir, context, a):
     return res
 
 
-def run_swift(binary, weights, extra_args, timeout_s):
+def run_swift(binary, weights, threads, contexts, extra_args, timeout_s):
     if not binary:
         return None, "no --swift given"
     if not (os.path.isfile(binary) and os.access(binary, os.X_OK)) and shutil.which(binary) is None:
         return None, f"Swift binary not found: {binary} (build it with `swift build -c release`)"
-    cmd = [binary, "bench", "--weights", weights, "--json"] + extra_args
+    cmd = [binary, "bench", "--weights", weights, "--threads", str(threads),
+           "--contexts", ",".join(map(str, contexts)), "--json"] + extra_args
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -213,7 +216,7 @@ def main(argv=None):
         contexts = [0]
 
     swift, swift_note = (None, "skipped") if "swift" in skip else run_swift(
-        a.swift, a.weights, a.swift_args.split(), a.timeout_s)
+        a.swift, a.weights, a.threads, contexts, a.swift_args.split(), a.timeout_s)
     if swift is None:
         print(f"Swift: {swift_note}")
     elif isinstance(swift_note, dict) and swift_note.get("threads") not in (None, a.threads):
