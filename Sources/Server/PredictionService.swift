@@ -95,7 +95,8 @@ final class PredictionService: @unchecked Sendable {
             return false
         }
         if let replaced = pending[job.session] {
-            session.stream.send(event: "superseded", data: Self.json(["image": replaced.image, "seq": String(replaced.seq)]))
+            struct Superseded: Encodable { let image: String; let seq: Int }
+            session.stream.send(event: "superseded", data: Self.json(Superseded(image: replaced.image, seq: replaced.seq)))
         } else {
             arrival.append(job.session)
         }

@@ -129,8 +129,7 @@ final class LabelingFixture {
         while seen.last.map({ $0 != ("prediction", 4) }) ?? true {
             let event = try events.next()
             guard event.name == "prediction" || event.name == "superseded" else { continue }
-            let seq = try event.json()["seq"]
-            seen.append((event.name, (seq as? Int) ?? Int(seq as? String ?? "") ?? -1))
+            seen.append((event.name, try event.json()["seq"] as? Int ?? -1))
         }
         let predicted = seen.filter { $0.0 == "prediction" }.map(\.1)
         // The first request may already be running; at most it and the newest are computed.
