@@ -12,7 +12,7 @@ extension App {
                 throw HTTPError.badRequest("give a session id as ?session=ID (letters, digits, '.', '_', '-')")
             }
             let service = try requirePredictions()
-            let stream = service.subscribe(session: session, project: project.id, label: label)
+            let stream = service.subscribe(session: session, project: project, label: label)
             let size = try store { try project.context(label: label).includedEntries.count }
             stream.send(event: "hello", data: "{\"contextSize\":\(size),\"model\":\(PredictionService.quoted(service.model.name))}")
             return stream.response
