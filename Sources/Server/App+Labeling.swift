@@ -34,6 +34,11 @@ extension App {
                 session: body.session, project: project, label: label, image: image, seq: body.seq,
                 interactions: interactions, interactionCount: body.interactionCount,
                 usePrevious: body.usePrevious ?? false)
+            // While the user works on this image, get the next one ready.
+            if interactions.isEmpty, let next = try? nextImage(project: project, label: label, after: image, order: "listed"),
+               next != image {
+                service.prefetch(project: project, label: label, image: next)
+            }
             guard service.submit(job) else {
                 throw HTTPError.conflict("open the event stream first: GET \(base.replacingOccurrences(of: ":project", with: project.id).replacingOccurrences(of: ":label", with: label))/events?session=\(body.session)")
             }
