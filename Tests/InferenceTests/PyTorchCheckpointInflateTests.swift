@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Inference
+@testable import ZIP
 
 /// The DEFLATE decoder used for re-zipped checkpoints. Vectors: raw DEFLATE from Python's zlib
 /// (`zlib.compressobj(9, zlib.DEFLATED, -15)`), and hand-assembled blocks.

@@ -1,3 +1,4 @@
+import ZIP
 /// Why a PyTorch checkpoint could not be imported.
 public enum PyTorchCheckpointError: Error, CustomStringConvertible, Equatable {
     case archive(ZipArchiveError)

@@ -1,3 +1,4 @@
+import ZIP
 /// Reading and writing the safetensors format: an 8-byte little-endian header length N, N bytes of
 /// JSON header `{name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}`,
 /// then the byte buffer that `data_offsets` index. Every file is treated as hostile: all numbers
