@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
     ],
     targets: [
         // C libraries from Debian (libmicrohttpd-dev, libopenblas-dev, libpng-dev).
@@ -32,9 +33,15 @@ let package = Package(
         // Swift libraries.
         .target(name: "PNGCodec", dependencies: ["CPNG", "CPNGShims"]),
         .target(name: "MicroHTTP", dependencies: ["CMicroHTTPD", "CMicroHTTPDShims"]),
-        .target(name: "Inference", dependencies: ["COpenBLAS"]),
-        .target(name: "ProjectStore", dependencies: ["PNGCodec"]),
-        .target(name: "Server", dependencies: ["MicroHTTP", "ProjectStore", "Inference"]),
+        .target(name: "ZIP"),
+        .target(name: "Inference", dependencies: ["COpenBLAS", "ZIP"]),
+        .target(name: "ProjectStore", dependencies: ["PNGCodec", "ZIP"]),
+        .target(
+            name: "Server",
+            dependencies: [
+                "MicroHTTP", "ProjectStore", "Inference",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]),
         .target(name: "Evaluation", dependencies: ["Inference", "PNGCodec"]),
         .executableTarget(
             name: "MultiverSegCLI",
@@ -44,15 +51,16 @@ let package = Package(
             ]),
 
         // Tests.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ZIP"], path: "Tests/TestSupport"),
         .testTarget(name: "PNGCodecTests", dependencies: ["PNGCodec", "TestSupport"]),
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP", "TestSupport"]),
+        .testTarget(name: "ProjectStoreTests", dependencies: ["ProjectStore", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "PNGCodec"]),
         // Runs the built `multiverseg` binary as a user would.
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "MultiverSegCLI"]),
         .testTarget(
-            name: "InferenceTests", dependencies: ["Inference", "TestSupport"],
+            name: "InferenceTests", dependencies: ["Inference", "ZIP", "TestSupport"],
             resources: [.copy("Fixtures")]),
     ]
 )

@@ -9,6 +9,9 @@ struct MultiverSeg: ParsableCommand {
         commandName: "multiverseg",
         abstract: "Interactive in-context segmentation of a whole folder of biomedical images.",
         version: MultiverSegVersion.string,
-        subcommands: [ServeCommand.self, PredictCommand.self, BenchCommand.self, EvalCommand.self],
+        subcommands: [
+            ServeCommand.self, ImportCommand.self, ExportCommand.self, PredictCommand.self, BenchCommand.self,
+            WeightsCommand.self, EvalCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self)
 }
