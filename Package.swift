@@ -28,11 +28,13 @@ let package = Package(
         // C shims: MHD_start_daemon is variadic; libpng reports errors by longjmp.
         .target(name: "CMicroHTTPDShims", dependencies: ["CMicroHTTPD"]),
         .target(name: "CPNGShims", dependencies: ["CPNG"]),
+        // AVX-512 direct 3x3 convolution (chosen at run time; im2col + OpenBLAS otherwise).
+        .target(name: "CDirectConvolution"),
 
         // Swift libraries.
         .target(name: "PNGCodec", dependencies: ["CPNGShims"]),
         .target(name: "MicroHTTP", dependencies: ["CMicroHTTPDShims"]),
-        .target(name: "Inference", dependencies: ["COpenBLAS"]),
+        .target(name: "Inference", dependencies: ["COpenBLAS", "CDirectConvolution"]),
         .target(name: "ProjectStore", dependencies: ["PNGCodec"]),
         .target(name: "Server", dependencies: ["MicroHTTP", "ProjectStore", "Inference"]),
         .executableTarget(

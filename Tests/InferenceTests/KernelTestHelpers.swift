@@ -84,3 +84,9 @@ func randomFloats(_ count: Int, seed: UInt64) -> [Float] {
     var generator = SplitMix64(seed: seed)
     return (0..<count).map { _ in Float(Double(generator.next() >> 11) * 0x1.0p-53 * 2 - 1) }
 }
+
+/// The 3x3 convolution paths this machine can run: im2col + sgemm always, the AVX-512 direct
+/// kernel where the CPU has it.
+let convolutionBackends: [Bool] = DirectConvolution.isAvailable ? [false, true] : [false]
+
+func backendName(_ direct: Bool) -> String { direct ? "direct" : "im2col+sgemm" }

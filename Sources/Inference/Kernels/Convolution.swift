@@ -122,7 +122,8 @@ func copyFloats(from source: UnsafePointer<Float>, to destination: UnsafeMutable
 //   with zero padding 1, stride 1.
 // in: `first` ++ `second` on the channel axis, [N][H][W][Cin]; weights: packed [9*Cin][Cout]
 //   (`packConvolutionWeights`); out: [N][H][W][Cout]. All N entries are rows of one product
-//   (M = N*H*W, K = 9*Cin, N = Cout), cut into chunks that fit a core's cache.
+//   (M = N*H*W, K = 9*Cin, N = Cout), cut into chunks that fit a core's cache. Where the
+//   workspace says so (AVX-512 CPUs by default) the direct kernel computes the same without im2col.
 // PyTorch: F.conv2d(torch.cat([first, second], 1), w, b, padding=1) on NCHW tensors.
 public func conv3x3(
     first: FeatureSource, second: FeatureSource? = nil,
@@ -136,6 +137,12 @@ public func conv3x3(
     let k = 9 * cin
     let totalRows = entries * height * width
     if totalRows == 0 { return }
+    if workspace.directConvolution {
+        conv3x3Direct(first: first, second: second, entries: entries, height: height, width: width,
+                      weights: weights, outChannels: outChannels, output: output, epilogue: epilogue,
+                      workspace: workspace)
+        return
+    }
     let rowsPerChunk = max(1, min(totalRows, workspace.chunkFloats / k))
     let chunkCount = (totalRows + rowsPerChunk - 1) / rowsPerChunk
     let workers = min(workspace.chunkWorkers, chunkCount)

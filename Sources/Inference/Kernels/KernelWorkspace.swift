@@ -15,15 +15,24 @@ public final class KernelWorkspace {
     /// with a single-threaded sgemm so the chunk stays in one core's cache. 1 when OpenBLAS
     /// itself is given the threads instead.
     public let chunkWorkers: Int
-    /// Floats of im2col matrix one worker fills before its matrix product (tuned by `multiverseg bench`).
+    /// Floats of im2col matrix (or padded band, for the direct kernel) one worker fills before
+    /// computing on it (tuned by `multiverseg bench`).
     public var chunkFloats: Int
+    /// Run 3x3 convolutions with the AVX-512 direct kernel (default where the CPU has it) rather
+    /// than im2col + OpenBLAS sgemm.
+    public var directConvolution: Bool
 
     private var columnBuffers: [UnsafeMutablePointer<Float>] = []
     private var columnCapacity = 0
     private var statisticsBuffer: UnsafeMutablePointer<Double>?
     private var statisticsCapacity = 0
 
-    public init(threads: Int = 1, chunkWorkers: Int? = nil, chunkFloats: Int = 96 * 1024) {
+    public init(
+        threads: Int = 1, chunkWorkers: Int? = nil, chunkFloats: Int = 96 * 1024,
+        directConvolution: Bool = DirectConvolution.isAvailable
+    ) {
+        precondition(!directConvolution || DirectConvolution.isAvailable, "this CPU lacks AVX-512")
+        self.directConvolution = directConvolution
         precondition(threads >= 1, "thread count must be at least 1")
         self.threads = threads
         self.chunkWorkers = max(1, min(threads, chunkWorkers ?? threads))

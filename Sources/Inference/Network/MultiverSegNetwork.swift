@@ -34,6 +34,13 @@ public final class MultiverSegNetwork: SegmentationNetwork {
         get { workspace.chunkFloats }
         set { workspace.chunkFloats = max(1, newValue) }
     }
+
+    /// Whether 3x3 convolutions use the AVX-512 direct kernel (default where available) or
+    /// im2col + OpenBLAS sgemm. Setting true on a CPU without AVX-512 keeps it false.
+    public var directConvolution: Bool {
+        get { workspace.directConvolution }
+        set { workspace.directConvolution = newValue && DirectConvolution.isAvailable }
+    }
     private let parallelism: Parallelism
 
     // Activations (see `forward` for who writes what).

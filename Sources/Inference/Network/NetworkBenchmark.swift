@@ -18,10 +18,14 @@ public struct NetworkBenchmark {
         /// Time inside sgemm over the time of the forward passes (per worker: sgemm time summed
         /// over the threads that call it, divided by their number).
         public var sgemmShare: Double
-        /// Effective GFLOP/s of the whole forward pass (sgemm flops / wall time).
+        /// Time inside the AVX-512 direct convolution, as a share like `sgemmShare`.
+        public var directShare: Double
+        /// Effective GFLOP/s of the whole forward pass (convolution flops / wall time).
         public var gflops: Double
         /// GFLOP/s inside sgemm calls alone.
         public var sgemmGflops: Double
+        /// GFLOP/s inside the direct convolution alone.
+        public var directGflops: Double
         public var activationMegabytes: Double
 
         enum CodingKeys: String, CodingKey {
@@ -29,6 +33,7 @@ public struct NetworkBenchmark {
             case medianMilliseconds = "median_ms", p90Milliseconds = "p90_ms"
             case peakRSSMegabytes = "peak_rss_mb", sgemmShare = "sgemm_share"
             case sgemmGflops = "sgemm_gflops", activationMegabytes = "buffers_mb"
+            case directShare = "direct_share", directGflops = "direct_gflops"
         }
     }
 
@@ -68,6 +73,7 @@ public struct NetworkBenchmark {
             _ = Self.resetPeakRSS()
             for _ in 0..<warmupRuns { _ = try network.logits(target: target, context: context) }
             BLAS.resetCounters()
+            DirectConvolution.resetCounters()
             var times: [Double] = []
             var total = 0
             for _ in 0..<runs {
@@ -78,6 +84,8 @@ public struct NetworkBenchmark {
                 times.append(Double(spent) * 1e-6)
             }
             let counters = BLAS.counters
+            let direct = DirectConvolution.counters
+            let callers = Double(concurrentSgemmCallers)
             times.sort()
             let median = times.count % 2 == 1
                 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
@@ -86,9 +94,11 @@ public struct NetworkBenchmark {
             let result = Result(
                 context: size, medianMilliseconds: median, p90Milliseconds: p90,
                 peakRSSMegabytes: Double(Self.peakRSSKilobytes()) / 1024,
-                sgemmShare: Double(counters.nanoseconds) / Double(concurrentSgemmCallers) / Double(max(1, total)),
-                gflops: Double(counters.flops) / Double(max(1, total)),
-                sgemmGflops: Double(counters.flops) / (Double(max(1, counters.nanoseconds)) / Double(concurrentSgemmCallers)),
+                sgemmShare: Double(counters.nanoseconds) / callers / Double(max(1, total)),
+                directShare: Double(direct.nanoseconds) / callers / Double(max(1, total)),
+                gflops: Double(counters.flops + direct.flops) / Double(max(1, total)),
+                sgemmGflops: Double(counters.flops) / (Double(max(1, counters.nanoseconds)) / callers),
+                directGflops: Double(direct.flops) / (Double(max(1, direct.nanoseconds)) / callers),
                 activationMegabytes: Double(buffers) / 1_048_576)
             progress?(result)
             results.append(result)

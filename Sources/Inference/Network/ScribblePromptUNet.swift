@@ -28,6 +28,13 @@ public final class ScribblePromptUNet: SegmentationNetwork {
     private let finalConv: PackedConvolution
     private let workspace: KernelWorkspace
 
+    /// Whether 3x3 convolutions use the AVX-512 direct kernel (default where available) or
+    /// im2col + OpenBLAS sgemm.
+    public var directConvolution: Bool {
+        get { workspace.directConvolution }
+        set { workspace.directConvolution = newValue && DirectConvolution.isAvailable }
+    }
+
     private let input = FloatBuffer()
     private let skips: [FloatBuffer]
     private let bufferA = FloatBuffer(), bufferB = FloatBuffer(), upsampled = FloatBuffer()

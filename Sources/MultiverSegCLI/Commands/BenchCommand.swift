@@ -29,8 +29,10 @@ struct BenchCommand: ParsableCommand {
     var threads = 2
     @Option(help: "chunks (our workers, single-threaded sgemm each) or blas (OpenBLAS threads).")
     var parallelism = "chunks"
-    @Option(help: "Floats of im2col per worker chunk (tuning).")
+    @Option(help: "Floats of im2col (or padded band) per worker chunk (tuning).")
     var chunkFloats: Int?
+    @Flag(help: "Use im2col + OpenBLAS sgemm even where the AVX-512 direct convolution is available.")
+    var noDirect = false
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -62,6 +64,7 @@ struct BenchCommand: ParsableCommand {
         case .multiverseg:
             let net = try MultiverSegNetwork(configuration: config, weights: file, threads: threads, parallelism: mode)
             if let chunkFloats { net.chunkFloats = chunkFloats }
+            if noDirect { net.directConvolution = false }
             network = net
         case .scribblepromptUNet:
             network = try ScribblePromptUNet(configuration: config, weights: file, threads: threads)
@@ -72,13 +75,13 @@ struct BenchCommand: ParsableCommand {
         let resetWorks = NetworkBenchmark.peakResetWorks
         if !json {
             print("\(config), \(threads) threads (\(mode.rawValue)), \(runs) runs\(resetWorks ? "" : "; peak RSS is cumulative")")
-            print("context  median_ms   p90_ms  peak_rss_mb  sgemm_share  GFLOP/s  sgemm_GFLOP/s")
+            print("context  median_ms   p90_ms  peak_rss_mb  sgemm_share  direct_share  GFLOP/s  sgemm_GFLOP/s  direct_GFLOP/s")
         }
         let results = try benchmark.run(contexts: sizes) { r in
             if !json {
-                print(String(format: "%7d  %9.1f  %7.1f  %11.1f  %11.2f  %7.1f  %13.1f",
+                print(String(format: "%7d  %9.1f  %7.1f  %11.1f  %11.2f  %12.2f  %7.1f  %13.1f  %14.1f",
                              r.context, r.medianMilliseconds, r.p90Milliseconds, r.peakRSSMegabytes,
-                             r.sgemmShare, r.gflops, r.sgemmGflops))
+                             r.sgemmShare, r.directShare, r.gflops, r.sgemmGflops, r.directGflops))
             }
         }
         if json {
