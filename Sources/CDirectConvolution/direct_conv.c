@@ -72,15 +72,46 @@ static void fill_band(const float *first, int c1, const float *second, int c2, i
         const long y = oi / pw;                                                                    \
         const long x = oi - y * pw;                                                                \
         if (x < width && y < rows) {                                                               \
-            float *dst = out + (y * width + x) * cout + col;                                       \
-            _mm512_mask_storeu_ps(dst, m0, p##i);                                                  \
-            if (nv == 2) _mm512_mask_storeu_ps(dst + 16, m1, q##i);                                \
+            const long at = (y * width + x) * cout + col;                                          \
+            store(out + at, p##i, m0, ep, col, addend ? addend + at : 0);                          \
+            if (nv == 2) store(out + at + 16, q##i, m1, ep, col + 16, addend ? addend + at + 16 : 0); \
         } }
+
+// Applies the epilogue to 16 output channels starting at `col` and stores them.
+__attribute__((target("avx512f"), always_inline)) static inline void store(
+    float *dst, __m512 v, __mmask16 m, const mvs_epilogue *ep, long col, const float *addend) {
+    switch (ep->kind) {
+    case 1:
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, ep->bias + col));
+        break;
+    case 2:
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, ep->bias + col));
+        v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LE_OQ), v,
+                               _mm512_set1_ps(ep->slope));
+        break;
+    case 3:
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, addend));
+        v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LE_OQ), v,
+                               _mm512_set1_ps(ep->slope));
+        break;
+    case 4: {
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, ep->bias + col));
+        const __m512 a = ep->slope_count == 1 ? _mm512_set1_ps(ep->slopes[0])
+                                              : _mm512_maskz_loadu_ps(m, ep->slopes + col);
+        v = _mm512_mask_mul_ps(v, _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LE_OQ), v, a);
+        break;
+    }
+    default:
+        break;
+    }
+    _mm512_mask_storeu_ps(dst, m, v);
+}
 
 #define DEFINE_TILE(NAME, NV, FMA)                                                                 \
 __attribute__((target("avx512f"), always_inline)) static inline void NAME(                        \
     const float *pad, long o, long cin, long pw, const float *weights, long cout, long col,        \
-    __mmask16 m0, __mmask16 m1, float *out, long width, long rows) {                               \
+    __mmask16 m0, __mmask16 m1, float *out, long width, long rows, const mvs_epilogue *ep,         \
+    const float *addend) {                                                                         \
     const int nv = NV;                                                                             \
     FOR_ROWS(DECLARE)                                                                              \
     for (int ky = 0; ky < 3; ky++) {                                                               \
@@ -103,7 +134,8 @@ DEFINE_TILE(tile2, 2, FMA2)
 DEFINE_TILE(tile1, 1, FMA1)
 
 __attribute__((target("avx512f"), always_inline)) static inline void band_kernel(
-    const float *pad, long cin, long width, long rows, const float *weights, long cout, float *out) {
+    const float *pad, long cin, long width, long rows, const float *weights, long cout, float *out,
+    const mvs_epilogue *ep, const float *addend) {
     const long pw = width + 2;
     const long last = (rows - 1) * pw + width;  // one past the last output pixel's padded index
     for (long col = 0; col < cout;) {
@@ -111,39 +143,44 @@ __attribute__((target("avx512f"), always_inline)) static inline void band_kernel
         if (left > 16) {
             const __mmask16 m1 = left >= 32 ? (__mmask16)0xFFFF : (__mmask16)((1u << (left - 16)) - 1);
             for (long o = 0; o < last; o += MR)
-                tile2(pad, o, cin, pw, weights, cout, col, (__mmask16)0xFFFF, m1, out, width, rows);
+                tile2(pad, o, cin, pw, weights, cout, col, (__mmask16)0xFFFF, m1, out, width, rows, ep, addend);
             col += 32;
         } else {
             const __mmask16 m0 = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
             for (long o = 0; o < last; o += MR)
-                tile1(pad, o, cin, pw, weights, cout, col, m0, 0, out, width, rows);
+                tile1(pad, o, cin, pw, weights, cout, col, m0, 0, out, width, rows, ep, addend);
             col += 16;
         }
     }
 }
 
 __attribute__((target("avx512f"))) static void band_kernel_32(
-    const float *pad, long width, long rows, const float *weights, long cout, float *out) {
-    band_kernel(pad, 32, width, rows, weights, cout, out);
+    const float *pad, long width, long rows, const float *weights, long cout, float *out,
+    const mvs_epilogue *ep, const float *addend) {
+    band_kernel(pad, 32, width, rows, weights, cout, out, ep, addend);
 }
 
 __attribute__((target("avx512f"))) static void band_kernel_64(
-    const float *pad, long width, long rows, const float *weights, long cout, float *out) {
-    band_kernel(pad, 64, width, rows, weights, cout, out);
+    const float *pad, long width, long rows, const float *weights, long cout, float *out,
+    const mvs_epilogue *ep, const float *addend) {
+    band_kernel(pad, 64, width, rows, weights, cout, out, ep, addend);
 }
 
 __attribute__((target("avx512f"))) static void band_kernel_any(
-    const float *pad, long cin, long width, long rows, const float *weights, long cout, float *out) {
-    band_kernel(pad, cin, width, rows, weights, cout, out);
+    const float *pad, long cin, long width, long rows, const float *weights, long cout, float *out,
+    const mvs_epilogue *ep, const float *addend) {
+    band_kernel(pad, cin, width, rows, weights, cout, out, ep, addend);
 }
 
 void mvs_conv3x3_band(const float *first, int c1, const float *second, int c2,
                       int height, int width, int y0, int rows,
-                      const float *weights, int cout, float *out, float *scratch) {
+                      const float *weights, int cout, float *out, float *scratch,
+                      const mvs_epilogue *epilogue) {
     const int cin = c1 + (second ? c2 : 0);
     fill_band(first, c1, second, second ? c2 : 0, height, width, y0, rows, scratch);
     float *band_out = out + (size_t)y0 * width * cout;
-    if (cin == 32) band_kernel_32(scratch, width, rows, weights, cout, band_out);
-    else if (cin == 64) band_kernel_64(scratch, width, rows, weights, cout, band_out);
-    else band_kernel_any(scratch, cin, width, rows, weights, cout, band_out);
+    const float *addend = epilogue->kind == 3 ? epilogue->addend + (size_t)y0 * width * cout : 0;
+    if (cin == 32) band_kernel_32(scratch, width, rows, weights, cout, band_out, epilogue, addend);
+    else if (cin == 64) band_kernel_64(scratch, width, rows, weights, cout, band_out, epilogue, addend);
+    else band_kernel_any(scratch, cin, width, rows, weights, cout, band_out, epilogue, addend);
 }

@@ -7,14 +7,28 @@ int mvs_direct_conv_available(void);
 /// Floats of scratch `mvs_conv3x3_band` needs for a band of `rows` image rows.
 size_t mvs_conv3x3_band_scratch(int rows, int width, int in_channels);
 
+/// What the kernel applies to each output value before storing it (co = output channel).
+typedef struct {
+    /// 0: none; 1: + bias[co]; 2: LeakyReLU(x + bias[co]); 3: LeakyReLU(x + addend[y][x][co]);
+    /// 4: PReLU(x + bias[co]) with slopes[0] (slope_count 1) or slopes[co].
+    int kind;
+    const float *bias;
+    /// [height][width][cout], the same image for every entry (the cross-conv's target part).
+    const float *addend;
+    const float *slopes;
+    int slope_count;
+    float slope;
+} mvs_epilogue;
+
 /// 3x3 convolution, zero padding 1, of one horizontal band of one image, channels-last, without
 /// an im2col matrix: the band (plus a one-pixel zero border) is copied once into `scratch`, and
 /// a register-blocked AVX-512 kernel reads every tap from it directly.
 ///
 /// first [height][width][c1] ++ second [height][width][c2] (second may be NULL, c2 = 0),
 /// weights [9*(c1+c2)][cout] (tap-major, then input channel), output rows y0 ..< y0+rows of
-/// out [height][width][cout] (written, not accumulated). No bias or activation.
+/// out [height][width][cout] (written, not accumulated), after `epilogue`.
 /// Requires mvs_direct_conv_available().
 void mvs_conv3x3_band(const float *first, int c1, const float *second, int c2,
                       int height, int width, int y0, int rows,
-                      const float *weights, int cout, float *out, float *scratch);
+                      const float *weights, int cout, float *out, float *scratch,
+                      const mvs_epilogue *epilogue);

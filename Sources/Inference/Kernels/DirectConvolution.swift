@@ -29,7 +29,7 @@ public enum DirectConvolution {
 
 // conv3x3Direct: same contract as conv3x3 (out[n][y][x][co] = epilogue(Σ in·W), zero padding 1),
 // computed band by band of image rows: each worker copies a band with a zero border into its
-// scratch and runs the register-blocked kernel, then the epilogue on the band while it is in cache.
+// scratch and runs the register-blocked kernel, which applies the epilogue as it stores.
 // PyTorch: F.conv2d(torch.cat([first, second], 1), w, b, padding=1) on NCHW tensors.
 func conv3x3Direct(
     first: FeatureSource, second: FeatureSource?,
@@ -49,6 +49,16 @@ func conv3x3Direct(
     let units = entries * bandsPerEntry
     let workers = min(workspace.chunkWorkers, units)
     workspace.reserveColumns(mvs_conv3x3_band_scratch(Int32(band), Int32(width), Int32(cin)))
+    var ep = mvs_epilogue()
+    switch epilogue {
+    case .none: ep.kind = 0
+    case .bias(let bias): ep.kind = 1; ep.bias = bias
+    case .biasLeakyReLU(let bias, let slope): ep.kind = 2; ep.bias = bias; ep.slope = slope
+    case .addPixelLeakyReLU(let addend, let slope): ep.kind = 3; ep.addend = addend; ep.slope = slope
+    case .biasPReLU(let bias, let slopes, let count):
+        ep.kind = 4; ep.bias = bias; ep.slopes = slopes; ep.slope_count = Int32(count)
+    }
+    let fused = ep
     parallelFor(workers) { worker in
         let scratch = workspace.columns(worker: worker)
         var unit = worker
@@ -58,16 +68,15 @@ func conv3x3Direct(
             let rows = min(band, height - y0)
             let entryOutput = output + n * pixels * outChannels
             let start = monotonicNanoseconds()
-            mvs_conv3x3_band(
-                first.base + n * pixels * c1, Int32(c1),
-                second.map { $0.base + n * pixels * c2 }, Int32(c2),
-                Int32(height), Int32(width), Int32(y0), Int32(rows),
-                weights, Int32(outChannels), entryOutput, scratch)
+            withUnsafePointer(to: fused) { epiloguePointer in
+                mvs_conv3x3_band(
+                    first.base + n * pixels * c1, Int32(c1),
+                    second.map { $0.base + n * pixels * c2 }, Int32(c2),
+                    Int32(height), Int32(width), Int32(y0), Int32(rows),
+                    weights, Int32(outChannels), entryOutput, scratch, epiloguePointer)
+            }
             DirectConvolution.count(nanoseconds: monotonicNanoseconds() - start,
                                     flops: 2 * rows * width * outChannels * 9 * cin)
-            let firstRow = n * pixels + y0 * width
-            applyEpilogue(epilogue, to: entryOutput + y0 * width * outChannels,
-                          rows: firstRow..<(firstRow + rows * width), channels: outChannels, pixels: pixels)
             unit += workers
         }
     }
