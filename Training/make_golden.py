@@ -68,6 +68,15 @@ def case_conv3x3(w: Writer):
             dict(case="conv3x3", op="torch.nn.functional.conv2d(padding=1), zero padding, with bias"))
 
 
+def case_conv3x3_wide(w: Writer):
+    # more channels than a micro-kernel tile (24 in, 40 out), so blocked/packed code paths are exercised
+    g = _gen(108)
+    x, wt, b = _randn(g, 2, 24, 9, 11), _randn(g, 40, 24, 3, 3, scale=0.2), _randn(g, 40)
+    y = F.conv2d(*_f64(x, wt, b), padding=1)
+    w.write("conv3x3_wide.safetensors", dict(input=x, weight=wt, bias=b, output=y),
+            dict(case="conv3x3_wide", op="torch.nn.functional.conv2d(padding=1), 24 -> 40 channels, 9x11"))
+
+
 def case_conv1x1(w: Writer):
     g = _gen(102)
     x, wt, b = _randn(g, 2, 6, 5, 4), _randn(g, 3, 6, 1, 1, scale=0.5), _randn(g, 3)
@@ -230,7 +239,7 @@ def main(argv=None):
     ap.add_argument("--out", default=DEFAULT_OUT)
     a = ap.parse_args(argv)
     w = Writer(os.path.normpath(a.out))
-    for case in (case_conv3x3, case_conv1x1, case_group_norm, case_max_pool, case_upsample, case_activations,
+    for case in (case_conv3x3, case_conv3x3_wide, case_conv1x1, case_group_norm, case_max_pool, case_upsample, case_activations,
                  case_cross_block):
         case(w)
     make_multiverseg(w)

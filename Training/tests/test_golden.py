@@ -53,13 +53,14 @@ def np_leaky(x, s=0.01):
 
 def test_every_file_says_how_it_was_generated():
     names = [n for n in os.listdir(GOLDEN) if n.endswith(".safetensors")]
-    assert len(names) >= 13
+    assert len(names) >= 14
     for n in names:
         _, meta = read(n)
         assert meta["generated"].startswith("generated — do not edit"), n
 
 
-@pytest.mark.parametrize("name,pad", [("conv3x3.safetensors", 1), ("conv1x1.safetensors", 0)])
+@pytest.mark.parametrize("name,pad", [("conv3x3.safetensors", 1), ("conv3x3_wide.safetensors", 1),
+                                      ("conv1x1.safetensors", 0)])
 def test_conv(name, pad):
     t, _ = read(name)
     close(np_conv(t["input"], t["weight"], t["bias"], pad), t["output"], what=name)

@@ -87,3 +87,18 @@ def test_scribbleprompt_forward():
     with torch.no_grad():
         y = net(torch.rand(1, 5, 32, 32))
     assert y.shape == (1, 1, 32, 32) and torch.isfinite(y).all()
+
+
+ARCH_DOC = open(os.path.join(os.path.dirname(__file__), "..", "ARCHITECTURE.md")).read()
+
+
+def test_architecture_doc_lists_every_released_parameter_name():
+    import re
+    with torch.device("meta"):
+        mvs, sp = MultiverSegNet(256, 4), ScribblePromptUNet(192, 4)
+    for k in mvs.state_dict():
+        suffix = re.sub(r"^(enc|dec)_blocks\.\d+\.", "", k)
+        assert f"`{suffix}`" in ARCH_DOC, k
+    for k in sp.state_dict():
+        generic = re.sub(r"^ups\.\d+\.", "ups.{2k+1}.", re.sub(r"^downs\.\d+\.", "downs.{i}.", k))
+        assert f"`{generic}" in ARCH_DOC, k
