@@ -5,9 +5,9 @@ import Testing
 @Suite struct KernelGoldenTests {
     let tolerance: Float = 1e-5
 
-    @Test(arguments: convolutionBackends)
-    func conv3x3MatchesTorch(direct: Bool) throws {
-        let g = try goldenFixture("conv3x3")
+    @Test(arguments: ["conv3x3", "conv3x3_wide"], convolutionBackends)
+    func conv3x3MatchesTorch(fixture: String, direct: Bool) throws {
+        let g = try goldenFixture(fixture)
         let (input, weight, bias) = (g.tensors["input"]!, g.tensors["weight"]!, g.tensors["bias"]!)
         let (n, cin, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let cout = weight.shape[0]
@@ -23,7 +23,7 @@ import Testing
                 }
             } } }
             expectClose(channelsFirst(out, n: n, c: cout, h: h, w: w), g.tensors["output"]!.values,
-                        absolute: tolerance, relative: tolerance, "conv3x3 \(backendName(direct)) (\(threads) threads)")
+                        absolute: tolerance, relative: tolerance, "\(fixture) \(backendName(direct)) (\(threads) threads)")
         }
     }
 

@@ -12,6 +12,9 @@ public struct NetworkBenchmark {
         public var context: Int
         public var medianMilliseconds: Double
         public var p90Milliseconds: Double
+        /// Median process CPU time (user + system, all threads) per forward pass: on a machine
+        /// shared with other work, cpu_ms / threads is the latency the pass would have alone.
+        public var cpuMilliseconds: Double
         /// RSS high-water mark (VmHWM) during this size's runs, or since the start of the process
         /// where the kernel does not let us reset it (see `peakResetWorks`).
         public var peakRSSMegabytes: Double
@@ -30,7 +33,7 @@ public struct NetworkBenchmark {
 
         enum CodingKeys: String, CodingKey {
             case context, gflops
-            case medianMilliseconds = "median_ms", p90Milliseconds = "p90_ms"
+            case medianMilliseconds = "median_ms", p90Milliseconds = "p90_ms", cpuMilliseconds = "cpu_ms"
             case peakRSSMegabytes = "peak_rss_mb", sgemmShare = "sgemm_share"
             case sgemmGflops = "sgemm_gflops", activationMegabytes = "buffers_mb"
             case directShare = "direct_share", directGflops = "direct_gflops"
@@ -75,14 +78,18 @@ public struct NetworkBenchmark {
             BLAS.resetCounters()
             DirectConvolution.resetCounters()
             var times: [Double] = []
+            var cpuTimes: [Double] = []
             var total = 0
             for _ in 0..<runs {
+                let cpuStart = Self.processCPUNanoseconds()
                 let start = monotonicNanoseconds()
                 _ = try network.logits(target: target, context: context)
                 let spent = monotonicNanoseconds() - start
+                cpuTimes.append(Double(Self.processCPUNanoseconds() - cpuStart) * 1e-6)
                 total += spent
                 times.append(Double(spent) * 1e-6)
             }
+            cpuTimes.sort()
             let counters = BLAS.counters
             let direct = DirectConvolution.counters
             let callers = Double(concurrentSgemmCallers)
@@ -93,6 +100,7 @@ public struct NetworkBenchmark {
             let buffers = (network as? MultiverSegNetwork)?.bufferBytes ?? 0
             let result = Result(
                 context: size, medianMilliseconds: median, p90Milliseconds: p90,
+                cpuMilliseconds: cpuTimes[cpuTimes.count / 2],
                 peakRSSMegabytes: Double(Self.peakRSSKilobytes()) / 1024,
                 sgemmShare: Double(counters.nanoseconds) / callers / Double(max(1, total)),
                 directShare: Double(direct.nanoseconds) / callers / Double(max(1, total)),
@@ -104,6 +112,13 @@ public struct NetworkBenchmark {
             results.append(result)
         }
         return results
+    }
+
+    /// User + system CPU time of the whole process.
+    static func processCPUNanoseconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+        return now.tv_sec * 1_000_000_000 + now.tv_nsec
     }
 
     /// VmHWM from /proc/self/status in kB (0 where unavailable).

@@ -75,12 +75,12 @@ struct BenchCommand: ParsableCommand {
         let resetWorks = NetworkBenchmark.peakResetWorks
         if !json {
             print("\(config), \(threads) threads (\(mode.rawValue)), \(runs) runs\(resetWorks ? "" : "; peak RSS is cumulative")")
-            print("context  median_ms   p90_ms  peak_rss_mb  sgemm_share  direct_share  GFLOP/s  sgemm_GFLOP/s  direct_GFLOP/s")
+            print("context  median_ms   p90_ms  cpu_ms  peak_rss_mb  sgemm_share  direct_share  GFLOP/s  sgemm_GFLOP/s  direct_GFLOP/s")
         }
         let results = try benchmark.run(contexts: sizes) { r in
             if !json {
-                print(String(format: "%7d  %9.1f  %7.1f  %11.1f  %11.2f  %12.2f  %7.1f  %13.1f  %14.1f",
-                             r.context, r.medianMilliseconds, r.p90Milliseconds, r.peakRSSMegabytes,
+                print(String(format: "%7d  %9.1f  %7.1f  %6.1f  %11.1f  %11.2f  %12.2f  %7.1f  %13.1f  %14.1f",
+                             r.context, r.medianMilliseconds, r.p90Milliseconds, r.cpuMilliseconds, r.peakRSSMegabytes,
                              r.sgemmShare, r.directShare, r.gflops, r.sgemmGflops, r.directGflops))
             }
         }
