@@ -145,22 +145,17 @@ public func conv3x3(
     }
     let rowsPerChunk = max(1, min(totalRows, workspace.chunkFloats / k))
     let chunkCount = (totalRows + rowsPerChunk - 1) / rowsPerChunk
-    let workers = min(workspace.chunkWorkers, chunkCount)
     workspace.reserveColumns(rowsPerChunk * k)
     let pixels = height * width
-    parallelFor(workers) { worker in
+    workspace.forEachUnit(chunkCount, workers: workspace.chunkWorkers) { chunk, worker in
         let columns = workspace.columns(worker: worker)
-        var chunk = worker
-        while chunk < chunkCount {
-            let rows = (chunk * rowsPerChunk)..<min(totalRows, (chunk + 1) * rowsPerChunk)
-            im2col3x3(first: first, second: second, height: height, width: width, rows: rows, columns: columns)
-            let out = output + rows.lowerBound * outChannels
-            BLAS.sgemm(
-                m: rows.count, n: outChannels, k: k,
-                a: columns, lda: k, b: weights, ldb: outChannels, c: out, ldc: outChannels)
-            applyEpilogue(epilogue, to: out, rows: rows, channels: outChannels, pixels: pixels)
-            chunk += workers
-        }
+        let rows = (chunk * rowsPerChunk)..<min(totalRows, (chunk + 1) * rowsPerChunk)
+        im2col3x3(first: first, second: second, height: height, width: width, rows: rows, columns: columns)
+        let out = output + rows.lowerBound * outChannels
+        BLAS.sgemm(
+            m: rows.count, n: outChannels, k: k,
+            a: columns, lda: k, b: weights, ldb: outChannels, c: out, ldc: outChannels)
+        applyEpilogue(epilogue, to: out, rows: rows, channels: outChannels, pixels: pixels)
     }
 }
 
@@ -177,19 +172,14 @@ public func conv1x1(
     if totalRows == 0 { return }
     let rowsPerChunk = max(1, min(totalRows, workspace.chunkFloats / max(1, inChannels)))
     let chunkCount = (totalRows + rowsPerChunk - 1) / rowsPerChunk
-    let workers = min(workspace.chunkWorkers, chunkCount)
-    parallelFor(workers) { worker in
-        var chunk = worker
-        while chunk < chunkCount {
-            let rows = (chunk * rowsPerChunk)..<min(totalRows, (chunk + 1) * rowsPerChunk)
-            let out = output + rows.lowerBound * outChannels
-            BLAS.sgemm(
-                m: rows.count, n: outChannels, k: inChannels,
-                a: input + rows.lowerBound * inChannels, lda: inChannels,
-                b: weights, ldb: outChannels, c: out, ldc: outChannels)
-            applyEpilogue(epilogue, to: out, rows: rows, channels: outChannels, pixels: pixels)
-            chunk += workers
-        }
+    workspace.forEachUnit(chunkCount, workers: workspace.chunkWorkers) { chunk, _ in
+        let rows = (chunk * rowsPerChunk)..<min(totalRows, (chunk + 1) * rowsPerChunk)
+        let out = output + rows.lowerBound * outChannels
+        BLAS.sgemm(
+            m: rows.count, n: outChannels, k: inChannels,
+            a: input + rows.lowerBound * inChannels, lda: inChannels,
+            b: weights, ldb: outChannels, c: out, ldc: outChannels)
+        applyEpilogue(epilogue, to: out, rows: rows, channels: outChannels, pixels: pixels)
     }
 }
 

@@ -47,7 +47,6 @@ func conv3x3Direct(
     let band = max(1, min(height, workspace.chunkFloats / ((width + 2) * cin)))
     let bandsPerEntry = (height + band - 1) / band
     let units = entries * bandsPerEntry
-    let workers = min(workspace.chunkWorkers, units)
     workspace.reserveColumns(mvs_conv3x3_band_scratch(Int32(band), Int32(width), Int32(cin)))
     var ep = mvs_epilogue()
     switch epilogue {
@@ -59,10 +58,8 @@ func conv3x3Direct(
         ep.kind = 4; ep.bias = bias; ep.slopes = slopes; ep.slope_count = Int32(count)
     }
     let fused = ep
-    parallelFor(workers) { worker in
+    workspace.forEachUnit(units, workers: workspace.chunkWorkers) { unit, worker in
         let scratch = workspace.columns(worker: worker)
-        var unit = worker
-        while unit < units {
             let n = unit / bandsPerEntry
             let y0 = (unit - n * bandsPerEntry) * band
             let rows = min(band, height - y0)
@@ -77,7 +74,5 @@ func conv3x3Direct(
             }
             DirectConvolution.count(nanoseconds: monotonicNanoseconds() - start,
                                     flops: 2 * rows * width * outChannels * 9 * cin)
-            unit += workers
-        }
     }
 }

@@ -7,9 +7,9 @@ public func meanOverEntries(
 ) {
     precondition(entries > 0, "mean over zero entries")
     let scale = 1 / Float(entries)
-    let workers = min(workspace.threads, max(1, count / 4096))
-    parallelFor(workers) { worker in
-        let range = slice(count, part: worker, of: workers)
+    let slices = workspace.sliceCount(count, grain: 4096)
+    workspace.forEachUnit(slices, workers: workspace.threads) { part, _ in
+        let range = slice(count, part: part, of: slices)
         let out = output + range.lowerBound
         out.update(from: input + range.lowerBound, count: range.count)
         for n in 1..<max(1, entries) {

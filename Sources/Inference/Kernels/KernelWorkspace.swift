@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Scratch memory and the thread count the kernels share. Buffers grow to the largest request and
 /// are then reused, so a forward pass at a context size seen before allocates nothing.
@@ -24,6 +25,7 @@ public final class KernelWorkspace {
 
     private var columnBuffers: [UnsafeMutablePointer<Float>] = []
     private var columnCapacity = 0
+    private let nextUnit = Atomic<Int>(0)
     private var statisticsBuffer: UnsafeMutablePointer<Double>?
     private var statisticsCapacity = 0
 
@@ -66,6 +68,31 @@ public final class KernelWorkspace {
             statisticsCapacity = count
         }
         return statisticsBuffer!
+    }
+
+    /// Runs `body(unit, worker)` for every unit in 0..<units on up to `workers` threads (worker
+    /// < workers indexes per-worker scratch). Units are handed out one at a time, so on a machine
+    /// shared with other work a thread the OS delays holds up only the unit it is on, not a fixed
+    /// half of the work.
+    func forEachUnit(_ units: Int, workers: Int, _ body: (_ unit: Int, _ worker: Int) -> Void) {
+        let workers = min(workers, units)
+        if workers <= 1 {
+            for unit in 0..<units { body(unit, 0) }
+            return
+        }
+        nextUnit.store(0, ordering: .relaxed)
+        parallelFor(workers) { worker in
+            while true {
+                let unit = nextUnit.wrappingAdd(1, ordering: .relaxed).oldValue
+                if unit >= units { break }
+                body(unit, worker)
+            }
+        }
+    }
+
+    /// Splits 0..<total into slices for `forEachUnit`: a few per thread, at least `grain` each.
+    func sliceCount(_ total: Int, grain: Int = 1) -> Int {
+        max(1, min(4 * threads, total / max(1, grain)))
     }
 
     /// Bytes currently held as scratch.

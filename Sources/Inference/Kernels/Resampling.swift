@@ -9,9 +9,9 @@ public func maxPool2x2(
     let outHeight = height / 2
     let outWidth = width / 2
     let outRows = entries * outHeight
-    let workers = min(workspace.threads, outRows)
-    parallelFor(workers) { worker in
-        for row in slice(outRows, part: worker, of: workers) {
+    let slices = workspace.sliceCount(outRows)
+    workspace.forEachUnit(slices, workers: workspace.threads) { part, _ in
+        for row in slice(outRows, part: part, of: slices) {
             let n = row / outHeight
             let y = row - n * outHeight
             let top = input + ((n * height + 2 * y) * width) * channels
@@ -44,9 +44,9 @@ public func upsampleBilinear2x(
     let scaleY: Float = outHeight > 1 ? Float(height - 1) / Float(outHeight - 1) : 0
     let scaleX: Float = outWidth > 1 ? Float(width - 1) / Float(outWidth - 1) : 0
     let outRows = entries * outHeight
-    let workers = min(workspace.threads, outRows)
-    parallelFor(workers) { worker in
-        for row in slice(outRows, part: worker, of: workers) {
+    let slices = workspace.sliceCount(outRows)
+    workspace.forEachUnit(slices, workers: workspace.threads) { part, _ in
+        for row in slice(outRows, part: part, of: slices) {
             let n = row / outHeight
             let y = row - n * outHeight
             let sourceY = scaleY * Float(y)
