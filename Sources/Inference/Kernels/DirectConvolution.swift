@@ -58,7 +58,7 @@ func conv3x3Direct(
         ep.kind = 4; ep.bias = bias; ep.slopes = slopes; ep.slope_count = Int32(count)
     }
     let fused = ep
-    workspace.forEachUnit(units, workers: workspace.chunkWorkers) { unit, worker in
+    workspace.forEachUnit(units, workers: workspace.threads) { unit, worker in
         let scratch = workspace.columns(worker: worker)
             let n = unit / bandsPerEntry
             let y0 = (unit - n * bandsPerEntry) * band

@@ -12,9 +12,9 @@ import Synchronization
 public final class KernelWorkspace {
     /// Threads our own loops (normalisation, pooling, resampling, epilogues) use.
     public let threads: Int
-    /// Workers that run convolution chunks side by side, each doing im2col + product + epilogue
-    /// with a single-threaded sgemm so the chunk stays in one core's cache. 1 when OpenBLAS
-    /// itself is given the threads instead.
+    /// Workers that run im2col + sgemm chunks side by side, each with a single-threaded sgemm so
+    /// the chunk stays in one core's cache; 1 when OpenBLAS itself is given the threads instead.
+    /// (The direct kernel always uses `threads` workers.)
     public let chunkWorkers: Int
     /// Floats of im2col matrix (or padded band, for the direct kernel) one worker fills before
     /// computing on it (tuned by `multiverseg bench`).
@@ -48,10 +48,10 @@ public final class KernelWorkspace {
 
     /// Makes sure every worker has `count` floats of im2col space; call before a parallel section.
     func reserveColumns(_ count: Int) {
-        if count <= columnCapacity && columnBuffers.count == chunkWorkers { return }
+        if count <= columnCapacity && columnBuffers.count == threads { return }
         for buffer in columnBuffers { buffer.deallocate() }
         let capacity = max(count, columnCapacity)
-        columnBuffers = (0..<chunkWorkers).map { _ in
+        columnBuffers = (0..<threads).map { _ in
             UnsafeMutablePointer<Float>.allocate(capacity: capacity)
         }
         columnCapacity = capacity
