@@ -85,8 +85,16 @@ func randomFloats(_ count: Int, seed: UInt64) -> [Float] {
     return (0..<count).map { _ in Float(Double(generator.next() >> 11) * 0x1.0p-53 * 2 - 1) }
 }
 
-/// The 3x3 convolution paths this machine can run: im2col + sgemm always, the AVX-512 direct
-/// kernel where the CPU has it.
-let convolutionBackends: [Bool] = DirectConvolution.isAvailable ? [false, true] : [false]
+/// The 3x3 convolution algorithms this machine can run: im2col + sgemm always, the AVX-512
+/// direct and Winograd kernels where the CPU has them.
+let convolutionBackends = ConvolutionAlgorithm.available
 
-func backendName(_ direct: Bool) -> String { direct ? "direct" : "im2col+sgemm" }
+/// Runs `body` with the Winograd weights of OIHW `oihw` (nil where the CPU has no AVX-512).
+func withWinogradWeights<R>(
+    oihw: [Float], outChannels: Int, inChannels: Int, _ body: (UnsafePointer<Float>?) -> R
+) -> R {
+    guard DirectConvolution.isAvailable else { return body(nil) }
+    let transformed = winogradTransformWeights(oihw: oihw, outChannels: outChannels, inChannels: inChannels,
+                                               channels: 0..<inChannels)
+    return transformed.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

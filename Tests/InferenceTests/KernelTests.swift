@@ -4,7 +4,7 @@ import Testing
 /// Kernels on inputs whose outputs can be worked out by hand.
 @Suite struct KernelTests {
     @Test(arguments: convolutionBackends)
-    func allOnesConvCountsTheTapsInsideTheImage(direct: Bool) {
+    func allOnesConvCountsTheTapsInsideTheImage(algorithm: ConvolutionAlgorithm) {
         // 4x5 image of ones, one channel, all-ones 3x3 kernel: 4 at corners, 6 on edges, 9 inside.
         let input = [Float](repeating: 1, count: 20)
         let weights = packConvolutionWeights(oihw: .init(repeating: 1, count: 9), outChannels: 1, inChannels: 1,
@@ -15,7 +15,7 @@ import Testing
                 withPointers(&output) { o in
                     conv3x3(first: FeatureSource(i.baseAddress!, channels: 1), entries: 1, height: 4, width: 5,
                             weights: wt.baseAddress!, outChannels: 1, output: o, epilogue: .none,
-                            workspace: KernelWorkspace(directConvolution: direct))
+                            workspace: KernelWorkspace(algorithm: algorithm))
                 }
             }
         }
@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test(arguments: convolutionBackends)
-    func twoSourcesActAsTheirConcatenationAndEntriesStayApart(direct: Bool) {
+    func twoSourcesActAsTheirConcatenationAndEntriesStayApart(algorithm: ConvolutionAlgorithm) {
         // Entry 0 all 1s, entry 1 all 2s; first source 1 channel, second 2 channels; weights all 1,
         // bias 0.5: interior = 9·3·value + 0.5, corner = 4·3·value + 0.5.
         let (h, w) = (3, 3)
@@ -42,7 +42,7 @@ import Testing
                     conv3x3(first: FeatureSource(a.baseAddress!, channels: 1),
                             second: FeatureSource(b.baseAddress!, channels: 2), entries: 2, height: h, width: w,
                             weights: wt.baseAddress!, outChannels: 2, output: o,
-                            epilogue: .bias(bs.baseAddress!), workspace: KernelWorkspace(threads: 2, chunkFloats: 27, directConvolution: direct))
+                            epilogue: .bias(bs.baseAddress!), workspace: KernelWorkspace(threads: 2, chunkFloats: 27, algorithm: algorithm))
                 }
             } }
         } }
@@ -56,7 +56,7 @@ import Testing
     }
 
     @Test(arguments: convolutionBackends)
-    func chunkedThreadedConvMatchesTheDefinition(direct: Bool) {
+    func chunkedThreadedConvMatchesTheDefinition(algorithm: ConvolutionAlgorithm) {
         // Random data, chunks far smaller than the image and split across two workers.
         let (n, h, w, cin, cout) = (3, 7, 6, 5, 4)
         let input = randomFloats(n * h * w * cin, seed: 1)
@@ -70,19 +70,21 @@ import Testing
                 withPointers(&got) { o in
                     conv3x3(first: FeatureSource(i.baseAddress!, channels: cin), entries: n, height: h, width: w,
                             weights: wt.baseAddress!, outChannels: cout, output: o, epilogue: .bias(b.baseAddress!),
-                            workspace: KernelWorkspace(threads: threads, chunkFloats: chunk, directConvolution: direct))
+                            workspace: KernelWorkspace(threads: threads, chunkFloats: chunk, algorithm: algorithm))
                 }
             } } }
             expectClose(got, want, absolute: 1e-5, relative: 1e-5,
-                        "conv3x3 \(backendName(direct)) threads \(threads) chunk \(chunk)")
+                        "conv3x3 \(algorithm.rawValue) threads \(threads) chunk \(chunk)")
         }
     }
 
     @Test(arguments: convolutionBackends)
-    func networkSizedConvsMatchTheDefinition(direct: Bool) {
+    func networkSizedConvsMatchTheDefinition(algorithm: ConvolutionAlgorithm) {
         // The channel counts the network uses (32 and 32+32 inputs, which the direct kernel
         // specialises) and odd ones (masked tails: 48 = 32 + 16, 5 < 16), on wide and narrow images.
-        for (c1, c2, cout, h, w) in [(32, 0, 32, 9, 20), (32, 32, 32, 5, 3), (2, 0, 48, 4, 17), (24, 40, 5, 3, 1)] {
+        // Even sizes run Winograd where chosen; odd ones and < 16 input channels fall back to direct.
+        for (c1, c2, cout, h, w) in [(32, 0, 32, 10, 20), (32, 32, 32, 6, 4), (32, 32, 32, 5, 3), (2, 0, 48, 4, 17),
+                                     (24, 40, 5, 4, 2), (16, 0, 40, 2, 2), (24, 40, 5, 3, 1)] {
             let n = 2
             let cin = c1 + c2
             let first = randomFloats(n * h * w * c1, seed: UInt64(cin))
@@ -99,18 +101,19 @@ import Testing
             var got = [Float](repeating: .nan, count: want.count)
             first.withUnsafeBufferPointer { a in second.withUnsafeBufferPointer { b in
                 packed.withUnsafeBufferPointer { wt in bias.withUnsafeBufferPointer { bs in
-                    withPointers(&got) { o in
+                    withPointers(&got) { o in withWinogradWeights(oihw: oihw, outChannels: cout, inChannels: cin) { u in
                         conv3x3(first: FeatureSource(a.baseAddress!, channels: c1),
                                 second: c2 > 0 ? FeatureSource(b.baseAddress!, channels: c2) : nil,
-                                entries: n, height: h, width: w, weights: wt.baseAddress!, outChannels: cout,
+                                entries: n, height: h, width: w, weights: wt.baseAddress!, winogradWeights: u,
+                                outChannels: cout,
                                 output: o, epilogue: .bias(bs.baseAddress!),
                                 workspace: KernelWorkspace(threads: 2, chunkFloats: 2 * (w + 2) * cin,
-                                                           directConvolution: direct))
-                    }
+                                                           algorithm: algorithm))
+                    } }
                 } }
             } }
             expectClose(got, want, absolute: 1e-4, relative: 1e-5,
-                        "conv3x3 \(backendName(direct)) \(c1)+\(c2)->\(cout) at \(h)x\(w)")
+                        "conv3x3 \(algorithm.rawValue) \(c1)+\(c2)->\(cout) at \(h)x\(w)")
         }
     }
 

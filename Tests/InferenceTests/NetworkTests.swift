@@ -88,9 +88,9 @@ import Testing
     }
 
     @Test(arguments: convolutionBackends)
-    func entryOrderDoesNotMatterAndBuffersCarryNothingOver(direct: Bool) throws {
+    func entryOrderDoesNotMatterAndBuffersCarryNothingOver(algorithm: ConvolutionAlgorithm) throws {
         let network = try MultiverSegNetwork(randomConfiguration: small, seed: 10, threads: 2)
-        network.directConvolution = direct
+        network.convolutionAlgorithm = algorithm
         let target = randomTarget(16, seed: 11)
         let pairs = (0..<4).map { randomPair(16, seed: 100 + UInt64($0) * 2) }
         let forward = try network.logits(target: target, context: pairs)
@@ -98,11 +98,11 @@ import Testing
         _ = try network.logits(target: target, context: [pairs[0]])
         _ = try network.logits(target: target, context: pairs + pairs)
         let reversed = try network.logits(target: target, context: pairs.reversed())
-        expectClose(reversed, forward, absolute: 1e-5, relative: 1e-5, "reversed context (\(backendName(direct)))")
+        expectClose(reversed, forward, absolute: 1e-5, relative: 1e-5, "reversed context (\(algorithm.rawValue))")
         let fresh = try MultiverSegNetwork(randomConfiguration: small, seed: 10, threads: 1)
-        fresh.directConvolution = direct
+        fresh.convolutionAlgorithm = algorithm
         expectClose(try fresh.logits(target: target, context: pairs), forward, absolute: 1e-5, relative: 1e-5,
-                    "fresh network, 1 thread (\(backendName(direct)))")
+                    "fresh network, 1 thread (\(algorithm.rawValue))")
     }
 
     @Test func randomWeightsDependOnTheSeedOnly() {

@@ -32,3 +32,19 @@ void mvs_conv3x3_band(const float *first, int c1, const float *second, int c2,
                       int height, int width, int y0, int rows,
                       const float *weights, int cout, float *out, float *scratch,
                       const mvs_epilogue *epilogue);
+
+/// Floats of scratch `mvs_winograd_band` needs for a band of `rows` (even) image rows.
+size_t mvs_winograd_band_scratch(int rows, int width, int in_channels, int out_channels);
+
+/// The same convolution as `mvs_conv3x3_band` by Winograd F(2x2, 3x3): 2.25x fewer
+/// multiplications. `rows`, `y0` and `width` must be even; `transformed` holds the weights as
+/// U = G g Gᵀ, laid out [16][c1+c2][cout] (`mvs_winograd_transform_weights`).
+void mvs_winograd_band(const float *first, int c1, const float *second, int c2,
+                       int height, int width, int y0, int rows,
+                       const float *transformed, int cout, float *out, float *scratch,
+                       const mvs_epilogue *epilogue);
+
+/// U[xi][ci][co] = (G g Gᵀ)[xi] for g = the 3x3 kernel of (co, ci) in OIHW `oihw`
+/// [cout][total_in][3][3], input channels first_channel ..< first_channel + cin.
+void mvs_winograd_transform_weights(const float *oihw, int cout, int total_in, int first_channel, int cin,
+                                    float *transformed);

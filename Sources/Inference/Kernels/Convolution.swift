@@ -123,12 +123,13 @@ func copyFloats(from source: UnsafePointer<Float>, to destination: UnsafeMutable
 // in: `first` ++ `second` on the channel axis, [N][H][W][Cin]; weights: packed [9*Cin][Cout]
 //   (`packConvolutionWeights`); out: [N][H][W][Cout]. All N entries are rows of one product
 //   (M = N*H*W, K = 9*Cin, N = Cout), cut into chunks that fit a core's cache. Where the
-//   workspace says so (AVX-512 CPUs by default) the direct kernel computes the same without im2col.
+//   workspace says so (AVX-512 CPUs by default) the direct or Winograd kernels compute the same
+//   without im2col.
 // PyTorch: F.conv2d(torch.cat([first, second], 1), w, b, padding=1) on NCHW tensors.
 public func conv3x3(
     first: FeatureSource, second: FeatureSource? = nil,
     entries: Int, height: Int, width: Int,
-    weights: UnsafePointer<Float>, outChannels: Int,
+    weights: UnsafePointer<Float>, winogradWeights: UnsafePointer<Float>? = nil, outChannels: Int,
     output: UnsafeMutablePointer<Float>,
     epilogue: ConvolutionEpilogue,
     workspace: KernelWorkspace
@@ -137,10 +138,10 @@ public func conv3x3(
     let k = 9 * cin
     let totalRows = entries * height * width
     if totalRows == 0 { return }
-    if workspace.directConvolution {
+    if workspace.algorithm != .im2colGEMM {
         conv3x3Direct(first: first, second: second, entries: entries, height: height, width: width,
-                      weights: weights, outChannels: outChannels, output: output, epilogue: epilogue,
-                      workspace: workspace)
+                      weights: weights, winogradWeights: winogradWeights, outChannels: outChannels,
+                      output: output, epilogue: epilogue, workspace: workspace)
         return
     }
     let rowsPerChunk = max(1, min(totalRows, workspace.chunkFloats / k))

@@ -19,9 +19,8 @@ public final class KernelWorkspace {
     /// Floats of im2col matrix (or padded band, for the direct kernel) one worker fills before
     /// computing on it (tuned by `multiverseg bench`).
     public var chunkFloats: Int
-    /// Run 3x3 convolutions with the AVX-512 direct kernel (default where the CPU has it) rather
-    /// than im2col + OpenBLAS sgemm.
-    public var directConvolution: Bool
+    /// How 3x3 convolutions are computed (default: the fastest this CPU runs).
+    public var algorithm: ConvolutionAlgorithm
 
     private var columnBuffers: [UnsafeMutablePointer<Float>] = []
     private var columnCapacity = 0
@@ -31,10 +30,10 @@ public final class KernelWorkspace {
 
     public init(
         threads: Int = 1, chunkWorkers: Int? = nil, chunkFloats: Int = 96 * 1024,
-        directConvolution: Bool = DirectConvolution.isAvailable
+        algorithm: ConvolutionAlgorithm = .fastest
     ) {
-        precondition(!directConvolution || DirectConvolution.isAvailable, "this CPU lacks AVX-512")
-        self.directConvolution = directConvolution
+        precondition(ConvolutionAlgorithm.available.contains(algorithm), "this CPU cannot run \(algorithm)")
+        self.algorithm = algorithm
         precondition(threads >= 1, "thread count must be at least 1")
         self.threads = threads
         self.chunkWorkers = max(1, min(threads, chunkWorkers ?? threads))

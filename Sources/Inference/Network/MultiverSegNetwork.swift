@@ -35,11 +35,11 @@ public final class MultiverSegNetwork: SegmentationNetwork {
         set { workspace.chunkFloats = max(1, newValue) }
     }
 
-    /// Whether 3x3 convolutions use the AVX-512 direct kernel (default where available) or
-    /// im2col + OpenBLAS sgemm. Setting true on a CPU without AVX-512 keeps it false.
-    public var directConvolution: Bool {
-        get { workspace.directConvolution }
-        set { workspace.directConvolution = newValue && DirectConvolution.isAvailable }
+    /// How 3x3 convolutions are computed (default: the fastest this CPU runs); one this CPU
+    /// cannot run is ignored.
+    public var convolutionAlgorithm: ConvolutionAlgorithm {
+        get { workspace.algorithm }
+        set { if ConvolutionAlgorithm.available.contains(newValue) { workspace.algorithm = newValue } }
     }
     private let parallelism: Parallelism
 

@@ -28,11 +28,11 @@ public final class ScribblePromptUNet: SegmentationNetwork {
     private let finalConv: PackedConvolution
     private let workspace: KernelWorkspace
 
-    /// Whether 3x3 convolutions use the AVX-512 direct kernel (default where available) or
-    /// im2col + OpenBLAS sgemm.
-    public var directConvolution: Bool {
-        get { workspace.directConvolution }
-        set { workspace.directConvolution = newValue && DirectConvolution.isAvailable }
+    /// How 3x3 convolutions are computed (default: the fastest this CPU runs); one this CPU
+    /// cannot run is ignored.
+    public var convolutionAlgorithm: ConvolutionAlgorithm {
+        get { workspace.algorithm }
+        set { if ConvolutionAlgorithm.available.contains(newValue) { workspace.algorithm = newValue } }
     }
 
     private let input = FloatBuffer()
@@ -130,7 +130,7 @@ public final class ScribblePromptUNet: SegmentationNetwork {
     private func run(_ layer: Layer, first: FeatureSource, second: FeatureSource?, size: Int,
                      output: UnsafeMutablePointer<Float>) {
         conv3x3(first: first, second: second, entries: 1, height: size, width: size,
-                weights: layer.conv.weights.pointer, outChannels: layer.conv.outChannels, output: output,
+                weights: layer.conv.weights.pointer, winogradWeights: layer.conv.winograd?.pointer, outChannels: layer.conv.outChannels, output: output,
                 epilogue: .biasPReLU(layer.conv.bias!.pointer, slopes: layer.slopes.pointer, slopeCount: layer.slopeCount),
                 workspace: workspace)
     }

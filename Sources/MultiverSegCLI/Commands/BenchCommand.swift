@@ -31,8 +31,8 @@ struct BenchCommand: ParsableCommand {
     var parallelism = "chunks"
     @Option(help: "Floats of im2col (or padded band) per worker chunk (tuning).")
     var chunkFloats: Int?
-    @Flag(help: "Use im2col + OpenBLAS sgemm even where the AVX-512 direct convolution is available.")
-    var noDirect = false
+    @Option(help: "3x3 convolution algorithm: im2col-gemm, direct or winograd (default: the fastest this CPU runs).")
+    var algorithm: String?
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -64,7 +64,13 @@ struct BenchCommand: ParsableCommand {
         case .multiverseg:
             let net = try MultiverSegNetwork(configuration: config, weights: file, threads: threads, parallelism: mode)
             if let chunkFloats { net.chunkFloats = chunkFloats }
-            if noDirect { net.directConvolution = false }
+            if let algorithm {
+                guard let chosen = ConvolutionAlgorithm(rawValue: algorithm),
+                      ConvolutionAlgorithm.available.contains(chosen) else {
+                    throw ValidationError("--algorithm must be one of \(ConvolutionAlgorithm.available.map(\.rawValue)) on this CPU")
+                }
+                net.convolutionAlgorithm = chosen
+            }
             network = net
         case .scribblepromptUNet:
             network = try ScribblePromptUNet(configuration: config, weights: file, threads: threads)
@@ -74,7 +80,7 @@ struct BenchCommand: ParsableCommand {
             concurrentSgemmCallers: mode == .chunks ? threads : 1)
         let resetWorks = NetworkBenchmark.peakResetWorks
         if !json {
-            print("\(config), \(threads) threads (\(mode.rawValue)), \(runs) runs\(resetWorks ? "" : "; peak RSS is cumulative")")
+            print("\(config), \(threads) threads (\(mode.rawValue), \((network as? MultiverSegNetwork)?.convolutionAlgorithm.rawValue ?? "")), \(runs) runs\(resetWorks ? "" : "; peak RSS is cumulative")")
             print("context  median_ms   p90_ms  cpu_ms  peak_rss_mb  sgemm_share  direct_share  GFLOP/s  sgemm_GFLOP/s  direct_GFLOP/s")
         }
         let results = try benchmark.run(contexts: sizes) { r in
