@@ -1,4 +1,6 @@
 #pragma once
+// 3x3 convolutions on channels-last float32 data with AVX-512 (direct and Winograd F(2x2, 3x3)),
+// called from Swift through Sources/Inference/Kernels/DirectConvolution.swift only.
 #include <stddef.h>
 
 /// 1 when this CPU runs the AVX-512 kernels below (checked once at run time), else 0.

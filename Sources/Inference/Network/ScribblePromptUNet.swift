@@ -130,7 +130,8 @@ public final class ScribblePromptUNet: SegmentationNetwork {
     private func run(_ layer: Layer, first: FeatureSource, second: FeatureSource?, size: Int,
                      output: UnsafeMutablePointer<Float>) {
         conv3x3(first: first, second: second, entries: 1, height: size, width: size,
-                weights: layer.conv.weights.pointer, winogradWeights: layer.conv.winograd?.pointer, outChannels: layer.conv.outChannels, output: output,
+                weights: layer.conv.weights.pointer, winogradWeights: layer.conv.winograd?.pointer,
+                outChannels: layer.conv.outChannels, output: output,
                 epilogue: .biasPReLU(layer.conv.bias!.pointer, slopes: layer.slopes.pointer, slopeCount: layer.slopeCount),
                 workspace: workspace)
     }
