@@ -83,8 +83,10 @@ func conv3x3Direct(
     let pixels = height * width
     let winograd = winogradWeights != nil && workspace.algorithm == .winograd
         && height % 2 == 0 && width % 2 == 0 && cin >= 16
+    // A band's scratch is about `chunkFloats`: the padded copy for the direct kernel, the
+    // transformed tiles (4x the input: 16 values per 2x2 pixels) for Winograd.
     var band = max(1, min(height, workspace.chunkFloats / ((width + 2) * cin)))
-    if winograd { band = max(2, band & ~1) }
+    if winograd { band = max(2, min(height, workspace.chunkFloats / (4 * width * cin)) & ~1) }
     let bandsPerEntry = (height + band - 1) / band
     let units = entries * bandsPerEntry
     workspace.reserveColumns(winograd
