@@ -26,18 +26,23 @@ public func layerNorm(
         var i = 0
         // Float partial sums over short runs keep the loop vectorisable; runs of 64 stay exact
         // to well below the tolerance we test.
-        while i < count {
-            let end = min(count, i + 64)
-            var s: Float = 0
-            var q: Float = 0
-            for j in i..<end {
-                let v = start[j]
+        while i &+ 64 <= count {
+            var s = SIMD8<Float>()
+            var q = SIMD8<Float>()
+            for j in stride(from: i, to: i &+ 64, by: 8) {
+                let v = load8(start + j)
                 s += v
                 q += v * v
             }
-            sum += Double(s)
-            squares += Double(q)
-            i = end
+            sum += Double(s.sum())
+            squares += Double(q.sum())
+            i &+= 64
+        }
+        while i < count {
+            let v = start[i]
+            sum += Double(v)
+            squares += Double(v * v)
+            i &+= 1
         }
         partial[2 * task] = sum
         partial[2 * task + 1] = squares
@@ -57,11 +62,25 @@ public func layerNorm(
         let shift = Float(mean)
         let pixelRange = slice(pixels, part: task % parts, of: parts)
         var row = x + n * perEntry + pixelRange.lowerBound * channels
-        for _ in pixelRange {
-            for c in 0..<channels {
-                row[c] = (row[c] - shift) * inverse * gamma[c] + beta[c]
+        if channels % 8 == 0 {
+            // y = x·scale[c] + offset[c], with scale = inverse·gamma and offset = beta - shift·scale.
+            for _ in pixelRange {
+                var c = 0
+                while c < channels {
+                    let scale = inverse * load8(gamma + c)
+                    let offset = load8(beta + c) - shift * scale
+                    store8(load8(row + c) * scale + offset, row + c)
+                    c &+= 8
+                }
+                row += channels
             }
-            row += channels
+        } else {
+            for _ in pixelRange {
+                for c in 0..<channels {
+                    row[c] = (row[c] - shift) * inverse * gamma[c] + beta[c]
+                }
+                row += channels
+            }
         }
     }
 }
