@@ -34,6 +34,13 @@ public final class MultiverSegNetwork: SegmentationNetwork {
         get { workspace.chunkFloats }
         set { workspace.chunkFloats = max(1, newValue) }
     }
+
+    /// How 3x3 convolutions are computed (default: the fastest this CPU runs); one this CPU
+    /// cannot run is ignored.
+    public var convolutionAlgorithm: ConvolutionAlgorithm {
+        get { workspace.algorithm }
+        set { if ConvolutionAlgorithm.available.contains(newValue) { workspace.algorithm = newValue } }
+    }
     private let parallelism: Parallelism
 
     // Activations (see `forward` for who writes what).

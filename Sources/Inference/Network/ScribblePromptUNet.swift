@@ -28,6 +28,13 @@ public final class ScribblePromptUNet: SegmentationNetwork {
     private let finalConv: PackedConvolution
     private let workspace: KernelWorkspace
 
+    /// How 3x3 convolutions are computed (default: the fastest this CPU runs); one this CPU
+    /// cannot run is ignored.
+    public var convolutionAlgorithm: ConvolutionAlgorithm {
+        get { workspace.algorithm }
+        set { if ConvolutionAlgorithm.available.contains(newValue) { workspace.algorithm = newValue } }
+    }
+
     private let input = FloatBuffer()
     private let skips: [FloatBuffer]
     private let bufferA = FloatBuffer(), bufferB = FloatBuffer(), upsampled = FloatBuffer()
@@ -123,7 +130,8 @@ public final class ScribblePromptUNet: SegmentationNetwork {
     private func run(_ layer: Layer, first: FeatureSource, second: FeatureSource?, size: Int,
                      output: UnsafeMutablePointer<Float>) {
         conv3x3(first: first, second: second, entries: 1, height: size, width: size,
-                weights: layer.conv.weights.pointer, outChannels: layer.conv.outChannels, output: output,
+                weights: layer.conv.weights.pointer, winogradWeights: layer.conv.winograd?.pointer,
+                outChannels: layer.conv.outChannels, output: output,
                 epilogue: .biasPReLU(layer.conv.bias!.pointer, slopes: layer.slopes.pointer, slopeCount: layer.slopeCount),
                 workspace: workspace)
     }
