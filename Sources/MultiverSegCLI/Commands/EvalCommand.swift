@@ -157,9 +157,10 @@ struct EvalCommand: ParsableCommand {
             print(String(format: "experiment 1: %d simulations x %d images in %.1f s", seeds,
                          runs.first?.sequences.first?.images.count ?? 0, progress.elapsed))
             for m in summary.methods {
-                print(String(format: "  %-9@ %-12@ total steps %6.2f  Dice %.3f  below target %d of %d",
-                             m.promptProtocol.rawValue as NSString, m.method.rawValue as NSString,
-                             m.totalSteps.mean, m.dice.mean, m.failures, m.images))
+                let name = m.promptProtocol.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+                    + m.method.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)
+                print("  " + name + String(format: "total steps %6.2f  Dice %.3f  below target %d of %d",
+                                           m.totalSteps.mean, m.dice.mean, m.failures, m.images))
             }
             for promptProtocol in config.protocols where summary.methods.contains(where: { $0.promptProtocol == promptProtocol }) {
                 let plot = ReportFigures.interactionsByExample(summary, protocol: promptProtocol, targetDice: targetDice)
