@@ -1,0 +1,73 @@
+// Prediction requests and the server-sent event stream that answers them. Requests carry a
+// sequence number that only grows during a page session (across images), so "newest wins" is a
+// plain comparison both on the server and here.
+
+import { paths, sendJSON } from "../api.js";
+
+/**
+ * One labeling session's link to the server for a label.
+ * Example:
+ * ```js
+ * const channel = new PredictionChannel("demo", "head", { onPrediction: (event, roundTripMs) => ... });
+ * channel.connect();
+ * await channel.request("000_HC", { clicks: [], boxes: [], scribbles: [], usePrevious: false });
+ * ```
+ */
+export class PredictionChannel {
+  constructor(project, label, handlers) {
+    this.project = project;
+    this.label = label;
+    this.handlers = handlers;
+    this.session = crypto.randomUUID ? crypto.randomUUID() : `s${Date.now()}${Math.random().toString(16).slice(2)}`;
+    this.seq = 0;
+    this.sentAt = new Map(); // seq -> performance.now() when sent
+    this.source = null;
+  }
+
+  connect() {
+    this.source?.close();
+    const source = new EventSource(paths.events(this.project, this.label, this.session));
+    this.source = source;
+    const parse = (handler) => (message) => {
+      let data;
+      try {
+        data = JSON.parse(message.data);
+      } catch {
+        this.handlers.onStatus?.("bad event from server", "warn");
+        return;
+      }
+      handler(data);
+    };
+    source.addEventListener("open", () => this.handlers.onStatus?.("connected", "ok"));
+    source.addEventListener("error", () => {
+      // EventSource reconnects by itself; say so instead of failing silently.
+      this.handlers.onStatus?.(source.readyState === EventSource.CLOSED ? "disconnected" : "reconnecting…", "warn");
+    });
+    source.addEventListener("prediction", parse((data) => {
+      const sent = this.sentAt.get(data.seq);
+      this.sentAt.delete(data.seq);
+      this.handlers.onPrediction?.(data, sent === undefined ? null : performance.now() - sent);
+    }));
+    source.addEventListener("superseded", parse((data) => {
+      this.sentAt.delete(data.seq);
+      this.handlers.onSuperseded?.(data);
+    }));
+    source.addEventListener("error", (message) => {
+      // Named "error" events carry data; the connection's own error events do not.
+      if (message.data) parse((data) => this.handlers.onError?.(data))(message);
+    });
+    source.addEventListener("context", parse((data) => this.handlers.onContext?.(data)));
+  }
+
+  /** Ask for a prediction of `image`; returns the request's seq. The answer comes as an event. */
+  async request(image, body) {
+    const seq = ++this.seq;
+    this.sentAt.set(seq, performance.now());
+    await sendJSON(paths.predict(this.project, this.label, image), { session: this.session, seq, ...body });
+    return seq;
+  }
+
+  close() {
+    this.source?.close();
+  }
+}

@@ -1,0 +1,306 @@
+"""End-to-end test of the labeling app in a real browser (headless Chromium + Selenium).
+
+It starts `multiverseg serve --port 0` on a temporary copy of Projects/, opens the demo project
+from the home page, clicks on the canvas, waits for the mask overlay (reading canvas pixels),
+accepts, checks that the next image arrives with a prediction before any click, exports the
+label's masks and checks the PNG set (names = image ids, 0/255, original size). Screenshots go
+to $MULTIVERSEG_SCREENSHOTS (default /tmp). The last line is "N passed, M failed".
+
+Usage: python3 Tests/BrowserTests/e2e_test.py [--binary .build/debug/multiverseg] [--fake]
+"""
+
+import argparse
+import base64
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+from pngtools import luminance_rows, read_png  # noqa: E402
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+PROJECT = "fetal-head-demo"
+LABEL = "head"
+MASK_RGB = (64, 224, 160)  # Public/js/label/viewer.js
+
+
+class Results:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, condition, detail=""):
+        if condition:
+            self.passed += 1
+            print(f"PASS {name}" + (f" — {detail}" if detail else ""), flush=True)
+        else:
+            self.failed += 1
+            print(f"FAIL {name}" + (f" — {detail}" if detail else ""), flush=True)
+        return condition
+
+
+class Server:
+    """The app under test, on a free port; its output is kept for the failure report."""
+
+    def __init__(self, command):
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+        self.lines = []
+        self.url = None
+        ready = threading.Event()
+
+        def pump():
+            for line in self.process.stdout:
+                self.lines.append(line.rstrip())
+                match = re.search(r"http://[0-9.]+:\d+/", line)
+                if match and not self.url:
+                    self.url = match.group(0)
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        if not ready.wait(60) or not self.url:
+            self.stop()
+            raise RuntimeError("the server did not print its URL:\n" + "\n".join(self.lines[-20:]))
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def make_driver(download_dir):
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,800",
+                 "--force-device-scale-factor=1"):
+        options.add_argument(flag)
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    options.add_experimental_option("prefs", {"download.default_directory": download_dir,
+                                              "download.prompt_for_download": False})
+    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.set_window_size(1280, 800)
+    return driver
+
+
+def body_data(driver, key):
+    return driver.execute_script("return document.body.dataset[arguments[0]] ?? null", key)
+
+
+def overlay_pixels(driver):
+    """How many pixels of the visible canvas carry the mask tint (the overlay really is drawn)."""
+    return driver.execute_script("""
+        const canvas = document.getElementById('view');
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let k = 0; k < data.length; k += 4) {
+          const r = data[k], g = data[k + 1], b = data[k + 2];
+          if (g - r > 40 && g - b > 15) n++;
+        }
+        return n;""")
+
+
+def wait_for(driver, predicate, timeout, what):
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: predicate(d))
+    except Exception:
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def fetch_bytes(driver, url):
+    """GET a URL from inside the page (same origin, same cookies) and return its bytes."""
+    script = """
+        const done = arguments[arguments.length - 1];
+        fetch(arguments[0]).then(async (r) => {
+          const bytes = new Uint8Array(await r.arrayBuffer());
+          let s = '';
+          for (let k = 0; k < bytes.length; k += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(k, k + 0x8000));
+          done({status: r.status, type: r.headers.get('Content-Type'), body: btoa(s)});
+        }).catch((e) => done({status: 0, type: '', body: '', error: String(e)}));"""
+    answer = driver.execute_async_script(script, url)
+    return answer["status"], answer["type"], base64.b64decode(answer["body"])
+
+
+def run(args, results):
+    shots = os.environ.get("MULTIVERSEG_SCREENSHOTS", "/tmp")
+    os.makedirs(shots, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="multiverseg-e2e-")
+    projects = os.path.join(work, "Projects")
+    shutil.copytree(os.path.join(ROOT, "Projects"), projects)
+    downloads = os.path.join(work, "downloads")
+    os.makedirs(downloads)
+    if args.fake:
+        command = [sys.executable, os.path.join(HERE, "fake_api.py"), "--projects", projects,
+                   "--public", os.path.join(ROOT, "Public"), "--port", "0"]
+    else:
+        command = [args.binary, "serve", "--port", "0", "--projects", projects,
+                   "--public-dir", os.path.join(ROOT, "Public")] + (["--weights", args.weights] if args.weights else [])
+    server = Server(command)
+    driver = make_driver(downloads)
+    driver.set_script_timeout(60)
+    try:
+        # 1. The home page lists the demo project; open it and go to its label.
+        driver.get(server.url)
+        link = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-project="{PROJECT}"] a.label-link'),
+                        20, "the demo project's label link on the home page")
+        results.check("home page lists the demo project with a link to label it", bool(link))
+        driver.save_screenshot(os.path.join(shots, "multiverseg-home.png"))
+        link[0].click()
+        wait_for(driver, lambda d: "label.html" in d.current_url, 10, "the labeling page")
+
+        # 2. The first image shows its in-context prediction before any interaction.
+        wait_for(driver, lambda d: body_data(d, "image"), 20, "an image to open")
+        first = body_data(driver, "image")
+        wait_for(driver, lambda d: int(body_data(d, "shownSeq") or -1) >= int(body_data(d, "firstSeq") or 1), args.predict_timeout,
+                 "the in-context prediction of the first image")
+        results.check("first image opens with a prediction before any click", True,
+                      f"{first}: {body_data(driver, 'maskPixels')} mask pixels, {driver.find_element(By.ID, 'sb-latency').text}")
+
+        # 3. A positive click on the canvas (on the image) produces a mask drawn over the image.
+        seq_before = int(body_data(driver, "shownSeq"))
+        canvas = driver.find_element(By.ID, "view")
+        ActionChains(driver).move_to_element(canvas).click().perform()
+        wait_for(driver, lambda d: int(body_data(d, "shownSeq")) > seq_before, args.predict_timeout,
+                 "the prediction after the click")
+        wait_for(driver, lambda d: int(body_data(d, "maskPixels")) > 0, 5, "a non-empty mask after a positive click")
+        time.sleep(0.2)  # one animation frame for the overlay
+        tinted = overlay_pixels(driver)
+        results.check("a click yields a prediction drawn as an overlay on the canvas", tinted > 100,
+                      f"{body_data(driver, 'maskPixels')} mask pixels, {tinted} tinted canvas pixels, "
+                      f"{driver.find_element(By.ID, 'sb-latency').text}")
+        interactions = driver.find_element(By.ID, "sb-interactions").text
+        results.check("the click is counted", interactions.startswith("1 "), interactions)
+        driver.save_screenshot(os.path.join(shots, "multiverseg-label-click.png"))
+
+        # 4. The help overlay lists the shortcuts.
+        driver.find_element(By.TAG_NAME, "body").send_keys("?")
+        rows = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#help[open] tbody tr"), 5, "the help overlay")
+        results.check("? opens the shortcut help", len(rows) > 10, f"{len(rows)} rows")
+        driver.save_screenshot(os.path.join(shots, "multiverseg-help.png"))
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+        wait_for(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "#help[open]"), 5, "the help overlay to close")
+
+        # 5. Accept with Enter: the annotator name is asked once, then the next image opens.
+        accepted_pixels = int(body_data(driver, "maskPixels"))
+        driver.find_element(By.ID, "view").send_keys(Keys.ENTER)
+        name_input = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#annotator-dialog[open] #annotator-input"),
+                              5, "the annotator dialog")
+        name_input[0].send_keys("e2e-tester")
+        driver.find_element(By.ID, "annotator-ok").click()
+        wait_for(driver, lambda d: body_data(d, "image") not in (None, first), 20, "the next image after accept")
+        second = body_data(driver, "image")
+        wait_for(driver, lambda d: int(body_data(d, "shownSeq") or -1) >= int(body_data(d, "firstSeq") or 1)
+                 and body_data(d, "image") == second and d.execute_script(
+                     "return document.getElementById('pending').hidden"), args.predict_timeout,
+                 "the next image's prediction")
+        interactions = driver.find_element(By.ID, "sb-interactions").text
+        results.check("the next image arrives with a prediction before any click",
+                      interactions.startswith("0 "),
+                      f"{second}: {body_data(driver, 'maskPixels')} mask pixels, {interactions}, "
+                      f"{driver.find_element(By.ID, 'sb-latency').text}, {driver.find_element(By.ID, 'sb-context').text}")
+        time.sleep(0.2)
+        driver.save_screenshot(os.path.join(shots, "multiverseg-label-next.png"))
+        entries = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'#context .context-entry[data-image="{first}"]'),
+                           10, "the accepted image in the context panel")
+        results.check("the accepted image joins the context panel", len(entries) == 1,
+                      driver.find_element(By.ID, "context-count").text)
+        stored = os.path.join(projects, PROJECT, "masks", LABEL, first + ".png")
+        results.check("the accepted mask is saved in the project folder", os.path.isfile(stored), stored)
+
+        # 6. Export: the button downloads a zip of 0/255 PNGs named by image id at the original size.
+        driver.find_element(By.ID, "export").click()
+        deadline = time.time() + 15
+        downloaded = []
+        while time.time() < deadline:
+            downloaded = [n for n in os.listdir(downloads) if n.endswith(".zip")]
+            if downloaded:
+                break
+            time.sleep(0.2)
+        results.check("Export downloads a zip", bool(downloaded), ", ".join(downloaded))
+        if downloaded:
+            with open(os.path.join(downloads, downloaded[0]), "rb") as f:
+                data = f.read()
+        else:
+            _, _, data = fetch_bytes(driver, f"/api/projects/{PROJECT}/labels/{LABEL}/export.zip")
+        check_export(results, data, projects, {first: accepted_pixels})
+    except Exception as error:
+        results.check("the flow ran to the end", False, f"{error}\n{traceback.format_exc()}")
+        print("server output (last lines):\n  " + "\n  ".join(server.lines[-15:]))
+        try:
+            logs = driver.get_log("browser")
+            print("browser console:\n  " + "\n  ".join(str(entry.get("message")) for entry in logs[-15:]))
+        except Exception:
+            pass
+    finally:
+        try:
+            driver.save_screenshot(os.path.join(shots, "multiverseg-e2e.png"))
+            print(f"screenshots in {shots}/multiverseg-*.png")
+        finally:
+            driver.quit()
+            server.stop()
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def check_export(results, data, projects, accepted):
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        results.check("the export is a zip", False, f"{len(data)} bytes")
+        return
+    names = sorted(archive.namelist())
+    results.check("the export holds one PNG per accepted image, named by image id",
+                  names == sorted(f"{image}.png" for image in accepted), ", ".join(names))
+    for name in names:
+        image = name[:-4]
+        mask = archive.read(name)
+        width, height, _, _, _ = read_png(mask)
+        with open(os.path.join(projects, PROJECT, "images", name), "rb") as f:
+            original = read_png(f.read())
+        results.check(f"{name} has the original size", (width, height) == original[:2],
+                      f"{width}x{height} vs {original[0]}x{original[1]}")
+        _, _, _, rows = luminance_rows(mask)
+        values = {v for row in rows for v in row}
+        results.check(f"{name} is 0/255 only", values <= {0, 255}, f"values {sorted(values)[:6]}")
+        foreground = sum(v == 255 for row in rows for v in row)
+        expected = accepted.get(image)
+        results.check(f"{name} is the mask the page accepted", expected is None or foreground == expected,
+                      f"{foreground} foreground pixels, page showed {expected}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description="MultiverSeg end-to-end browser test")
+    parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "debug", "multiverseg"))
+    parser.add_argument("--weights", default=None, help="weights file passed to serve (default: serve's own default)")
+    parser.add_argument("--fake", action="store_true", help="run against Tests/BrowserTests/fake_api.py instead of the app")
+    parser.add_argument("--predict-timeout", type=float, default=60, help="seconds to wait for one prediction")
+    args = parser.parse_args()
+    results = Results()
+    start = time.time()
+    try:
+        run(args, results)
+    except Exception as error:
+        results.check("the test could start", False, str(error))
+    print(f"({time.time() - start:.1f} s)")
+    print(f"{results.passed} passed, {results.failed} failed")
+    return 0 if results.failed == 0 and results.passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
