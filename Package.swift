@@ -43,9 +43,10 @@ let package = Package(
             ]),
 
         // Tests.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ProjectStore"], path: "Tests/TestSupport"),
         .testTarget(name: "PNGCodecTests", dependencies: ["PNGCodec", "TestSupport"]),
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP", "TestSupport"]),
+        .testTarget(name: "ProjectStoreTests", dependencies: ["ProjectStore", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport"]),
         // Runs the built `multiverseg` binary as a user would.
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "MultiverSegCLI"]),

@@ -9,6 +9,6 @@ struct MultiverSeg: ParsableCommand {
         commandName: "multiverseg",
         abstract: "Interactive in-context segmentation of a whole folder of biomedical images.",
         version: MultiverSegVersion.string,
-        subcommands: [ServeCommand.self],
+        subcommands: [ServeCommand.self, PredictCommand.self, WeightsCommand.self, BenchCommand.self],
         defaultSubcommand: ServeCommand.self)
 }

@@ -30,24 +30,6 @@ public struct ProjectSummary: Codable, Sendable, Equatable {
     public var imageCount: Int
 }
 
-/// Why a project folder could not be read.
-public enum ProjectStoreError: Error, CustomStringConvertible, Equatable {
-    case libraryMissing(String)
-    case unreadableManifest(project: String, reason: String)
-    case unsupportedSchema(project: String, schema: Int)
-
-    public var description: String {
-        switch self {
-        case .libraryMissing(let path):
-            return "the projects folder \(path) does not exist; create it or pass --projects DIR"
-        case let .unreadableManifest(project, reason):
-            return "project '\(project)': project.json is not readable (\(reason)); fix or remove the file"
-        case let .unsupportedSchema(project, schema):
-            return "project '\(project)' uses schema \(schema), newer than this app understands (\(ProjectManifest.currentSchema)); update MultiverSeg"
-        }
-    }
-}
-
 /// The folder holding project folders (`Projects/` by default). A project is any subfolder with a
 /// `project.json`; other folders and files are left alone.
 ///
@@ -72,15 +54,14 @@ public struct ProjectLibrary: Sendable {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         var projects: [ProjectSummary] = []
         var problems: [ProjectStoreError] = []
-        for id in entries.sorted() where !id.hasPrefix(".") {
+        for id in entries.sorted() where Identifier.isValid(id) {
             let folder = root + "/" + id
             guard FileManager.default.fileExists(atPath: folder + "/project.json") else { continue }
             do {
                 let manifest = try Self.readManifest(folder: folder, id: id)
-                let images = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/images")) ?? []
                 projects.append(ProjectSummary(
                     id: id, name: manifest.name, labels: manifest.labels,
-                    imageCount: images.filter { $0.lowercased().hasSuffix(".png") }.count))
+                    imageCount: try Project(id: id, folder: folder).imageIDs().count))
             } catch let error as ProjectStoreError {
                 problems.append(error)
             } catch {
@@ -91,6 +72,55 @@ public struct ProjectLibrary: Sendable {
     }
 
     public func projects() -> [ProjectSummary] { scan().projects }
+
+    /// Opens the project folder `id`.
+    public func project(_ id: String) throws -> Project {
+        guard Identifier.isValid(id) else { throw ProjectStoreError.invalidIdentifier(kind: "project id", value: id) }
+        let folder = root + "/" + id
+        guard FileManager.default.fileExists(atPath: folder + "/project.json") else {
+            throw ProjectStoreError.unknownProject(id)
+        }
+        return try Project(id: id, folder: folder)
+    }
+
+    /// Creates a project folder with an id derived from `name` (made unique when taken).
+    @discardableResult
+    public func createProject(name: String, labels: [String], description: String? = nil) throws -> Project {
+        let title = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !title.isEmpty, title.count <= 200 else {
+            throw ProjectStoreError.invalidIdentifier(kind: "project name", value: name)
+        }
+        guard let base = Identifier.sanitize(title.lowercased(), droppingExtension: false) else {
+            throw ProjectStoreError.invalidIdentifier(kind: "project name", value: name)
+        }
+        for label in labels where !Identifier.isValid(label) {
+            throw ProjectStoreError.invalidIdentifier(kind: "label", value: label)
+        }
+        guard Set(labels).count == labels.count else {
+            throw ProjectStoreError.duplicateLabel(labels.first { label in labels.filter { $0 == label }.count > 1 } ?? "")
+        }
+        let manifest = ProjectManifest(
+            name: title, labels: labels, created: Project.timestamp(Date()), description: description)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let bytes = [UInt8](try encoder.encode(manifest)) + [10]
+        // The library lock makes "find a free id, claim it" one step for every app on the folder.
+        return try FileLock.withLock(root + "/.multiverseg.lock") {
+            var id = base
+            var suffix = 2
+            while FileManager.default.fileExists(atPath: root + "/" + id) {
+                id = "\(base.prefix(120))-\(suffix)"
+                suffix += 1
+            }
+            do {
+                try FileSystem.makeFolder(root + "/" + id + "/images")
+                try FileSystem.writeAtomically(bytes, to: root + "/" + id + "/project.json")
+            } catch let error as FileSystemError {
+                throw ProjectStoreError.storage(error.publicMessage)
+            }
+            return try Project(id: id, folder: root + "/" + id)
+        }
+    }
 
     static func readManifest(folder: String, id: String) throws -> ProjectManifest {
         guard let data = FileManager.default.contents(atPath: folder + "/project.json") else {

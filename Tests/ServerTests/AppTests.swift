@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 import MicroHTTP
 import Server
 import TestSupport
@@ -27,9 +28,10 @@ import Testing
             let publicRoot = directory.file("Public")
             try fm.createDirectory(atPath: publicRoot, withIntermediateDirectories: true)
             try "<title>MultiverSeg</title>".write(toFile: publicRoot + "/index.html", atomically: true, encoding: .utf8)
-            let weightsPath = directory.file("default.safetensors")
-            if weights { fm.createFile(atPath: weightsPath, contents: Data([0])) }
-            let app = try App(configuration: .init(projectsRoot: projects, publicRoot: publicRoot, weightsPath: weightsPath))
+            let model = weights
+                ? ModelRunner(name: "default.safetensors", predictor: try Predictor(network: SlowThresholdNetwork(delay: 0)))
+                : nil
+            let app = try App(configuration: .init(projectsRoot: projects, publicRoot: publicRoot), model: model)
             server = try HTTPServer(configuration: .init(port: 0), router: app.router())
         }
 
@@ -61,6 +63,7 @@ import Testing
         let fixture = try Fixture(weights: false)
         let model = try #require(try fixture.get("/api/health").json()["model"] as? [String: Any])
         #expect(model["available"] as? Bool == false)
+        #expect((model["problem"] as? String)?.isEmpty == false)
     }
 
     @Test func listsProjectsAndSkipsBrokenOnes() throws {

@@ -137,3 +137,74 @@ public enum HTTPTestClient {
         return out
     }
 }
+
+/// Reads server-sent events from a socket opened with `HTTPTestClient.open`, undoing chunked
+/// transfer encoding.
+public final class SSEReader {
+    public struct Event: Sendable {
+        public let name: String
+        public let data: String
+        public func json() throws -> [String: Any] {
+            (try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any]) ?? [:]
+        }
+    }
+
+    private let fd: Int32
+    private var raw: [UInt8] = []
+    private var text = ""
+    private var chunked: Bool?
+
+    public init(fd: Int32) { self.fd = fd }
+
+    /// The next event (keep-alive comments skipped); throws when the stream ends or times out.
+    public func next() throws -> Event {
+        while true {
+            decode()
+            if let end = text.range(of: "\n\n") {
+                let block = String(text[..<end.lowerBound])
+                text.removeSubrange(..<end.upperBound)
+                var name = "message"
+                var data: [String] = []
+                for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
+                    if line.hasPrefix("event: ") { name = String(line.dropFirst(7)) }
+                    if line.hasPrefix("data: ") { data.append(String(line.dropFirst(6))) }
+                }
+                if data.isEmpty { continue }
+                return Event(name: name, data: data.joined(separator: "\n"))
+            }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n <= 0 { throw HTTPTestClient.Failure(description: "event stream ended or timed out") }
+            raw += chunk[..<n]
+        }
+    }
+
+    /// Skips events until one named `name`.
+    public func next(named name: String) throws -> Event {
+        while true {
+            let event = try next()
+            if event.name == name { return event }
+        }
+    }
+
+    private func decode() {
+        let crlf: [UInt8] = [13, 10]
+        if chunked == nil {
+            guard let end = raw.firstRange(of: crlf + crlf) else { return }
+            let head = String(decoding: raw[..<end.lowerBound], as: UTF8.self).lowercased()
+            chunked = head.contains("transfer-encoding: chunked")
+            raw.removeSubrange(..<end.upperBound)
+        }
+        if chunked == false {
+            text += String(decoding: raw, as: UTF8.self)
+            raw.removeAll()
+            return
+        }
+        while let line = raw.firstRange(of: crlf),
+              let size = Int(String(decoding: raw[..<line.lowerBound], as: UTF8.self), radix: 16),
+              raw.count >= line.upperBound + size + 2 {
+            text += String(decoding: raw[line.upperBound..<(line.upperBound + size)], as: UTF8.self)
+            raw.removeSubrange(..<(line.upperBound + size + 2))
+        }
+    }
+}

@@ -1,15 +1,11 @@
 import Foundation
+import ProjectStore
 
 /// Byte-level PNG surgery for corrupt-file tests: find chunks, patch them, fix their CRC.
 public enum PNGChunks {
-    /// CRC-32 as PNG uses it (ISO 3309, polynomial 0xEDB88320), over chunk type + data.
+    /// CRC-32 as PNG uses it, over chunk type + data.
     public static func crc32<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes {
-            crc ^= UInt32(byte)
-            for _ in 0..<8 { crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        }
-        return ~crc
+        CRC32.checksum(bytes)
     }
 
     /// Offset of the first chunk of `type` (its length field), or nil.

@@ -21,18 +21,37 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The folder of the web UI's static files (found next to the binary by default).")
     var publicDir: String?
 
-    @Option(help: "The weights file (safetensors) to predict with.")
+    @Option(help: "The weights file (safetensors) to predict with (default: Weights/default.safetensors).")
     var weights: String?
+
+    @Option(help: "Optional ScribblePrompt-UNet weights for images labeled while the context set is empty.")
+    var interactiveWeights: String?
+
+    @Option(help: "Threads for the network (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func run() throws {
         guard let publicRoot = publicDir ?? ResourceLocator.find("Public") else {
             throw ValidationError("cannot find the Public/ folder of the web UI; pass --public-dir DIR")
         }
         let weightsPath = weights ?? ResourceLocator.find("Weights").map { $0 + "/default.safetensors" }
+        var model: ModelRunner?
+        var modelProblem: String?
+        if let weightsPath {
+            do {
+                model = try ModelRunner.load(weights: weightsPath, interactiveWeights: interactiveWeights,
+                                             threads: max(1, threads))
+            } catch {
+                modelProblem = "\(error)"
+            }
+        } else {
+            modelProblem = "no Weights/ folder found; pass --weights FILE"
+        }
         let app: App
         do {
             app = try App(configuration: .init(
-                projectsRoot: ResourceLocator.absolute(projects), publicRoot: publicRoot, weightsPath: weightsPath))
+                projectsRoot: ResourceLocator.absolute(projects), publicRoot: publicRoot, weightsPath: weightsPath),
+                model: model, modelProblem: modelProblem)
         } catch {
             throw ValidationError("\(error)")
         }
@@ -55,6 +74,11 @@ struct ServeCommand: ParsableCommand {
         let scan = app.library.scan()
         print("MultiverSeg \(MultiverSegVersion.string): \(scan.projects.count) project(s) in \(app.configuration.projectsRoot)")
         for problem in scan.problems { print("warning: \(problem)") }
+        if let model {
+            print("Model: \(model.name) (\(model.resolution)x\(model.resolution), \(threads) thread(s))")
+        } else {
+            print("warning: predictions are off: \(modelProblem ?? "no model")")
+        }
         if host != "127.0.0.1" {
             print("warning: listening on \(host), not loopback: other machines on the network can reach this app")
         }
@@ -64,6 +88,7 @@ struct ServeCommand: ParsableCommand {
         var received: Int32 = 0
         sigwait(&stopSignals, &received)
         print("\nStopping (signal \(received))…")
+        app.stop()
         server.stop()
         print("Stopped.")
     }

@@ -1,0 +1,94 @@
+import Dispatch
+
+/// Scratch memory and the thread count the kernels share. Buffers grow to the largest request and
+/// are then reused, so a forward pass at a context size seen before allocates nothing.
+/// Not thread-safe: one forward pass at a time uses a workspace (the network object owns one).
+///
+/// ```swift
+/// let workspace = KernelWorkspace(threads: 2)
+/// conv3x3(..., workspace: workspace)
+/// ```
+public final class KernelWorkspace {
+    /// Threads our own loops (normalisation, pooling, resampling, epilogues) use.
+    public let threads: Int
+    /// Workers that run convolution chunks side by side, each doing im2col + product + epilogue
+    /// with a single-threaded sgemm so the chunk stays in one core's cache. 1 when OpenBLAS
+    /// itself is given the threads instead.
+    public let chunkWorkers: Int
+    /// Floats of im2col matrix one worker fills before its matrix product (tuned by `multiverseg bench`).
+    public var chunkFloats: Int
+
+    private var columnBuffers: [UnsafeMutablePointer<Float>] = []
+    private var columnCapacity = 0
+    private var statisticsBuffer: UnsafeMutablePointer<Double>?
+    private var statisticsCapacity = 0
+
+    public init(threads: Int = 1, chunkWorkers: Int? = nil, chunkFloats: Int = 96 * 1024) {
+        precondition(threads >= 1, "thread count must be at least 1")
+        self.threads = threads
+        self.chunkWorkers = max(1, min(threads, chunkWorkers ?? threads))
+        self.chunkFloats = chunkFloats
+    }
+
+    deinit {
+        for buffer in columnBuffers { buffer.deallocate() }
+        statisticsBuffer?.deallocate()
+    }
+
+    /// Makes sure every worker has `count` floats of im2col space; call before a parallel section.
+    func reserveColumns(_ count: Int) {
+        if count <= columnCapacity && columnBuffers.count == chunkWorkers { return }
+        for buffer in columnBuffers { buffer.deallocate() }
+        let capacity = max(count, columnCapacity)
+        columnBuffers = (0..<chunkWorkers).map { _ in
+            UnsafeMutablePointer<Float>.allocate(capacity: capacity)
+        }
+        columnCapacity = capacity
+    }
+
+    /// The im2col space of `worker` (valid after `reserveColumns`).
+    func columns(worker: Int) -> UnsafeMutablePointer<Float> { columnBuffers[worker] }
+
+    /// `count` doubles for partial sums (reductions across workers).
+    func statistics(_ count: Int) -> UnsafeMutablePointer<Double> {
+        if count > statisticsCapacity {
+            statisticsBuffer?.deallocate()
+            statisticsBuffer = .allocate(capacity: count)
+            statisticsCapacity = count
+        }
+        return statisticsBuffer!
+    }
+
+    /// Bytes currently held as scratch.
+    public var scratchBytes: Int {
+        columnBuffers.count * columnCapacity * MemoryLayout<Float>.stride
+            + statisticsCapacity * MemoryLayout<Double>.stride
+    }
+}
+
+/// Runs `body(worker)` for `worker` in 0..<count, on several threads when count > 1.
+@inline(__always)
+func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+    if count <= 1 {
+        if count == 1 { body(0) }
+        return
+    }
+    // The workers only touch disjoint parts of the buffers the caller hands them, and
+    // concurrentPerform returns after the last one, so the closure never outlives this call.
+    withoutActuallyEscaping(body) { body in
+        let work = UncheckedSendableWork(body: body)
+        DispatchQueue.concurrentPerform(iterations: count) { work.body($0) }
+    }
+}
+
+private struct UncheckedSendableWork: @unchecked Sendable {
+    let body: (Int) -> Void
+}
+
+/// The `part`-th of `parts` near-equal slices of 0..<total.
+@inline(__always)
+func slice(_ total: Int, part: Int, of parts: Int) -> Range<Int> {
+    let lower = total * part / parts
+    let upper = total * (part + 1) / parts
+    return lower..<upper
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import Inference
+
+/// `multiverseg bench`: latency (median, p90), peak memory and sgemm share of one forward pass
+/// per context size, for a weights file or a random-init network of a given size.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the network's forward pass per context size (latency, peak memory, sgemm share).")
+
+    @Option(help: "Weights file (safetensors, our format). Without it a random-init network is measured.")
+    var weights: String?
+    @Option(help: "Features per level of the random-init network.")
+    var features = 32
+    @Option(help: "Levels of the random-init network.")
+    var levels = 4
+    @Option(help: "Resolution of the random-init network.")
+    var resolution = 128
+    @Option(help: "Architecture of the random-init network: multiverseg or scribbleprompt-unet.")
+    var arch = "multiverseg"
+    @Option(help: "Comma-separated context sizes.")
+    var contexts = "0,1,4,16,64"
+    @Option(help: "Timed runs per context size.")
+    var runs = 10
+    @Option(help: "Untimed runs first, per context size.")
+    var warmup = 1
+    @Option(help: "Threads.")
+    var threads = 2
+    @Option(help: "chunks (our workers, single-threaded sgemm each) or blas (OpenBLAS threads).")
+    var parallelism = "chunks"
+    @Option(help: "Floats of im2col per worker chunk (tuning).")
+    var chunkFloats: Int?
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        let sizes = contexts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ $0 >= 0 }) else {
+            throw ValidationError("--contexts must be comma-separated non-negative integers, e.g. 0,1,4,16,64")
+        }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard let mode = MultiverSegNetwork.Parallelism(rawValue: parallelism) else {
+            throw ValidationError("--parallelism must be chunks or blas")
+        }
+        let file: WeightsFile
+        if let weights {
+            file = try SafeTensors.read(contentsOf: weights)
+        } else {
+            guard let architecture = WeightsArchitecture(rawValue: arch) else {
+                throw ValidationError("--arch must be multiverseg or scribbleprompt-unet")
+            }
+            let config = NetworkConfiguration(architecture: architecture,
+                                              features: Array(repeating: features, count: levels),
+                                              resolution: resolution)
+            try config.check()
+            file = config.randomWeights(seed: 1)
+        }
+        let config = try NetworkConfiguration(weights: file)
+        let network: SegmentationNetwork
+        switch config.architecture {
+        case .multiverseg:
+            let net = try MultiverSegNetwork(configuration: config, weights: file, threads: threads, parallelism: mode)
+            if let chunkFloats { net.chunkFloats = chunkFloats }
+            network = net
+        case .scribblepromptUNet:
+            network = try ScribblePromptUNet(configuration: config, weights: file, threads: threads)
+        }
+        let benchmark = NetworkBenchmark(
+            network: network, runs: runs, warmupRuns: warmup,
+            concurrentSgemmCallers: mode == .chunks ? threads : 1)
+        let resetWorks = NetworkBenchmark.peakResetWorks
+        if !json {
+            print("\(config), \(threads) threads (\(mode.rawValue)), \(runs) runs\(resetWorks ? "" : "; peak RSS is cumulative")")
+            print("context  median_ms   p90_ms  peak_rss_mb  sgemm_share  GFLOP/s  sgemm_GFLOP/s")
+        }
+        let results = try benchmark.run(contexts: sizes) { r in
+            if !json {
+                print(String(format: "%7d  %9.1f  %7.1f  %11.1f  %11.2f  %7.1f  %13.1f",
+                             r.context, r.medianMilliseconds, r.p90Milliseconds, r.peakRSSMegabytes,
+                             r.sgemmShare, r.gflops, r.sgemmGflops))
+            }
+        }
+        if json {
+            struct Report: Encodable {
+                var threads: Int, resolution: Int, features: Int, levels: Int
+                var arch: String, parallelism: String, peakRSSReset: Bool
+                var results: [NetworkBenchmark.Result]
+                enum CodingKeys: String, CodingKey {
+                    case threads, resolution, features, levels, arch, parallelism, results
+                    case peakRSSReset = "peak_rss_reset"
+                }
+            }
+            let report = Report(threads: threads, resolution: config.resolution, features: config.features[0],
+                                levels: config.levels, arch: config.architecture.rawValue,
+                                parallelism: mode.rawValue, peakRSSReset: resetWorks, results: results)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        }
+    }
+}
