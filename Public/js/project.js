@@ -6,7 +6,7 @@ import { bindDropZone, importFiles } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 const enc = encodeURIComponent;
-const projectId = new URLSearchParams(location.search).get("project");
+const projectId = new URLSearchParams(location.search).get("project") || document.body.dataset.project;
 
 function status(text, kind = "") {
   $("status").textContent = text;

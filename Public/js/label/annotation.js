@@ -78,15 +78,22 @@ export class Annotation {
     this.revision++;
   }
 
-  /** The prompts in the API's shape: `{clicks, boxes, scribbles}` in image pixel coordinates. */
+  /**
+   * The prompts in the API's shape: `{clicks, boxes, scribbles}`. Operations are stored in canvas
+   * image space (pixel k spans [k, k+1)); the API puts pixel centres on integers (Docs/api.md),
+   * hence the half-pixel shift here and nowhere else.
+   */
   prompts() {
+    const c = (v) => Math.round((v - 0.5) * 100) / 100;
     const clicks = [];
     const boxes = [];
     const scribbles = [];
     for (const op of this.ops) {
-      if (op.kind === "click") clicks.push({ x: op.x, y: op.y, positive: op.positive });
-      else if (op.kind === "box") boxes.push({ x0: op.x0, y0: op.y0, x1: op.x1, y1: op.y1 });
-      else if (op.kind === "scribble") scribbles.push({ points: op.points, positive: op.positive, width: op.width });
+      if (op.kind === "click") clicks.push({ x: c(op.x), y: c(op.y), positive: op.positive });
+      else if (op.kind === "box") boxes.push({ x0: c(op.x0), y0: c(op.y0), x1: c(op.x1), y1: c(op.y1) });
+      else if (op.kind === "scribble") {
+        scribbles.push({ points: op.points.map(([x, y]) => [c(x), c(y)]), positive: op.positive, width: op.width });
+      }
     }
     return { clicks, boxes, scribbles };
   }

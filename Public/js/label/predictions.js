@@ -22,6 +22,8 @@ export class PredictionChannel {
     this.seq = 0;
     this.sentAt = new Map(); // seq -> performance.now() when sent
     this.source = null;
+    // The server only takes requests of a session whose event stream is open (409 otherwise).
+    this.opened = new Promise((resolve) => { this.resolveOpened = resolve; });
   }
 
   connect() {
@@ -38,7 +40,10 @@ export class PredictionChannel {
       }
       handler(data);
     };
-    source.addEventListener("open", () => this.handlers.onStatus?.("connected", "ok"));
+    source.addEventListener("open", () => {
+      this.resolveOpened();
+      this.handlers.onStatus?.("connected", "ok");
+    });
     source.addEventListener("error", () => {
       // EventSource reconnects by itself; say so instead of failing silently.
       this.handlers.onStatus?.(source.readyState === EventSource.CLOSED ? "disconnected" : "reconnecting…", "warn");
@@ -62,6 +67,7 @@ export class PredictionChannel {
   /** Ask for a prediction of `image`; returns the request's seq. The answer comes as an event. */
   async request(image, body) {
     const seq = ++this.seq;
+    await this.opened;
     this.sentAt.set(seq, performance.now());
     await sendJSON(paths.predict(this.project, this.label, image), { session: this.session, seq, ...body });
     return seq;
