@@ -61,10 +61,11 @@ export function bindDropZone(zone, input, onFiles) {
   zone.addEventListener("drop", (e) => {
     e.preventDefault();
     zone.classList.remove("over");
-    if (e.dataTransfer.files.length) onFiles(e.dataTransfer.files);
+    if (e.dataTransfer.files.length) onFiles(Array.from(e.dataTransfer.files));
   });
   input.addEventListener("change", () => {
-    if (input.files.length) onFiles(input.files);
+    // Copy first: clearing the input empties its live FileList.
+    if (input.files.length) onFiles(Array.from(input.files));
     input.value = "";
   });
 }

@@ -15,6 +15,7 @@ import io
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -162,10 +163,34 @@ def run(args, results):
                         20, "the demo project's label link on the home page")
         results.check("home page lists the demo project with a link to label it", bool(link))
         driver.save_screenshot(os.path.join(shots, "multiverseg-home.png"))
+
+        # 2. The project page shows its images; a BMP upload is converted to PNG in the browser.
+        driver.find_element(By.CSS_SELECTOR, f'[data-project="{PROJECT}"] a.name').click()
+        tiles = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#images li[data-image]"), 20, "the image grid")
+        originals = len(tiles)
+        results.check("the project page shows the project's images", originals == 12, f"{originals} tiles")
+        bmp = os.path.join(work, "e2e upload.bmp")
+        with open(bmp, "wb") as f:
+            f.write(make_bmp(40, 30))
+        driver.find_element(By.ID, "files").send_keys(bmp)
+        wait_for(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#images li[data-image]")) == originals + 1, 20,
+                 "the uploaded image in the grid")
+        log = driver.find_element(By.ID, "upload-log").text
+        uploaded = [n for n in os.listdir(os.path.join(projects, PROJECT, "images")) if n.startswith("e2e")]
+        size = None
+        if uploaded:
+            with open(os.path.join(projects, PROJECT, "images", uploaded[0]), "rb") as f:
+                size = read_png(f.read())[:2]
+        results.check("a BMP upload is converted to PNG in the browser and imported", size == (40, 30),
+                      f"{log}; stored {uploaded} at {size}")
+        driver.save_screenshot(os.path.join(shots, "multiverseg-project.png"))
+        driver.back()
+        link = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-project="{PROJECT}"] a.label-link'),
+                        20, "the home page again")
         link[0].click()
         wait_for(driver, lambda d: "label.html" in d.current_url, 10, "the labeling page")
 
-        # 2. The first image shows its in-context prediction before any interaction.
+        # 3. The first image shows its in-context prediction before any interaction.
         wait_for(driver, lambda d: body_data(d, "image"), 20, "an image to open")
         first = body_data(driver, "image")
         wait_for(driver, lambda d: int(body_data(d, "shownSeq") or -1) >= int(body_data(d, "firstSeq") or 1), args.predict_timeout,
@@ -173,7 +198,7 @@ def run(args, results):
         results.check("first image opens with a prediction before any click", True,
                       f"{first}: {body_data(driver, 'maskPixels')} mask pixels, {driver.find_element(By.ID, 'sb-latency').text}")
 
-        # 3. A positive click on the canvas (on the image) produces a mask drawn over the image.
+        # 4. A positive click on the canvas (on the image) produces a mask drawn over the image.
         seq_before = int(body_data(driver, "shownSeq"))
         canvas = driver.find_element(By.ID, "view")
         ActionChains(driver).move_to_element(canvas).click().perform()
@@ -189,7 +214,7 @@ def run(args, results):
         results.check("the click is counted", interactions.startswith("1 "), interactions)
         driver.save_screenshot(os.path.join(shots, "multiverseg-label-click.png"))
 
-        # 4. The help overlay lists the shortcuts.
+        # 5. The help overlay lists the shortcuts.
         driver.find_element(By.TAG_NAME, "body").send_keys("?")
         rows = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#help[open] tbody tr"), 5, "the help overlay")
         results.check("? opens the shortcut help", len(rows) > 10, f"{len(rows)} rows")
@@ -197,7 +222,7 @@ def run(args, results):
         driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
         wait_for(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "#help[open]"), 5, "the help overlay to close")
 
-        # 5. Accept with Enter: the annotator name is asked once, then the next image opens.
+        # 6. Accept with Enter: the annotator name is asked once, then the next image opens.
         accepted_pixels = int(body_data(driver, "maskPixels"))
         driver.find_element(By.ID, "view").send_keys(Keys.ENTER)
         name_input = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#annotator-dialog[open] #annotator-input"),
@@ -224,7 +249,7 @@ def run(args, results):
         stored = os.path.join(projects, PROJECT, "masks", LABEL, first + ".png")
         results.check("the accepted mask is saved in the project folder", os.path.isfile(stored), stored)
 
-        # 6. Export: the button downloads a zip of 0/255 PNGs named by image id at the original size.
+        # 7. Export: the button downloads a zip of 0/255 PNGs named by image id at the original size.
         driver.find_element(By.ID, "export").click()
         deadline = time.time() + 15
         downloaded = []
@@ -256,6 +281,21 @@ def run(args, results):
             driver.quit()
             server.stop()
             shutil.rmtree(work, ignore_errors=True)
+
+
+def make_bmp(width, height):
+    """A 24-bit BMP with a bright disc on a gradient: a format the page must convert to PNG."""
+    row_size = (width * 3 + 3) & ~3
+    pixels = bytearray()
+    for y in range(height - 1, -1, -1):  # BMP rows run bottom-up
+        row = bytearray()
+        for x in range(width):
+            v = 230 if (x - width / 2) ** 2 + (y - height / 2) ** 2 < (height / 4) ** 2 else 3 * x
+            row += bytes((v, v, v))
+        pixels += row + bytes(row_size - len(row))
+    header = struct.pack("<2sIHHI", b"BM", 54 + len(pixels), 0, 0, 54)
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, len(pixels), 2835, 2835, 0, 0)
+    return header + info + bytes(pixels)
 
 
 def check_export(results, data, projects, accepted):

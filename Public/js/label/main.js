@@ -289,7 +289,10 @@ class LabelPage {
     this.refreshMask();
     this.updatePending();
     const server = Number.isFinite(data.latencyMs) ? `${Math.round(data.latencyMs)} ms` : "?";
-    const trip = roundTrip == null ? "" : ` (${Math.round(roundTrip)} ms round trip)`;
+    // A precomputed prediction (computed while the user worked on the previous image) is shown
+    // after the round trip only; its compute time is still the figure worth knowing.
+    const trip = roundTrip == null ? "" : data.cached
+      ? ` (precomputed, shown after ${Math.round(roundTrip)} ms)` : ` (${Math.round(roundTrip)} ms round trip)`;
     $("sb-latency").textContent = `prediction ${server}${trip}`;
     if (data.contextSize != null) $("sb-context").textContent = `context ${data.contextSize}`;
     document.body.dataset.latencyMs = String(data.latencyMs);

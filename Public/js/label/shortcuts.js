@@ -46,31 +46,37 @@ export function shortcutFor(event) {
   return SHORTCUTS.find((row) => row.action && row.keys.includes(key));
 }
 
-/** Fill the help overlay's table body from SHORTCUTS. */
-export function renderHelp(tbody) {
-  tbody.replaceChildren();
-  let group = null;
+/** Fill the help overlay from SHORTCUTS: one small table per group, laid out in columns. */
+export function renderHelp(container) {
+  const groups = new Map();
   for (const row of SHORTCUTS) {
-    if (row.group !== group) {
-      group = row.group;
-      const head = document.createElement("tr");
-      const cell = document.createElement("th");
-      cell.colSpan = 2;
-      cell.textContent = group;
-      head.append(cell);
-      tbody.append(head);
+    if (!groups.has(row.group)) groups.set(row.group, []);
+    groups.get(row.group).push(row);
+  }
+  container.replaceChildren();
+  for (const [group, rows] of groups) {
+    const section = document.createElement("section");
+    const title = document.createElement("h3");
+    title.textContent = group;
+    const table = document.createElement("table");
+    table.className = "shortcuts";
+    const tbody = document.createElement("tbody");
+    for (const row of rows) {
+      const tr = document.createElement("tr");
+      const keys = document.createElement("td");
+      row.keys.forEach((key, k) => {
+        if (k > 0) keys.append(" ");
+        const kbd = document.createElement("kbd");
+        kbd.textContent = key;
+        keys.append(kbd);
+      });
+      const text = document.createElement("td");
+      text.textContent = row.text;
+      tr.append(keys, text);
+      tbody.append(tr);
     }
-    const tr = document.createElement("tr");
-    const keys = document.createElement("td");
-    row.keys.forEach((key, k) => {
-      if (k > 0) keys.append(" ");
-      const kbd = document.createElement("kbd");
-      kbd.textContent = key === " " ? "Space" : key;
-      keys.append(kbd);
-    });
-    const text = document.createElement("td");
-    text.textContent = row.text;
-    tr.append(keys, text);
-    tbody.append(tr);
+    table.append(tbody);
+    section.append(title, table);
+    container.append(section);
   }
 }
