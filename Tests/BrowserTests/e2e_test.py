@@ -214,7 +214,11 @@ def run(args, results):
         results.check("the click is counted", interactions.startswith("1 "), interactions)
         driver.save_screenshot(os.path.join(shots, "multiverseg-label-click.png"))
 
-        # 5. The help overlay lists the shortcuts.
+        # 5. The other tools: box (drag), undo/redo, brush and eraser, outline mode.
+        check_tools(driver, results, canvas, args.predict_timeout)
+        driver.save_screenshot(os.path.join(shots, "multiverseg-label-tools.png"))
+
+        # 6. The help overlay lists the shortcuts.
         driver.find_element(By.TAG_NAME, "body").send_keys("?")
         rows = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#help[open] tbody tr"), 5, "the help overlay")
         results.check("? opens the shortcut help", len(rows) > 10, f"{len(rows)} rows")
@@ -222,7 +226,7 @@ def run(args, results):
         driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
         wait_for(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "#help[open]"), 5, "the help overlay to close")
 
-        # 6. Accept with Enter: the annotator name is asked once, then the next image opens.
+        # 7. Accept with Enter: the annotator name is asked once, then the next image opens.
         accepted_pixels = int(body_data(driver, "maskPixels"))
         driver.find_element(By.ID, "view").send_keys(Keys.ENTER)
         name_input = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#annotator-dialog[open] #annotator-input"),
@@ -249,7 +253,7 @@ def run(args, results):
         stored = os.path.join(projects, PROJECT, "masks", LABEL, first + ".png")
         results.check("the accepted mask is saved in the project folder", os.path.isfile(stored), stored)
 
-        # 7. Export: the button downloads a zip of 0/255 PNGs named by image id at the original size.
+        # 8. Export: the button downloads a zip of 0/255 PNGs named by image id at the original size.
         driver.find_element(By.ID, "export").click()
         deadline = time.time() + 15
         downloaded = []
@@ -281,6 +285,90 @@ def run(args, results):
             driver.quit()
             server.stop()
             shutil.rmtree(work, ignore_errors=True)
+
+
+def interactions(driver):
+    return int(driver.find_element(By.ID, "sb-interactions").text.split()[0])
+
+
+def press(driver, *keys):
+    ActionChains(driver).send_keys(*keys).perform()
+
+
+def chord(driver, modifiers, key):
+    chain = ActionChains(driver)
+    for modifier in modifiers:
+        chain = chain.key_down(modifier)
+    chain = chain.send_keys(key)
+    for modifier in reversed(modifiers):
+        chain = chain.key_up(modifier)
+    chain.perform()
+
+
+def composite_mean(driver, x0, x1, y):
+    """Mean of the page's current mask over image pixels x0..x1 of row y."""
+    return driver.execute_script("""
+        const a = window.multiversegPage.annotation, m = a.composite();
+        let s = 0; for (let x = arguments[0]; x <= arguments[1]; x++) s += m[arguments[2] * a.width + x];
+        return s / (arguments[1] - arguments[0] + 1);""", x0, x1, y)
+
+
+def check_tools(driver, results, canvas, timeout):
+    def wait_prediction(after, what):
+        wait_for(driver, lambda d: int(body_data(d, "shownSeq")) > after and body_data(d, "pending") == "false",
+                 timeout, what)
+
+    seq = int(body_data(driver, "shownSeq"))
+    press(driver, "b")
+    ActionChains(driver).move_to_element_with_offset(canvas, -60, -50).click_and_hold() \
+        .move_by_offset(60, 50).move_by_offset(60, 50).release().perform()
+    wait_prediction(seq, "the prediction after a box")
+    prompts = driver.execute_script("return window.multiversegPage.annotation.prompts()")
+    results.check("a box drag is sent as a box and predicted", interactions(driver) == 2 and len(prompts["boxes"]) == 1,
+                  f"{interactions(driver)} interactions, boxes {prompts['boxes']}")
+
+    seq = int(body_data(driver, "shownSeq"))
+    chord(driver, [Keys.CONTROL], "z")
+    wait_prediction(seq, "the prediction after undo")
+    after_undo = interactions(driver)
+    seq = int(body_data(driver, "shownSeq"))
+    chord(driver, [Keys.CONTROL, Keys.SHIFT], "z")
+    wait_prediction(seq, "the prediction after redo")
+    results.check("undo and redo change the interactions and predict again", (after_undo, interactions(driver)) == (1, 2),
+                  f"after undo {after_undo}, after redo {interactions(driver)}")
+
+    # Brush then eraser along the same short horizontal stroke near the top-left of the image.
+    info = driver.execute_script("const v = window.multiversegPage.viewer; return [v.scale, v.tx, v.ty, window.devicePixelRatio || 1]")
+    scale, tx, ty, dpr = info
+    rect = driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.width, r.height]", canvas)
+
+    def to_offset(x, y):  # image pixel -> offset from the canvas centre in CSS pixels
+        return (x * scale + tx) / dpr - rect[0] / 2, (y * scale + ty) / dpr - rect[1] / 2
+
+    def stroke():
+        sx, sy = to_offset(20.5, 30.5)
+        ex, _ = to_offset(60.5, 30.5)
+        ActionChains(driver).move_to_element_with_offset(canvas, int(sx), int(sy)).click_and_hold() \
+            .move_by_offset(int((ex - sx) / 2), 0).move_by_offset(int((ex - sx) / 2), 0).release().perform()
+
+    press(driver, "p")
+    stroke()
+    painted = composite_mean(driver, 24, 56, 30)
+    press(driver, "e")
+    stroke()
+    erased = composite_mean(driver, 24, 56, 30)
+    results.check("brush paints and eraser clears mask pixels by hand", painted == 1 and erased == 0,
+                  f"mask along the stroke: {painted:.2f} after brush, {erased:.2f} after eraser; "
+                  f"{interactions(driver)} interactions")
+
+    press(driver, "c")
+    filled = overlay_pixels(driver)
+    press(driver, "o")
+    time.sleep(0.2)
+    outlined = overlay_pixels(driver)
+    press(driver, "o")
+    results.check("outline mode draws only the mask's boundary", 0 < outlined < filled,
+                  f"{filled} tinted pixels filled, {outlined} outlined")
 
 
 def make_bmp(width, height):

@@ -109,6 +109,10 @@ class LabelPage {
       onSuperseded: () => this.updatePending(),
       onError: (data) => this.onPredictionError(data),
       onContext: () => this.refreshLists(),
+      onReconnect: () => {
+        if (this.annotation && this.shownSeq < this.lastSeq) this.predict(false);
+        this.refreshLists();
+      },
       onStatus: (text, kind) => this.status(text, kind),
     });
     this.channel.connect();
@@ -131,6 +135,11 @@ class LabelPage {
       button.addEventListener("click", () => this[button.dataset.action]());
     }
     $("help-button").addEventListener("click", () => this.toggleHelp());
+    // Mouse clicks on buttons must not leave them focused: Enter would then press the button
+    // instead of accepting. Keyboard focus (Tab) still works as usual.
+    for (const button of document.querySelectorAll(".toolbar button, .actions button, .actions .button, #auto-window")) {
+      button.addEventListener("mousedown", (e) => e.preventDefault());
+    }
     $("accept").addEventListener("click", () => this.accept());
     $("skip").addEventListener("click", () => this.skip());
     $("label-select").addEventListener("change", (e) => {
@@ -563,6 +572,8 @@ class LabelPage {
       return;
     }
     if (typing) return;
+    // A focused button or link keeps its own Enter/Space (keyboard users activate it that way).
+    if ((e.key === "Enter" || e.key === " ") && e.target.closest && e.target.closest("button, a")) return;
     if (e.key === " ") {
       e.preventDefault();
       this.pointer.spaceDown = true;
@@ -646,4 +657,5 @@ class LabelPage {
 }
 
 const page = new LabelPage();
+window.multiversegPage = page; // for the browser test and for poking around in the console
 page.start();

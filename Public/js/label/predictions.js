@@ -41,8 +41,11 @@ export class PredictionChannel {
       handler(data);
     };
     source.addEventListener("open", () => {
-      this.resolveOpened();
       this.handlers.onStatus?.("connected", "ok");
+      // After a reconnect the server has forgotten this session's pending request: say so.
+      if (this.connectedOnce) this.handlers.onReconnect?.();
+      this.connectedOnce = true;
+      this.resolveOpened();
     });
     source.addEventListener("error", () => {
       // EventSource reconnects by itself; say so instead of failing silently.
