@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
     ],
     targets: [
         // C libraries from Debian (libmicrohttpd-dev, libopenblas-dev, libpng-dev).
@@ -34,7 +35,12 @@ let package = Package(
         .target(name: "MicroHTTP", dependencies: ["CMicroHTTPD", "CMicroHTTPDShims"]),
         .target(name: "Inference", dependencies: ["COpenBLAS"]),
         .target(name: "ProjectStore", dependencies: ["PNGCodec"]),
-        .target(name: "Server", dependencies: ["MicroHTTP", "ProjectStore", "Inference"]),
+        .target(
+            name: "Server",
+            dependencies: [
+                "MicroHTTP", "ProjectStore", "Inference",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]),
         .executableTarget(
             name: "MultiverSegCLI",
             dependencies: [

@@ -15,21 +15,21 @@ function link(href, text, className) {
   return a;
 }
 
-/** The same markup as Templates/project-card.html, so server and client rendering agree. */
+/** The same markup as a card of Templates/home.html, so server and client rendering agree. */
 function projectItem(project) {
   const item = document.createElement("li");
   item.dataset.project = project.id;
-  const name = link(`/project.html?project=${enc(project.id)}`, project.name, "name");
+  const name = link(`/projects/${enc(project.id)}`, project.name, "name");
   const meta = document.createElement("span");
   meta.className = "meta";
-  meta.textContent = `${project.imageCount} image${project.imageCount === 1 ? "" : "s"} · ` +
-    `${project.labels.length} label${project.labels.length === 1 ? "" : "s"}`;
+  meta.textContent = `${project.imageCount} images · ` +
+    (project.labels.length ? `labels: ${project.labels.join(", ")}` : "no labels yet");
   const links = document.createElement("span");
   links.className = "links";
   for (const label of project.labels) {
     links.append(link(`/label.html?project=${enc(project.id)}&label=${enc(label)}`, `Label “${label}” →`, "button label-link"));
   }
-  if (project.labels.length === 0) links.append(link(`/project.html?project=${enc(project.id)}`, "Add a label →", "button"));
+  if (project.labels.length === 0) links.append(link(`/projects/${enc(project.id)}`, "Add a label →", "button"));
   item.append(name, meta, links);
   return item;
 }
@@ -37,7 +37,8 @@ function projectItem(project) {
 async function loadStatus() {
   try {
     const health = await getJSON(paths.health());
-    const model = health.model.available ? `model ${health.model.name}` : "no model weights found";
+    const model = health.model.available ? `model ${health.model.name}`
+      : `predictions off: ${health.model.problem || "no model weights found"}`;
     statusEl.textContent = `v${health.version} · ${model}`;
     statusEl.className = "status " + (health.model.available ? "ok" : "warn");
   } catch (error) {
@@ -79,7 +80,7 @@ function bindCreateForm() {
       const project = await sendJSON(paths.projects(), { name, labels });
       message.textContent = `Created “${project.name}”. Opening it to import images…`;
       message.className = "form-message ok";
-      location.href = `/project.html?project=${enc(project.id)}`;
+      location.href = `/projects/${enc(project.id)}`;
     } catch (error) {
       message.textContent = `Cannot create the project: ${describe(error)}`;
       message.className = "form-message error";

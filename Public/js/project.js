@@ -1,84 +1,98 @@
-// Project page: its labels (with links to label and export), adding a label, importing images,
-// and the image grid with each image's state per label. URL: /project.html?project=<id>
+// Project page (server-rendered from Templates/project.html at /projects/<id>): refreshes the
+// labels and the image grid from the API (adding thumbnails and links), adds labels and imports
+// images. The markup built here mirrors the template's.
 
 import { describe, getJSON, paths, sendJSON } from "./api.js";
 import { bindDropZone, importFiles } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 const enc = encodeURIComponent;
-const projectId = new URLSearchParams(location.search).get("project") || document.body.dataset.project;
+const projectId = document.body.dataset.project || decodeURIComponent(location.pathname.split("/")[2] || "");
 
 function status(text, kind = "") {
   $("status").textContent = text;
   $("status").className = `status ${kind}`;
 }
 
-function renderLabels(project) {
-  const chips = project.labels.map((label) => {
-    const done = project.images.filter((image) => image.labels?.[label]?.accepted).length;
-    const chip = document.createElement("span");
-    chip.className = "chip";
-    chip.dataset.label = label;
-    const open = document.createElement("a");
-    open.href = `/label.html?project=${enc(project.id)}&label=${enc(label)}`;
-    open.className = "label-link";
-    open.textContent = label;
-    const meta = document.createElement("span");
-    meta.className = "meta";
-    meta.textContent = `${done} / ${project.images.length} accepted`;
-    const exportLink = document.createElement("a");
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function labelURL(project, label) {
+  const open = project.images.find((image) => !image.labels?.[label]?.accepted) || project.images[0];
+  return `/label.html?project=${enc(project.id)}&label=${enc(label)}` + (open ? `&image=${enc(open.id)}` : "");
+}
+
+async function renderLabels(project) {
+  let contexts = [];
+  try {
+    contexts = await Promise.all(project.labels.map((label) => getJSON(paths.context(project.id, label))));
+  } catch (error) {
+    status(`cannot read the context sets: ${describe(error)}`, "warn");
+  }
+  const items = project.labels.map((label, k) => {
+    const accepted = project.images.filter((image) => image.labels?.[label]?.accepted).length;
+    const entries = contexts[k]?.entries || [];
+    const item = element("li");
+    item.dataset.label = label;
+    const name = element("a", "name label-link", label);
+    name.href = labelURL(project, label);
+    const meta = element("span", "meta",
+      `${accepted} of ${project.images.length} images accepted · context set: ${entries.filter((e) => e.included !== false).length}`);
+    const progress = element("progress");
+    progress.max = 100;
+    progress.value = project.images.length ? Math.floor((accepted * 100) / project.images.length) : 0;
+    item.append(name, meta, progress);
+    if (entries.length) {
+      const recent = entries.slice(-12).map((e) => e.interactions).join(" · ");
+      item.append(element("span", "meta", `interactions per image, latest last: ${recent}`));
+    }
+    const links = element("span", "links");
+    const open = element("a", "button label-link", "Label →");
+    open.href = name.href;
+    const exportLink = element("a", "button", "Export masks (zip)");
     exportLink.href = paths.exportZip(project.id, label);
     exportLink.setAttribute("download", `${project.id}-${label}-masks.zip`);
-    exportLink.textContent = "export";
-    exportLink.title = "Download the accepted masks of this label as a zip of PNGs";
-    chip.append(open, meta, exportLink);
-    return chip;
+    links.append(open, exportLink);
+    item.append(links);
+    return item;
   });
-  if (chips.length === 0) {
-    const none = document.createElement("span");
-    none.className = "hint";
-    none.textContent = "No label yet: add one to start labeling.";
-    chips.push(none);
-  }
-  $("labels").replaceChildren(...chips);
+  if (items.length === 0) items.push(element("li", "empty", "No labels yet: add one (each label is its own segmentation task)."));
+  $("labels").replaceChildren(...items);
 }
 
 function renderImages(project) {
   $("image-count").textContent = `(${project.images.length})`;
   const first = project.labels[0];
   const items = project.images.map((image) => {
-    const item = document.createElement("li");
+    const item = element("li");
     item.dataset.image = image.id;
-    const a = document.createElement("a");
-    a.href = first ? `/label.html?project=${enc(project.id)}&label=${enc(first)}&image=${enc(image.id)}` : "#";
-    const img = document.createElement("img");
+    const link = element("a");
+    link.href = first ? `/label.html?project=${enc(project.id)}&label=${enc(first)}&image=${enc(image.id)}` : "#labels";
+    const thumb = element("span", "thumb");
+    const img = element("img");
     img.loading = "lazy";
     img.alt = image.id;
     img.src = paths.imagePNG(project.id, image.id);
-    const caption = document.createElement("span");
-    caption.className = "caption";
-    const name = document.createElement("span");
-    name.className = "name";
-    name.textContent = image.id;
-    name.title = `${image.id}: ${image.width}×${image.height}, ${image.bitDepth}-bit`;
-    const marks = document.createElement("span");
-    const states = project.labels.map((label) => image.labels?.[label]?.accepted);
-    const done = states.filter(Boolean).length;
-    marks.className = done === states.length && states.length ? "done" : "todo";
-    marks.textContent = states.length ? `${done}/${states.length} ✓` : "";
-    marks.title = project.labels.map((label, k) => `${label}: ${states[k] ? "accepted" : "to do"}`).join("\n");
-    caption.append(name, marks);
-    a.append(img, caption);
-    item.append(a);
+    thumb.append(img);
+    const caption = element("span", "caption");
+    const name = element("span", "name", image.id);
+    name.title = `${image.id}: ${image.width} × ${image.height}, ${image.bitDepth}-bit`;
+    const states = element("span");
+    for (const label of project.labels) {
+      const state = image.labels?.[label] || {};
+      const mark = element("span", state.accepted ? "done" : "todo", state.accepted ? `✓${state.interactions ?? ""}` : "○");
+      mark.title = state.accepted ? `${label}: accepted with ${state.interactions ?? "?"} interaction(s)` : `${label}: to do`;
+      states.append(mark, " ");
+    }
+    caption.append(name, states);
+    link.append(thumb, caption);
+    item.append(link);
     return item;
   });
-  if (items.length === 0) {
-    const empty = document.createElement("li");
-    empty.className = "hint";
-    empty.style.padding = "0.8rem";
-    empty.textContent = "No images yet: import some above.";
-    items.push(empty);
-  }
   $("images").replaceChildren(...items);
 }
 
@@ -89,11 +103,8 @@ async function load() {
   }
   try {
     const project = await getJSON(paths.project(projectId));
-    document.title = `${project.name} · MultiverSeg`;
-    $("project-name").textContent = project.name;
-    $("description").textContent = project.description || "";
-    renderLabels(project);
     renderImages(project);
+    await renderLabels(project);
   } catch (error) {
     status(`cannot open project “${projectId}”: ${describe(error)}`, "warn");
   }
@@ -102,9 +113,10 @@ async function load() {
 $("add-label").addEventListener("submit", async (e) => {
   e.preventDefault();
   const input = e.target.elements.label;
+  const label = input.value.trim();
   try {
-    await sendJSON(paths.labels(projectId), { label: input.value.trim() });
-    $("label-message").textContent = `Added label “${input.value.trim()}”.`;
+    await sendJSON(paths.labels(projectId), { label });
+    $("label-message").textContent = `Added label “${label}”.`;
     $("label-message").className = "form-message ok";
     input.value = "";
     await load();

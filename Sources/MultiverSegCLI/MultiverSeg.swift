@@ -9,6 +9,9 @@ struct MultiverSeg: ParsableCommand {
         commandName: "multiverseg",
         abstract: "Interactive in-context segmentation of a whole folder of biomedical images.",
         version: MultiverSegVersion.string,
-        subcommands: [ServeCommand.self, PredictCommand.self, WeightsCommand.self, BenchCommand.self],
+        subcommands: [
+            ServeCommand.self, ImportCommand.self, ExportCommand.self, PredictCommand.self, BenchCommand.self,
+            WeightsCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self)
 }

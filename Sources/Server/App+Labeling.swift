@@ -12,7 +12,7 @@ extension App {
                 throw HTTPError.badRequest("give a session id as ?session=ID (letters, digits, '.', '_', '-')")
             }
             let service = try requirePredictions()
-            let stream = service.subscribe(session: session, project: project.id, label: label)
+            let stream = service.subscribe(session: session, project: project, label: label)
             let size = try store { try project.context(label: label).includedEntries.count }
             stream.send(event: "hello", data: "{\"contextSize\":\(size),\"model\":\(PredictionService.quoted(service.model.name))}")
             return stream.response
@@ -34,6 +34,11 @@ extension App {
                 session: body.session, project: project, label: label, image: image, seq: body.seq,
                 interactions: interactions, interactionCount: body.interactionCount,
                 usePrevious: body.usePrevious ?? false)
+            // While the user works on this image, get the next one ready.
+            if interactions.isEmpty, let next = try? nextImage(project: project, label: label, after: image, order: "listed"),
+               next != image {
+                service.prefetch(project: project, label: label, image: next)
+            }
             guard service.submit(job) else {
                 throw HTTPError.conflict("open the event stream first: GET \(base.replacingOccurrences(of: ":project", with: project.id).replacingOccurrences(of: ":label", with: label))/events?session=\(body.session)")
             }

@@ -16,13 +16,16 @@ public final class App: Sendable {
         public var publicRoot: String
         /// The weights file the app predicts with (for display; `model` is what runs).
         public var weightsPath: String?
+        /// The Mustache page templates; nil serves no server-rendered pages.
+        public var templatesRoot: String?
         /// Largest image accepted by upload, in pixels.
         public var maxImagePixels: Int
 
-        public init(projectsRoot: String, publicRoot: String, weightsPath: String? = nil,
-                    maxImagePixels: Int = 1 << 26) {
+        public init(projectsRoot: String, publicRoot: String, templatesRoot: String? = nil,
+                    weightsPath: String? = nil, maxImagePixels: Int = 1 << 26) {
             self.projectsRoot = projectsRoot
             self.publicRoot = publicRoot
+            self.templatesRoot = templatesRoot
             self.weightsPath = weightsPath
             self.maxImagePixels = maxImagePixels
         }
@@ -48,6 +51,7 @@ public final class App: Sendable {
     public func router() -> Router {
         var router = Router()
         router.add("GET", "/api/health") { [self] _, _ in .json(health()) }
+        if configuration.templatesRoot != nil { addPageRoutes(to: &router) }
         addProjectRoutes(to: &router)
         addLabelingRoutes(to: &router)
         router.add("GET", "/api/*rest") { request, _ in

@@ -76,12 +76,13 @@ final class PredictionService: @unchecked Sendable {
     // MARK: Pages
 
     /// The event stream of a page; a page reconnecting with the same session id replaces its old stream.
-    func subscribe(session: String, project: String, label: String) -> EventStream {
+    func subscribe(session: String, project: Project, label: String) -> EventStream {
         let stream = EventStream()
+        let signature = Self.contextSignature(project: project, label: label)
         condition.lock()
         let old = sessions[session]?.stream
-        sessions[session] = Session(project: project, label: label, stream: stream, previous: nil)
-        lastSeenContext["\(project)/\(label)"] = lastSeenContext["\(project)/\(label)"] ?? ""
+        sessions[session] = Session(project: project.id, label: label, stream: stream, previous: nil)
+        if lastSeenContext["\(project.id)/\(label)"] == nil { lastSeenContext["\(project.id)/\(label)"] = signature }
         condition.unlock()
         old?.close()
         return stream
@@ -95,7 +96,8 @@ final class PredictionService: @unchecked Sendable {
             return false
         }
         if let replaced = pending[job.session] {
-            session.stream.send(event: "superseded", data: Self.json(["image": replaced.image, "seq": String(replaced.seq)]))
+            struct Superseded: Encodable { let image: String; let seq: Int }
+            session.stream.send(event: "superseded", data: Self.json(Superseded(image: replaced.image, seq: replaced.seq)))
         } else {
             arrival.append(job.session)
         }
@@ -247,7 +249,7 @@ final class PredictionService: @unchecked Sendable {
             guard parts.count == 2, let project = try? contexts.project(parts[0]) else { continue }
             let signature = Self.contextSignature(project: project, label: parts[1])
             condition.lock()
-            let changed = lastSeenContext[key] != signature && !(lastSeenContext[key] ?? "").isEmpty
+            let changed = lastSeenContext[key] != signature
             lastSeenContext[key] = signature
             condition.unlock()
             if changed { announceContextChange(project: project, label: parts[1]) }

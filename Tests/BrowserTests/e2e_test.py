@@ -6,12 +6,13 @@ accepts, checks that the next image arrives with a prediction before any click, 
 label's masks and checks the PNG set (names = image ids, 0/255, original size). Screenshots go
 to $MULTIVERSEG_SCREENSHOTS (default /tmp). The last line is "N passed, M failed".
 
-Usage: python3 Tests/BrowserTests/e2e_test.py [--binary .build/debug/multiverseg] [--fake]
+Usage: python3 Tests/BrowserTests/e2e_test.py [--binary .build/debug/multiverseg] [--weights FILE]
 """
 
 import argparse
 import base64
 import io
+import json
 import os
 import re
 import shutil
@@ -22,6 +23,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.request
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -147,13 +149,17 @@ def run(args, results):
     shutil.copytree(os.path.join(ROOT, "Projects"), projects)
     downloads = os.path.join(work, "downloads")
     os.makedirs(downloads)
-    if args.fake:
-        command = [sys.executable, os.path.join(HERE, "fake_api.py"), "--projects", projects,
-                   "--public", os.path.join(ROOT, "Public"), "--port", "0"]
-    else:
-        command = [args.binary, "serve", "--port", "0", "--projects", projects,
-                   "--public-dir", os.path.join(ROOT, "Public")] + (["--weights", args.weights] if args.weights else [])
+    command = [args.binary, "serve", "--port", "0", "--projects", projects, "--public-dir", os.path.join(ROOT, "Public"),
+               "--templates-dir", os.path.join(ROOT, "Templates")] + (["--weights", args.weights] if args.weights else [])
     server = Server(command)
+    with urllib.request.urlopen(server.url + "api/health", timeout=10) as response:
+        model = json.load(response)["model"]
+    if not results.check("the app has a model to predict with", model.get("available"),
+                         model.get("name") or model.get("problem") or ""):
+        print("  give weights with --weights FILE, or put them at Weights/default.safetensors")
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+        return
     driver = make_driver(downloads)
     driver.set_script_timeout(60)
     try:
@@ -416,7 +422,6 @@ def main():
     parser = argparse.ArgumentParser(description="MultiverSeg end-to-end browser test")
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "debug", "multiverseg"))
     parser.add_argument("--weights", default=None, help="weights file passed to serve (default: serve's own default)")
-    parser.add_argument("--fake", action="store_true", help="run against Tests/BrowserTests/fake_api.py instead of the app")
     parser.add_argument("--predict-timeout", type=float, default=60, help="seconds to wait for one prediction")
     args = parser.parse_args()
     results = Results()

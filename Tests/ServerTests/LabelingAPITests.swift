@@ -24,9 +24,9 @@ final class LabelingFixture {
     let server: HTTPServer
     var port: UInt16 { server.port }
 
-    init(model: ModelRunner?) throws {
+    init(model: ModelRunner?, sharing other: LabelingFixture? = nil) throws {
         directory = try TemporaryDirectory()
-        let projects = directory.file("Projects")
+        let projects = other?.directory.file("Projects") ?? directory.file("Projects")
         let publicRoot = directory.file("Public")
         try FileManager.default.createDirectory(atPath: projects, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: publicRoot, withIntermediateDirectories: true)
@@ -129,8 +129,7 @@ final class LabelingFixture {
         while seen.last.map({ $0 != ("prediction", 4) }) ?? true {
             let event = try events.next()
             guard event.name == "prediction" || event.name == "superseded" else { continue }
-            let seq = try event.json()["seq"]
-            seen.append((event.name, (seq as? Int) ?? Int(seq as? String ?? "") ?? -1))
+            seen.append((event.name, try event.json()["seq"] as? Int ?? -1))
         }
         let predicted = seen.filter { $0.0 == "prediction" }.map(\.1)
         // The first request may already be running; at most it and the newest are computed.
@@ -165,6 +164,31 @@ final class LabelingFixture {
         #expect(try fixture.request("DELETE", "/api/projects/cells/labels/nucleus/context/a").status == 204)
         let zip = try fixture.request("GET", "/api/projects/cells/labels/nucleus/export.zip")
         #expect(zip.headers["content-type"] == "application/zip" && zip.body.starts(with: [0x50, 0x4B, 0x03, 0x04]))
+    }
+
+    @Test func twoAppsOnOneSharedFolderSeeEachOthersWork() throws {
+        let first = try LabelingFixture.slow()
+        try first.makeProject()
+        let second = try LabelingFixture(
+            model: ModelRunner(name: "fake", predictor: try Predictor(network: SlowThresholdNetwork(delay: 0))),
+            sharing: first)
+        let (fd, events) = try second.events(session: "b")
+        defer { close(fd) }
+        _ = try second.predict("c", session: "b", seq: 1)
+        #expect(try events.next(named: "prediction").json()["contextSize"] as? Int == 0)
+
+        // The first app accepts two masks; the second app's page hears of it and predicts with them.
+        let mask = try PNGImage.maskPNG((0..<(40 * 30)).map { $0 % 40 < 20 }, width: 40, height: 30)
+        for image in ["a", "b"] {
+            let body = #"{"maskPNG": "\#(Data(mask).base64EncodedString())", "annotator": "first"}"#
+            #expect(try first.request("POST", "/api/projects/cells/labels/nucleus/images/\(image)/accept", json: body).status == 200)
+        }
+        let change = try events.next(named: "context").json()
+        #expect((change["contextSize"] as? Int ?? 0) >= 1)
+        _ = try second.predict("c", session: "b", seq: 2)
+        #expect(try events.next(named: "prediction").json()["contextSize"] as? Int == 2)
+        let context = try second.request("GET", "/api/projects/cells/labels/nucleus/context").json()
+        #expect((context["entries"] as? [[String: Any]])?.map { $0["annotator"] as? String } == ["first", "first"])
     }
 
     @Test func invalidRequestsGetClearErrors() throws {

@@ -89,7 +89,7 @@ class LabelPage {
     }
     document.title = `${this.project.name} · MultiverSeg`;
     $("project-link").textContent = this.project.name;
-    $("project-link").href = `/project.html?project=${encodeURIComponent(this.projectId)}`;
+    $("project-link").href = `/projects/${encodeURIComponent(this.projectId)}`;
     if (!this.label || !this.project.labels.includes(this.label)) this.label = this.project.labels[0];
     if (!this.label) {
       this.message("This project has no label yet: add one on the project page.", true);

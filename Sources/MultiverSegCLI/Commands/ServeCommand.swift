@@ -21,6 +21,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The folder of the web UI's static files (found next to the binary by default).")
     var publicDir: String?
 
+    @Option(help: "The folder of the page templates (found next to the binary by default).")
+    var templatesDir: String?
+
     @Option(help: "The weights file (safetensors) to predict with (default: Weights/default.safetensors).")
     var weights: String?
 
@@ -50,7 +53,8 @@ struct ServeCommand: ParsableCommand {
         let app: App
         do {
             app = try App(configuration: .init(
-                projectsRoot: ResourceLocator.absolute(projects), publicRoot: publicRoot, weightsPath: weightsPath),
+                projectsRoot: ResourceLocator.absolute(projects), publicRoot: publicRoot,
+                templatesRoot: templatesDir ?? ResourceLocator.find("Templates"), weightsPath: weightsPath),
                 model: model, modelProblem: modelProblem)
         } catch {
             throw ValidationError("\(error)")
