@@ -51,7 +51,7 @@ async function renderLabels(project) {
       item.append(element("span", "meta", `interactions per image, latest last: ${recent}`));
     }
     const links = element("span", "links");
-    const open = element("a", "button label-link", "Label →");
+    const open = element("a", "button primary label-link", "Label →");
     open.href = name.href;
     const exportLink = element("a", "button", "Export masks (zip)");
     exportLink.href = paths.exportZip(project.id, label);

@@ -170,7 +170,19 @@ def run(args, results):
         results.check("home page lists the demo project with a link to label it", bool(link))
         driver.save_screenshot(os.path.join(shots, "multiverseg-home.png"))
 
-        # 2. The project page shows its images; a BMP upload is converted to PNG in the browser.
+        # 2. A new project from the home page's form opens its page, with its labels.
+        form = driver.find_element(By.ID, "create-project")
+        form.find_element(By.NAME, "name").send_keys("E2E cells")
+        form.find_element(By.NAME, "labels").send_keys("nucleus, membrane")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait_for(driver, lambda d: "/projects/" in d.current_url, 10, "the new project's page")
+        labels = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#labels li[data-label]"), 10, "its labels")
+        results.check("the home page's form creates a project with its labels",
+                      sorted(item.get_attribute("data-label") for item in labels) == ["membrane", "nucleus"],
+                      driver.current_url)
+        driver.get(server.url)
+
+        # 3. The project page shows its images; a BMP upload is converted to PNG in the browser.
         driver.find_element(By.CSS_SELECTOR, f'[data-project="{PROJECT}"] a.name').click()
         tiles = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#images li[data-image]"), 20, "the image grid")
         originals = len(tiles)
@@ -196,7 +208,7 @@ def run(args, results):
         link[0].click()
         wait_for(driver, lambda d: "label.html" in d.current_url, 10, "the labeling page")
 
-        # 3. The first image shows its in-context prediction before any interaction.
+        # 4. The first image shows its in-context prediction before any interaction.
         wait_for(driver, lambda d: body_data(d, "image"), 20, "an image to open")
         first = body_data(driver, "image")
         wait_for(driver, lambda d: int(body_data(d, "shownSeq") or -1) >= int(body_data(d, "firstSeq") or 1), args.predict_timeout,
@@ -204,7 +216,7 @@ def run(args, results):
         results.check("first image opens with a prediction before any click", True,
                       f"{first}: {body_data(driver, 'maskPixels')} mask pixels, {driver.find_element(By.ID, 'sb-latency').text}")
 
-        # 4. A positive click on the canvas (on the image) produces a mask drawn over the image.
+        # 5. A positive click on the canvas (on the image) produces a mask drawn over the image.
         seq_before = int(body_data(driver, "shownSeq"))
         canvas = driver.find_element(By.ID, "view")
         ActionChains(driver).move_to_element(canvas).click().perform()
@@ -220,11 +232,11 @@ def run(args, results):
         results.check("the click is counted", interactions.startswith("1 "), interactions)
         driver.save_screenshot(os.path.join(shots, "multiverseg-label-click.png"))
 
-        # 5. The other tools: box (drag), undo/redo, brush and eraser, outline mode.
+        # 6. The other tools: box (drag), undo/redo, brush and eraser, outline mode.
         check_tools(driver, results, canvas, args.predict_timeout)
         driver.save_screenshot(os.path.join(shots, "multiverseg-label-tools.png"))
 
-        # 6. The help overlay lists the shortcuts.
+        # 7. The help overlay lists the shortcuts.
         driver.find_element(By.TAG_NAME, "body").send_keys("?")
         rows = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#help[open] tbody tr"), 5, "the help overlay")
         results.check("? opens the shortcut help", len(rows) > 10, f"{len(rows)} rows")
@@ -232,7 +244,7 @@ def run(args, results):
         driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
         wait_for(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "#help[open]"), 5, "the help overlay to close")
 
-        # 7. Accept with Enter: the annotator name is asked once, then the next image opens.
+        # 8. Accept with Enter: the annotator name is asked once, then the next image opens.
         accepted_pixels = int(body_data(driver, "maskPixels"))
         driver.find_element(By.ID, "view").send_keys(Keys.ENTER)
         name_input = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#annotator-dialog[open] #annotator-input"),
@@ -259,7 +271,7 @@ def run(args, results):
         stored = os.path.join(projects, PROJECT, "masks", LABEL, first + ".png")
         results.check("the accepted mask is saved in the project folder", os.path.isfile(stored), stored)
 
-        # 8. Export: the button downloads a zip of 0/255 PNGs named by image id at the original size.
+        # 9. Export: the button downloads a zip of 0/255 PNGs named by image id at the original size.
         driver.find_element(By.ID, "export").click()
         deadline = time.time() + 15
         downloaded = []
