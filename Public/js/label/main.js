@@ -304,7 +304,11 @@ class LabelPage {
       ? ` (precomputed, shown after ${Math.round(roundTrip)} ms)` : ` (${Math.round(roundTrip)} ms round trip)`;
     $("sb-latency").textContent = `prediction ${server}${trip}`;
     if (data.contextSize != null) $("sb-context").textContent = `context ${data.contextSize}`;
+    // Exposed for the browser test and the latency probe (Tests/BrowserTests).
     document.body.dataset.latencyMs = String(data.latencyMs);
+    document.body.dataset.roundTripMs = roundTrip == null ? "" : String(Math.round(roundTrip));
+    document.body.dataset.cached = String(Boolean(data.cached));
+    document.body.dataset.predictionContext = String(data.contextSize ?? "");
     if (data.uncertainty != null) $("sb-latency").title = `server compute time (round trip in brackets); uncertainty ${Number(data.uncertainty).toFixed(3)}`;
   }
 
