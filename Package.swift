@@ -33,8 +33,9 @@ let package = Package(
         // Swift libraries.
         .target(name: "PNGCodec", dependencies: ["CPNG", "CPNGShims"]),
         .target(name: "MicroHTTP", dependencies: ["CMicroHTTPD", "CMicroHTTPDShims"]),
-        .target(name: "Inference", dependencies: ["COpenBLAS"]),
-        .target(name: "ProjectStore", dependencies: ["PNGCodec"]),
+        .target(name: "ZIP"),
+        .target(name: "Inference", dependencies: ["COpenBLAS", "ZIP"]),
+        .target(name: "ProjectStore", dependencies: ["PNGCodec", "ZIP"]),
         .target(
             name: "Server",
             dependencies: [
@@ -49,7 +50,7 @@ let package = Package(
             ]),
 
         // Tests.
-        .target(name: "TestSupport", dependencies: ["ProjectStore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ZIP"], path: "Tests/TestSupport"),
         .testTarget(name: "PNGCodecTests", dependencies: ["PNGCodec", "TestSupport"]),
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP", "TestSupport"]),
         .testTarget(name: "ProjectStoreTests", dependencies: ["ProjectStore", "TestSupport"]),
@@ -57,7 +58,7 @@ let package = Package(
         // Runs the built `multiverseg` binary as a user would.
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "MultiverSegCLI"]),
         .testTarget(
-            name: "InferenceTests", dependencies: ["Inference", "TestSupport"],
+            name: "InferenceTests", dependencies: ["Inference", "ZIP", "TestSupport"],
             resources: [.copy("Fixtures")]),
     ]
 )

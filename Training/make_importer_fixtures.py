@@ -87,12 +87,18 @@ def main():
     # 4. Integer buffers (e.g. BatchNorm's num_batches_tracked): refused with advice.
     torch.save({"w": torch.ones(2), "num_batches_tracked": torch.tensor(3)}, OUT / "int64_buffer.pt")
 
-    # 5. The layouts checkpoint re-zipped with DEFLATE: refused (torch.save never compresses).
-    with zipfile.ZipFile(OUT / "layouts.pt") as src, zipfile.ZipFile(
-        OUT / "deflated.pt", "w", compression=zipfile.ZIP_DEFLATED
-    ) as dst:
-        for info in src.infolist():
-            dst.writestr(info.filename, src.read(info.filename))
+    # 5. The layouts checkpoint re-zipped: DEFLATE at level 6 (dynamic and fixed Huffman blocks) and
+    #    level 0 (stored blocks) must import like the original; bzip2 must be refused by name.
+    def rezip(name, compression, level=None):
+        with zipfile.ZipFile(OUT / "layouts.pt") as src, zipfile.ZipFile(
+            OUT / name, "w", compression=compression, compresslevel=level
+        ) as dst:
+            for info in src.infolist():
+                dst.writestr(info.filename, src.read(info.filename))
+
+    rezip("deflated.pt", zipfile.ZIP_DEFLATED, 6)
+    rezip("deflated_level0.pt", zipfile.ZIP_DEFLATED, 0)
+    rezip("bzip2.pt", zipfile.ZIP_BZIP2)
 
     print("torch", torch.__version__, "->", OUT)
     for p in sorted(OUT.iterdir()):

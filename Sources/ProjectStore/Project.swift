@@ -1,5 +1,6 @@
 import Foundation
 import PNGCodec
+import ZIP
 
 /// One project folder:
 ///
@@ -245,7 +246,7 @@ public final class Project: Sendable {
 
     /// The accepted masks of a label as a ZIP archive of `<image>.png` files.
     public func exportZip(label: String) throws -> [UInt8] {
-        var zip = ZipArchive()
+        var zip = ZipWriter()
         for (image, png) in try acceptedMasks(label: label) { try zip.add(name: "\(image).png", bytes: png) }
         return zip.finish()
     }

@@ -41,21 +41,12 @@ public final class ModelRunner: @unchecked Sendable {
         let name = (weights as NSString).lastPathComponent
         guard FileManager.default.fileExists(atPath: weights) else { throw ModelLoadError.missingWeights(weights) }
         do {
-            let main = try network(at: weights, threads: threads)
-            let interactive = try interactiveWeights.map { try network(at: $0, threads: threads) }
+            let (main, interactive) = try SegmentationNetworks.load(
+                weights: weights, interactiveWeights: interactiveWeights, threads: threads)
             return ModelRunner(name: name, predictor: try Predictor(
                 network: main, interactiveNetwork: interactive, options: options))
         } catch {
             throw ModelLoadError.unusable(name: name, reason: "\(error)")
-        }
-    }
-
-    /// The network a weights file describes (its metadata says which architecture).
-    public static func network(at path: String, threads: Int) throws -> SegmentationNetwork {
-        let weights = try SafeTensors.read(contentsOf: path)
-        switch try NetworkConfiguration(weights: weights).architecture {
-        case .multiverseg: return try MultiverSegNetwork(weights: weights, threads: threads)
-        case .scribblepromptUNet: return try ScribblePromptUNet(weights: weights, threads: threads)
         }
     }
 

@@ -1,3 +1,4 @@
+import ZIP
 import Foundation
 import Testing
 @testable import Inference

@@ -1,3 +1,4 @@
+import ZIP
 import Foundation
 import Testing
 @testable import Inference
@@ -61,9 +62,15 @@ struct PickleWriter {
         op("X"); withUnsafeBytes(of: UInt32(s.utf8.count).littleEndian) { bytes += $0 }; bytes += Array(s.utf8)
     }
     mutating func int(_ v: Int32) { op("J"); withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
-    mutating func intTuple(_ values: [Int32]) { op("("); for v in values { int(v) }; op("t") }
+    /// LONG1 with 8 bytes: any Int64.
+    mutating func long(_ v: Int64) { op(0x8A); op(8); withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+    mutating func intTuple(_ values: [Int64]) {
+        op("(")
+        for v in values { if let small = Int32(exactly: v) { int(small) } else { long(v) } }
+        op("t")
+    }
     /// `_rebuild_tensor_v2(('storage', torch.<type>, key, 'cpu', numel), offset, size, stride, False, OrderedDict())`
-    mutating func tensor(key: String, numel: Int32, offset: Int32, shape: [Int32], stride: [Int32], type: String = "FloatStorage") {
+    mutating func tensor(key: String, numel: Int32, offset: Int32, shape: [Int64], stride: [Int64], type: String = "FloatStorage") {
         global("torch._utils", "_rebuild_tensor_v2")
         op("("); op("(")
         string("storage"); global("torch", type); string(key); string("cpu"); int(numel)
@@ -77,7 +84,7 @@ struct PickleWriter {
 
 /// A one-tensor checkpoint {"w": view} over a float32 storage holding `storage`.
 func checkpoint(
-    storage: [Float], numel: Int32? = nil, offset: Int32 = 0, shape: [Int32], stride: [Int32],
+    storage: [Float], numel: Int32? = nil, offset: Int32 = 0, shape: [Int64], stride: [Int64],
     byteorder: String = "little", prefix: String = "archive"
 ) -> [UInt8] {
     var p = PickleWriter()
@@ -105,7 +112,7 @@ func checkpoint(
         }
     }
 
-    @Test func tensorViewsOutsideTheirStorage() {
+    @Test func tensorViewsOutsideTheirStorage() throws {
         #expect(throws: PyTorchCheckpointError.tensorOutsideStorage(tensor: "w")) {
             try PyTorchCheckpoint.stateDict(checkpoint(storage: [1, 2, 3, 4], offset: 1, shape: [4], stride: [1]))
         }
@@ -113,8 +120,17 @@ func checkpoint(
             try PyTorchCheckpoint.stateDict(checkpoint(storage: [1, 2, 3, 4], shape: [2, 2], stride: [3, 1]))
         }
         #expect(throws: PyTorchCheckpointError.sizeOverflow(tensor: "w")) {
-            try PyTorchCheckpoint.stateDict(checkpoint(storage: [1], shape: [Int32.max, Int32.max, Int32.max], stride: [1, 1, 1]))
+            try PyTorchCheckpoint.stateDict(checkpoint(storage: [1], shape: [Int64(Int32.max), Int64(Int32.max), Int64(Int32.max)], stride: [1, 1, 1]))
         }
+        // A stride-0 view of one float may not ask for a huge copy.
+        #expect(throws: PyTorchCheckpointError.totalSizeTooLarge(bytes: 8_000_000_000_000, limit: 8 << 30)) {
+            try PyTorchCheckpoint.stateDict(checkpoint(storage: [1], shape: [2_000_000_000, 1000], stride: [0, 0]))
+        }
+        // A size-1 axis may carry any stride (PyTorch writes such strides); it must not overflow.
+        #expect(try PyTorchCheckpoint.stateDict(checkpoint(storage: [1, 2, 3], shape: [1, 3, 1], stride: [Int64.max, 1, Int64.max]))["w"]
+            == Tensor(shape: [1, 3, 1], values: [1, 2, 3]))
+        #expect(try PyTorchCheckpoint.stateDict(checkpoint(storage: [1, 2, 3, 4], shape: [2, 1], stride: [2, Int64.max]))["w"]
+            == Tensor(shape: [2, 1], values: [1, 3]))
         #expect(throws: PyTorchCheckpointError.storageSizeMismatch(key: "0", expectedBytes: 40, actualBytes: 16)) {
             try PyTorchCheckpoint.stateDict(checkpoint(storage: [1, 2, 3, 4], numel: 10, shape: [4], stride: [1]))
         }

@@ -1,5 +1,5 @@
 import Foundation
-import ProjectStore
+import ZIP
 
 /// Byte-level PNG surgery for corrupt-file tests: find chunks, patch them, fix their CRC.
 public enum PNGChunks {

@@ -1,3 +1,4 @@
+import ZIP
 /// Why a pickle (the `data.pkl` of a PyTorch checkpoint) was refused.
 public enum PickleError: Error, CustomStringConvertible, Equatable {
     case truncated(offset: Int)

@@ -1,3 +1,4 @@
+import ZIP
 /// Why a PyTorch checkpoint could not be imported.
 public enum PyTorchCheckpointError: Error, CustomStringConvertible, Equatable {
     case archive(ZipArchiveError)
@@ -156,10 +157,9 @@ public enum PyTorchCheckpoint {
                 data = found
                 storageBytes[storage.key] = data
             }
-            let tensor = try materialize(pickled, name: name, storage: storage, data: data)
-            let (sum, overflow) = totalBytes.addingReportingOverflow(tensor.count * 4)
-            guard !overflow, sum <= maxTotalBytes else { throw .totalSizeTooLarge(bytes: overflow ? Int.max : sum, limit: maxTotalBytes) }
-            totalBytes = sum
+            let tensor = try materialize(
+                pickled, name: name, storage: storage, data: data, alreadyUsed: totalBytes, limit: maxTotalBytes)
+            totalBytes += tensor.count * 4
             tensors[name] = tensor
         }
         guard !tensors.isEmpty else { throw .emptyStateDict }
@@ -172,8 +172,11 @@ public enum PyTorchCheckpoint {
 
     /// Copies the strided view `pickled` of `data` into a contiguous row-major tensor, after
     /// checking that every element it reaches lies inside the storage.
+    /// `alreadyUsed` bytes of the `limit` are taken by earlier tensors: a stride-0 view of a tiny
+    /// storage could otherwise ask for an arbitrarily large copy.
     static func materialize(
-        _ pickled: PickledTensor, name: String, storage: PickledStorage, data: ArraySlice<UInt8>
+        _ pickled: PickledTensor, name: String, storage: PickledStorage, data: ArraySlice<UInt8>,
+        alreadyUsed: Int = 0, limit: Int = 8 << 30
     ) throws(PyTorchCheckpointError) -> Tensor {
         guard let type = storage.type.scalarType else {
             throw .unsupportedTensorType(tensor: name, storage: storage.type.storageClassName)
@@ -187,6 +190,11 @@ public enum PyTorchCheckpoint {
             let (product, overflow) = count.multipliedReportingOverflow(by: size)
             guard !overflow else { throw .sizeOverflow(tensor: name) }
             count = product
+        }
+        let (floatBytes, overflowBytes) = count.multipliedReportingOverflow(by: 4)
+        let (total, overflowTotal) = alreadyUsed.addingReportingOverflow(floatBytes)
+        guard !overflowBytes, !overflowTotal, total <= limit else {
+            throw .totalSizeTooLarge(bytes: overflowBytes || overflowTotal ? Int.max : total, limit: limit)
         }
         if count == 0 { return Tensor(shape: pickled.shape, values: []) }
         // The furthest element: offset + sum((size - 1) * stride).
@@ -213,7 +221,9 @@ public enum PyTorchCheckpoint {
                 type.decode(raw, offset: pickled.offset * type.byteSize, count: count, into: &values)
                 return
             }
-            // Odometer over the multi-index, innermost axis fastest.
+            // Odometer over the multi-index, innermost axis fastest. Stepping past an axis's end
+            // may leave the valid range (a size-1 axis may carry any stride), so the steps wrap; the
+            // element read is always back inside [offset, last], checked above.
             var index = [Int](repeating: 0, count: rank)
             var element = pickled.offset
             for _ in 0..<count {
@@ -221,9 +231,9 @@ public enum PyTorchCheckpoint {
                 var axis = rank - 1
                 while axis >= 0 {
                     index[axis] += 1
-                    element += pickled.stride[axis]
+                    element &+= pickled.stride[axis]
                     if index[axis] < pickled.shape[axis] { break }
-                    element -= pickled.stride[axis] * pickled.shape[axis]
+                    element &-= pickled.stride[axis] &* pickled.shape[axis]
                     index[axis] = 0
                     axis -= 1
                 }

@@ -7,7 +7,6 @@ import PNGCodec
 enum PredictCommandError: Error, CustomStringConvertible {
     case contextFolderMissing(path: String)
     case contextMaskMissing(image: String, expectedMask: String)
-    case notAPredictionNetwork(path: String, architecture: String)
     case cannotWrite(path: String, reason: String)
 
     var description: String {
@@ -16,9 +15,6 @@ enum PredictCommandError: Error, CustomStringConvertible {
             return "no context images at '\(path)': a context folder holds images/ and masks/ with the same file names"
         case let .contextMaskMissing(image, expectedMask):
             return "context image '\(image)' has no mask: add '\(expectedMask)' (same name in masks/) or remove the image"
-        case let .notAPredictionNetwork(path, architecture):
-            return "'\(path)' holds a \(architecture) network, which cannot be the main network here: "
-                + "pass MultiverSeg weights to --weights and ScribblePrompt-UNet weights to --interactive-weights"
         case let .cannotWrite(path, reason):
             return "cannot write '\(path)': \(reason)"
         }
@@ -91,7 +87,8 @@ struct PredictCommand: ParsableCommand {
         let target = try GreyImage(width: png.width, height: png.height, pixels: png.luminance())
 
         let loadStart = ContinuousClock.now
-        let (network, interactive) = try loadNetworks()
+        let (network, interactive) = try SegmentationNetworks.load(
+            weights: weights, interactiveWeights: interactiveWeights, threads: threads)
         let predictor = try Predictor(network: network, interactiveNetwork: interactive,
                                       options: PredictorOptions(contextLimit: contextLimit))
         var contextSet = predictor.makeContextSet()
@@ -131,29 +128,6 @@ struct PredictCommand: ParsableCommand {
             boxes: try boxes.map { try ImageBox(parsing: $0) },
             positiveScribbles: try scribbles.map { try Scribble(parsing: $0, width: scribbleWidth) },
             negativeScribbles: try negativeScribbles.map { try Scribble(parsing: $0, width: scribbleWidth) })
-    }
-
-    /// The main network from `--weights` (MultiverSeg, or a ScribblePrompt-UNet alone) and the
-    /// optional interactive one.
-    func loadNetworks() throws -> (SegmentationNetwork, SegmentationNetwork?) {
-        let threads = max(1, threads)
-        let main = try SafeTensors.read(contentsOf: weights)
-        let mainNetwork: SegmentationNetwork
-        switch try NetworkConfiguration(weights: main).architecture {
-        case .multiverseg: mainNetwork = try MultiverSegNetwork(weights: main, threads: threads)
-        case .scribblepromptUNet: mainNetwork = try ScribblePromptUNet(weights: main, threads: threads)
-        }
-        guard let interactiveWeights else { return (mainNetwork, nil) }
-        let second = try SafeTensors.read(contentsOf: interactiveWeights)
-        let architecture = try NetworkConfiguration(weights: second).architecture
-        guard architecture == .scribblepromptUNet else {
-            throw ValidationError("--interactive-weights needs ScribblePrompt-UNet weights, '\(interactiveWeights)' "
-                                  + "holds \(architecture.rawValue)")
-        }
-        if mainNetwork is ScribblePromptUNet {
-            throw PredictCommandError.notAPredictionNetwork(path: weights, architecture: "ScribblePrompt-UNet")
-        }
-        return (mainNetwork, try ScribblePromptUNet(weights: second, threads: threads))
     }
 
     /// Every PNG in `folder/images` with its namesake in `folder/masks` (>= 50% grey = foreground).

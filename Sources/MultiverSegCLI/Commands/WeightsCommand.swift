@@ -87,9 +87,9 @@ struct WeightsCommand: ParsableCommand {
                 }
             } else {
                 print("\(file): safetensors")
-                let header = try SafeTensors.readHeader(contentsOf: file)
+                let (header, contents) = try SafeTensors.readWithHeader(contentsOf: file)
                 for entry in header.entries { storedTypes[entry.name] = entry.dtype.rawValue }
-                weights = try SafeTensors.read(contentsOf: file)
+                weights = contents
             }
             printMetadata(weights.metadata)
             print("tensors: \(weights.tensors.count)")

@@ -13,6 +13,8 @@ public enum ZipArchiveError: Error, CustomStringConvertible, Equatable {
     case unsupportedCompression(entry: String, method: UInt16)
     case sizeMismatch(entry: String)
     case checksumMismatch(entry: String)
+    case corruptCompressedData(entry: String, reason: String)
+    case entryTooLarge(entry: String, size: UInt64, limit: Int)
 
     public var description: String {
         switch self {
@@ -37,7 +39,11 @@ public enum ZipArchiveError: Error, CustomStringConvertible, Equatable {
         case .encryptedEntry(let entry):
             "'\(entry)' is encrypted; decrypt the checkpoint first"
         case .unsupportedCompression(let entry, let method):
-            "'\(entry)' is compressed (method \(method)); only uncompressed (stored) entries are supported, as torch.save writes them — re-save the checkpoint with torch.save instead of re-zipping it"
+            "'\(entry)' uses compression method \(method); only stored and DEFLATE entries are supported — re-save the checkpoint with torch.save instead of re-zipping it"
+        case .corruptCompressedData(let entry, let reason):
+            "the compressed data of '\(entry)' is corrupt (\(reason)); download the file again or re-save it with torch.save"
+        case .entryTooLarge(let entry, let size, let limit):
+            "'\(entry)' declares \(size) bytes uncompressed, over the limit of \(limit); this is not a checkpoint this program can load"
         case .sizeMismatch(let entry):
             "the stored sizes of '\(entry)' disagree; the file is corrupt"
         case .checksumMismatch(let entry):
@@ -47,7 +53,8 @@ public enum ZipArchiveError: Error, CustomStringConvertible, Equatable {
 }
 
 /// A read-only view of a ZIP archive held in memory: the central directory is parsed and checked up
-/// front; entry data are checked (bounds, method, CRC-32) when read. Entry names are only compared,
+/// front; entry data are checked (bounds, method, CRC-32) when read. Stored and DEFLATE entries
+/// are supported. Entry names are only compared,
 /// never used as paths.
 ///
 /// ```swift
@@ -239,13 +246,36 @@ public struct ZipArchive: Sendable {
         }
     }
 
-    /// The uncompressed contents of `entry`, after checking its bounds, method and CRC-32.
+    /// Largest uncompressed size accepted for a DEFLATE entry.
+    public var maxInflatedEntryBytes = 4 << 30
+
+    /// The uncompressed contents of `entry`, after checking its bounds, method, size and CRC-32.
+    /// Stored entries are returned without copying; DEFLATE entries are decoded with the declared
+    /// size as a hard cap (DEFLATE cannot expand more than 1032:1, which bounds the cap too).
     public func contents(of entry: Entry) throws(ZipArchiveError) -> ArraySlice<UInt8> {
         if entry.flags & 0x1 != 0 { throw .encryptedEntry(entry: entry.name) }
-        guard entry.method == 0 else { throw .unsupportedCompression(entry: entry.name, method: entry.method) }
-        guard entry.compressedSize == entry.uncompressedSize else { throw .sizeMismatch(entry: entry.name) }
-        let range = try dataRange(of: entry)
-        let data = bytes[range]
+        let data: ArraySlice<UInt8>
+        switch entry.method {
+        case 0:
+            guard entry.compressedSize == entry.uncompressedSize else { throw .sizeMismatch(entry: entry.name) }
+            data = bytes[try dataRange(of: entry)]
+        case 8:
+            let compressed = bytes[try dataRange(of: entry)]
+            let (ratioCap, overflow) = UInt64(compressed.count).multipliedReportingOverflow(by: 1032)
+            guard entry.uncompressedSize <= UInt64(maxInflatedEntryBytes), overflow || entry.uncompressedSize <= ratioCap + 64 else {
+                throw .entryTooLarge(entry: entry.name, size: entry.uncompressedSize, limit: maxInflatedEntryBytes)
+            }
+            let inflated: [UInt8]
+            do {
+                inflated = try Inflate.decompress(compressed, limit: Int(entry.uncompressedSize))
+            } catch {
+                throw .corruptCompressedData(entry: entry.name, reason: error.reason)
+            }
+            guard inflated.count == Int(entry.uncompressedSize) else { throw .sizeMismatch(entry: entry.name) }
+            data = inflated[...]
+        default:
+            throw .unsupportedCompression(entry: entry.name, method: entry.method)
+        }
         guard CRC32.checksum(data) == entry.crc32 else { throw .checksumMismatch(entry: entry.name) }
         return data
     }

@@ -4,11 +4,11 @@ import Foundation
 /// PNGs are already compressed, so deflating them again gains nothing.
 ///
 /// ```swift
-/// var zip = ZipArchive()
+/// var zip = ZipWriter()
 /// try zip.add(name: "a.png", bytes: png)
 /// let bytes = zip.finish()
 /// ```
-public struct ZipArchive {
+public struct ZipWriter {
     private var output: [UInt8] = []
     private var central: [UInt8] = []
     private var count = 0
@@ -88,20 +88,5 @@ public struct ZipArchive {
 
     private func append32(_ bytes: inout [UInt8], _ value: UInt32) {
         bytes += [UInt8(value & 0xFF), UInt8((value >> 8) & 0xFF), UInt8((value >> 16) & 0xFF), UInt8(value >> 24)]
-    }
-}
-
-/// CRC-32 (ISO 3309 / ITU-T V.42, as ZIP and PNG use it).
-public enum CRC32 {
-    private static let table: [UInt32] = (0..<256).map { n in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
-    public static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        return ~crc
     }
 }
