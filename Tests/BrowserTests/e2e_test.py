@@ -240,6 +240,12 @@ def run(args, results):
         driver.find_element(By.TAG_NAME, "body").send_keys("?")
         rows = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#help[open] tbody tr"), 5, "the help overlay")
         results.check("? opens the shortcut help", len(rows) > 10, f"{len(rows)} rows")
+        missing = driver.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            import('/js/label/shortcuts.js').then(({ SHORTCUTS }) => done(SHORTCUTS
+              .filter((row) => row.action && typeof window.multiversegPage[row.action] !== 'function')
+              .map((row) => row.action)));""")
+        results.check("every shortcut in the help names an action the page has", missing == [], ", ".join(missing))
         driver.save_screenshot(os.path.join(shots, "multiverseg-help.png"))
         driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
         wait_for(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "#help[open]"), 5, "the help overlay to close")
