@@ -104,6 +104,7 @@ class LabelPage {
       return;
     }
 
+    this.checkModel();
     this.channel = new PredictionChannel(this.projectId, this.label, {
       onPrediction: (data, roundTrip) => this.onPrediction(data, roundTrip),
       onSuperseded: () => this.updatePending(),
@@ -125,6 +126,20 @@ class LabelPage {
       first = first ?? this.project.images[0].id;
     }
     await this.open(first);
+  }
+
+  /** Without a model the page still works for hand labeling (brush, eraser, accept): say so. */
+  async checkModel() {
+    try {
+      const { model } = await getJSON(paths.health());
+      if (model.available) return;
+      const notice = $("notice");
+      notice.textContent = `Predictions are off (${model.problem || "no model weights"}). ` +
+        "You can still paint masks with the brush (P) and accept them.";
+      notice.hidden = false;
+    } catch {
+      // The status line reports an unreachable server already.
+    }
   }
 
   bindControls() {
@@ -276,6 +291,7 @@ class LabelPage {
     request.catch((error) => {
       this.status(`prediction request failed: ${describe(error)}`, "warn");
       if (this.channel.seq === this.lastSeq) this.setPending(false);
+      if (error instanceof APIError && error.status === 503) this.checkModel();
     });
   }
 

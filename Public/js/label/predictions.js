@@ -23,7 +23,11 @@ export class PredictionChannel {
     this.sentAt = new Map(); // seq -> performance.now() when sent
     this.source = null;
     // The server only takes requests of a session whose event stream is open (409 otherwise).
-    this.opened = new Promise((resolve) => { this.resolveOpened = resolve; });
+    this.opened = new Promise((resolve, reject) => {
+      this.resolveOpened = resolve;
+      this.rejectOpened = reject;
+    });
+    this.opened.catch(() => {}); // a refused stream is reported by request(), not as an unhandled rejection
   }
 
   connect() {
@@ -48,8 +52,11 @@ export class PredictionChannel {
       this.resolveOpened();
     });
     source.addEventListener("error", () => {
-      // EventSource reconnects by itself; say so instead of failing silently.
-      this.handlers.onStatus?.(source.readyState === EventSource.CLOSED ? "disconnected" : "reconnecting…", "warn");
+      // EventSource reconnects by itself; say so instead of failing silently. A stream refused
+      // outright (e.g. 503 without a model) stays closed: fail the requests waiting for it.
+      const closed = source.readyState === EventSource.CLOSED;
+      this.handlers.onStatus?.(closed ? "disconnected" : "reconnecting…", "warn");
+      if (closed && !this.connectedOnce) this.rejectOpened(new Error("the server refused the prediction event stream"));
     });
     source.addEventListener("prediction", parse((data) => {
       const sent = this.sentAt.get(data.seq);
