@@ -352,13 +352,24 @@ def check_tools(driver, results, canvas, timeout):
                   f"{interactions(driver)} interactions, boxes {prompts['boxes']}")
 
     seq = int(body_data(driver, "shownSeq"))
+    press(driver, "d")
+    ActionChains(driver).move_to_element_with_offset(canvas, -100, 80).click_and_hold() \
+        .move_by_offset(30, 5).move_by_offset(30, -5).move_by_offset(30, 5).release().perform()
+    wait_prediction(seq, "the prediction after a scribble")
+    prompts = driver.execute_script("return window.multiversegPage.annotation.prompts()")
+    scribble = prompts["scribbles"][0] if prompts["scribbles"] else {}
+    results.check("a negative scribble is sent as a polyline and predicted",
+                  interactions(driver) == 3 and scribble.get("positive") is False and len(scribble.get("points", [])) >= 3,
+                  f"{interactions(driver)} interactions, {len(scribble.get('points', []))} points, width {scribble.get('width')}")
+
+    seq = int(body_data(driver, "shownSeq"))
     chord(driver, [Keys.CONTROL], "z")
     wait_prediction(seq, "the prediction after undo")
     after_undo = interactions(driver)
     seq = int(body_data(driver, "shownSeq"))
     chord(driver, [Keys.CONTROL, Keys.SHIFT], "z")
     wait_prediction(seq, "the prediction after redo")
-    results.check("undo and redo change the interactions and predict again", (after_undo, interactions(driver)) == (1, 2),
+    results.check("undo and redo change the interactions and predict again", (after_undo, interactions(driver)) == (2, 3),
                   f"after undo {after_undo}, after redo {interactions(driver)}")
 
     # Brush then eraser along the same short horizontal stroke near the top-left of the image.
