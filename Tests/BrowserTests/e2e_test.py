@@ -32,6 +32,7 @@ sys.path.insert(0, HERE)
 from pngtools import luminance_rows, read_png  # noqa: E402
 
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -127,6 +128,23 @@ def wait_for(driver, predicate, timeout, what):
         raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
+def click(driver, css, timeout=20):
+    """Click the first element matching `css`, again if a page script replaced it meanwhile (the
+    home and project pages re-render the server's lists once their data arrives)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            elements = driver.find_elements(By.CSS_SELECTOR, css)
+            if elements:
+                elements[0].click()
+                return
+        except StaleElementReferenceException:
+            pass
+        if time.time() > deadline:
+            raise AssertionError(f"no clickable {css} after {timeout} s")
+        time.sleep(0.1)
+
+
 def fetch_bytes(driver, url):
     """GET a URL from inside the page (same origin, same cookies) and return its bytes."""
     script = """
@@ -165,9 +183,10 @@ def run(args, results):
     try:
         # 1. The home page lists the demo project; open it and go to its label.
         driver.get(server.url)
-        link = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-project="{PROJECT}"] a.label-link'),
-                        20, "the demo project's label link on the home page")
-        results.check("home page lists the demo project with a link to label it", bool(link))
+        href = wait_for(driver, lambda d: d.execute_script(
+            "return document.querySelector(arguments[0])?.getAttribute('href')", f'[data-project="{PROJECT}"] a.label-link'),
+            20, "the demo project's label link on the home page")
+        results.check("home page lists the demo project with a link to label it", "label.html" in href, href)
         driver.save_screenshot(os.path.join(shots, "multiverseg-home.png"))
 
         # 2. A new project from the home page's form opens its page, with its labels.
@@ -176,14 +195,15 @@ def run(args, results):
         form.find_element(By.NAME, "labels").send_keys("nucleus, membrane")
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         wait_for(driver, lambda d: "/projects/" in d.current_url, 10, "the new project's page")
-        labels = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#labels li[data-label]"), 10, "its labels")
-        results.check("the home page's form creates a project with its labels",
-                      sorted(item.get_attribute("data-label") for item in labels) == ["membrane", "nucleus"],
+        # The page script re-renders the server's list, so read the names in one script call.
+        labels = wait_for(driver, lambda d: d.execute_script(
+            "return [...document.querySelectorAll('#labels li[data-label]')].map((li) => li.dataset.label)"), 10, "its labels")
+        results.check("the home page's form creates a project with its labels", sorted(labels) == ["membrane", "nucleus"],
                       driver.current_url)
         driver.get(server.url)
 
         # 3. The project page shows its images; a BMP upload is converted to PNG in the browser.
-        driver.find_element(By.CSS_SELECTOR, f'[data-project="{PROJECT}"] a.name').click()
+        click(driver, f'[data-project="{PROJECT}"] a.name')
         tiles = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#images li[data-image]"), 20, "the image grid")
         originals = len(tiles)
         results.check("the project page shows the project's images", originals == 12, f"{originals} tiles")
@@ -203,9 +223,7 @@ def run(args, results):
                       f"{log}; stored {uploaded} at {size}")
         driver.save_screenshot(os.path.join(shots, "multiverseg-project.png"))
         driver.back()
-        link = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-project="{PROJECT}"] a.label-link'),
-                        20, "the home page again")
-        link[0].click()
+        click(driver, f'[data-project="{PROJECT}"] a.label-link')
         wait_for(driver, lambda d: "label.html" in d.current_url, 10, "the labeling page")
 
         # 4. The first image shows its in-context prediction before any interaction.
@@ -255,8 +273,7 @@ def run(args, results):
         driver.find_element(By.ID, "view").send_keys(Keys.ENTER)
         name_input = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#annotator-dialog[open] #annotator-input"),
                               5, "the annotator dialog")
-        name_input[0].send_keys("e2e-tester")
-        driver.find_element(By.ID, "annotator-ok").click()
+        name_input[0].send_keys("e2e-tester", Keys.ENTER)
         wait_for(driver, lambda d: body_data(d, "image") not in (None, first), 20, "the next image after accept")
         second = body_data(driver, "image")
         wait_for(driver, lambda d: int(body_data(d, "shownSeq") or -1) >= int(body_data(d, "firstSeq") or 1)

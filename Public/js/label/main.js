@@ -150,6 +150,9 @@ class LabelPage {
       button.addEventListener("click", () => this[button.dataset.action]());
     }
     $("help-button").addEventListener("click", () => this.toggleHelp());
+    // A plain button, not a submit one: Enter in the name field must submit "Save", the form's
+    // first submit button, never "Cancel".
+    $("annotator-cancel").addEventListener("click", () => $("annotator-dialog").close("cancel"));
     // Mouse clicks on buttons must not leave them focused: Enter would then press the button
     // instead of accepting. Keyboard focus (Tab) still works as usual.
     for (const button of document.querySelectorAll(".toolbar button, .actions button, .actions .button, #auto-window")) {
