@@ -36,7 +36,7 @@ from selenium.common.exceptions import StaleElementReferenceException  # noqa: E
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 PROJECT = "fetal-head-demo"
 LABEL = "head"
@@ -293,6 +293,14 @@ def run(args, results):
                       driver.find_element(By.ID, "context-count").text)
         stored = os.path.join(projects, PROJECT, "masks", LABEL, first + ".png")
         results.check("the accepted mask is saved in the project folder", os.path.isfile(stored), stored)
+
+        # Skip (N) with the "least confident first" order opens another unlabeled image.
+        Select(driver.find_element(By.ID, "order")).select_by_value("uncertain")
+        driver.execute_script("document.activeElement.blur()")  # keys in a focused select stay there
+        press(driver, "n")
+        wait_for(driver, lambda d: body_data(d, "image") not in (None, "", second), 20, "the image after Skip")
+        third = body_data(driver, "image")
+        results.check("Skip with “least confident first” opens another unlabeled image", third not in (first, second), third)
 
         # 9. Export: the button downloads a zip of 0/255 PNGs named by image id at the original size.
         driver.find_element(By.ID, "export").click()
