@@ -29,7 +29,7 @@ import zipfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
-from pngtools import luminance_rows, read_png  # noqa: E402
+from pngtools import luminance_rows, read_png, write_grey_png  # noqa: E402
 
 from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
@@ -302,7 +302,28 @@ def run(args, results):
         third = body_data(driver, "image")
         results.check("Skip with “least confident first” opens another unlabeled image", third not in (first, second), third)
 
-        # 9. Export: the button downloads a zip of 0/255 PNGs named by image id at the original size.
+        # 9. A collaborator: a second app on the same folder accepts a mask; this page's context
+        #    panel shows it without a reload (the first app notices the change on disk).
+        other = next(i for i in ("735_HC", "602_HC", "535_HC") if i not in (first, second, third))
+        collaborator = Server([args.binary, "serve", "--port", "0", "--projects", projects,
+                               "--public-dir", os.path.join(ROOT, "Public"), "--templates-dir", os.path.join(ROOT, "Templates")])
+        try:
+            mask = bytes(255 if 64 <= x < 192 and 96 <= y < 160 else 0 for y in range(256) for x in range(256))
+            body = json.dumps({"maskPNG": base64.b64encode(write_grey_png(256, 256, mask)).decode(),
+                               "annotator": "collaborator", "interactions": 2}).encode()
+            request = urllib.request.Request(
+                f"{collaborator.url}api/projects/{PROJECT}/labels/{LABEL}/images/{other}/accept", data=body,
+                headers={"Content-Type": "application/json"}, method="POST")
+            with urllib.request.urlopen(request, timeout=30) as response:
+                answer = json.load(response)
+        finally:
+            collaborator.stop()
+        shown = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'#context .context-entry[data-image="{other}"]'),
+                         30, "the collaborator's mask in this page's context panel")
+        results.check("a mask accepted by a second app on the same folder shows up in the page without a reload",
+                      bool(shown), f"{other}: {answer}, panel {driver.find_element(By.ID, 'context-count').text}")
+
+        # 10. Export: the button downloads a zip of 0/255 PNGs named by image id at the original size.
         driver.find_element(By.ID, "export").click()
         deadline = time.time() + 15
         downloaded = []
@@ -317,7 +338,7 @@ def run(args, results):
                 data = f.read()
         else:
             _, _, data = fetch_bytes(driver, f"/api/projects/{PROJECT}/labels/{LABEL}/export.zip")
-        check_export(results, data, projects, {first: accepted_pixels})
+        check_export(results, data, projects, {first: accepted_pixels, other: 128 * 64})
     except Exception as error:
         results.check("the flow ran to the end", False, f"{error}\n{traceback.format_exc()}")
         print("server output (last lines):\n  " + "\n  ".join(server.lines[-15:]))
@@ -468,8 +489,8 @@ def check_export(results, data, projects, accepted):
         results.check(f"{name} is 0/255 only", values <= {0, 255}, f"values {sorted(values)[:6]}")
         foreground = sum(v == 255 for row in rows for v in row)
         expected = accepted.get(image)
-        results.check(f"{name} is the mask the page accepted", expected is None or foreground == expected,
-                      f"{foreground} foreground pixels, page showed {expected}")
+        results.check(f"{name} is the mask that was accepted", expected is None or foreground == expected,
+                      f"{foreground} foreground pixels, accepted {expected}")
 
 
 def main():
