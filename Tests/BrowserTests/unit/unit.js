@@ -127,6 +127,14 @@ async function viewerTests() {
   check("a narrow window clips outside it", narrow[0] === 0 && Math.abs(narrow[4] - 127.5) <= 1 && narrow[8] === 255 &&
     narrow[12] === 0 && narrow[16] === 255, [0, 1, 2, 3, 4].map((k) => narrow[4 * k]).join(","));
 
+  // Automatic window of a 16-bit image holding 0..999 once each: the 0.5% and 99.5% percentiles
+  // are the values at ranks 4.995 and 994.005, i.e. 4 and 994.
+  viewer.setImage({ width: 1000, height: 1, grey: Uint16Array.from({ length: 1000 }, (_, k) => 999 - k),
+    maxValue: 65535, colour: false });
+  check("automatic window spans the 0.5..99.5 percentiles", viewer.window.center === 499 && viewer.window.width === 990,
+    JSON.stringify(viewer.window));
+  viewer.setImage({ width: 5, height: 2, grey, maxValue: 1000, colour: false });
+
   const dpr = window.devicePixelRatio || 1;
   viewer.fit();
   const scale = viewer.scale;
