@@ -597,6 +597,7 @@ class LabelPage {
     if (typing) return;
     // A focused button or link keeps its own Enter/Space (keyboard users activate it that way).
     if ((e.key === "Enter" || e.key === " ") && e.target.closest && e.target.closest("button, a")) return;
+    if (e.key === " " && e.target.closest && e.target.closest("input")) return; // Space toggles checkboxes
     if (e.key === " ") {
       e.preventDefault();
       this.pointer.spaceDown = true;
