@@ -5,10 +5,10 @@ import { uploadPNG } from "./api.js";
 
 const TIFF = /\.tiff?$/i;
 
-/** Why a file cannot be imported here, or null. Example: `unsupportedReason(file)`. */
+/** Why the browser could not decode `file`: TIFF gets its own explanation. */
 function tiffHint(file) {
   return TIFF.test(file.name) || file.type === "image/tiff"
-    ? "this browser cannot decode TIFF (only Safari can): convert it to PNG, or use `multiverseg import DIR` on the server"
+    ? "this browser cannot decode TIFF (only Safari can): convert it to PNG first (e.g. ImageMagick: convert scan.tif scan.png), then import the PNG"
     : "the browser cannot decode this file as an image";
 }
 

@@ -221,6 +221,16 @@ def run(args, results):
                 size = read_png(f.read())[:2]
         results.check("a BMP upload is converted to PNG in the browser and imported", size == (40, 30),
                       f"{log}; stored {uploaded} at {size}")
+        # A TIFF (a valid 2x2 8-bit grey one): Chromium cannot decode TIFF, and the page must say so.
+        tiff = os.path.join(work, "scan.tif")
+        with open(tiff, "wb") as f:
+            f.write(make_tiff(2, 2, bytes([0, 80, 160, 240])))
+        driver.find_element(By.ID, "files").send_keys(tiff)
+        row = wait_for(driver, lambda d: d.execute_script(
+            "const li = [...document.querySelectorAll('#upload-log li')].find((li) => li.textContent.startsWith('scan.tif'));"
+            "return li && li.className !== 'busy' ? [li.className, li.textContent] : null"), 20, "the TIFF upload's outcome")
+        results.check("a TIFF the browser cannot decode is refused with a message that says so",
+                      row[0] == "error" and "TIFF" in row[1], row[1])
         driver.save_screenshot(os.path.join(shots, "multiverseg-project.png"))
         driver.back()
         click(driver, f'[data-project="{PROJECT}"] a.label-link')
@@ -450,6 +460,18 @@ def check_tools(driver, results, canvas, timeout):
     press(driver, "o")
     results.check("outline mode draws only the mask's boundary", 0 < outlined < filled,
                   f"{filled} tinted pixels filled, {outlined} outlined")
+
+
+def make_tiff(width, height, pixels):
+    """A minimal little-endian baseline TIFF: 8-bit grey, one uncompressed strip."""
+    entries = [(256, 3, 1, width), (257, 3, 1, height), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+               (273, 4, 1, 8), (277, 3, 1, 1), (278, 3, 1, height), (279, 4, 1, len(pixels))]
+    ifd_offset = 8 + len(pixels)
+    out = b"II" + struct.pack("<HI", 42, ifd_offset) + pixels
+    out += struct.pack("<H", len(entries))
+    for tag, kind, count, value in entries:
+        out += struct.pack("<HHII", tag, kind, count, value)
+    return out + struct.pack("<I", 0)
 
 
 def make_bmp(width, height):
