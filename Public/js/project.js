@@ -78,6 +78,16 @@ function renderImages(project) {
     img.alt = image.id;
     img.src = paths.imagePNG(project.id, image.id);
     thumb.append(img);
+    const firstState = first ? image.labels?.[first] : null;
+    if (firstState?.accepted) {
+      // The accepted mask of the first label, tinted over the thumbnail (a luminance CSS mask:
+      // white mask pixels show the tint, black ones nothing).
+      const overlay = element("span", "mask");
+      const url = `url("${paths.mask(project.id, first, image.id)}?v=${firstState.version ?? 0}")`;
+      overlay.style.maskImage = url;
+      overlay.style.webkitMaskImage = url;
+      thumb.append(overlay);
+    }
     const caption = element("span", "caption");
     const name = element("span", "name", image.id);
     name.title = `${image.id}: ${image.width} × ${image.height}, ${image.bitDepth}-bit`;
