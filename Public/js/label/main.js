@@ -6,7 +6,7 @@ import { bytesToBase64, decodeMask, decodeToRGBA, encodeGreyPNG } from "../png.j
 import { Annotation, PROMPT_KINDS } from "./annotation.js";
 import { renderChart, renderContext, renderImages } from "./panels.js";
 import { PredictionChannel } from "./predictions.js";
-import { renderHelp, shortcutFor, SHORTCUTS } from "./shortcuts.js";
+import { renderHelp, shortcutFor } from "./shortcuts.js";
 import { PointerTools, TOOLS } from "./tools.js";
 import { Viewer } from "./viewer.js";
 
