@@ -67,10 +67,7 @@ export class PredictionChannel {
       this.sentAt.delete(data.seq);
       this.handlers.onSuperseded?.(data);
     }));
-    source.addEventListener("error", (message) => {
-      // Named "error" events carry data; the connection's own error events do not.
-      if (message.data) parse((data) => this.handlers.onError?.(data))(message);
-    });
+    source.addEventListener("failed", parse((data) => this.handlers.onError?.(data)));
     source.addEventListener("context", parse((data) => this.handlers.onContext?.(data)));
   }
 
