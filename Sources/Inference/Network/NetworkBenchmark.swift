@@ -8,8 +8,10 @@ import Foundation
 /// let results = try NetworkBenchmark(network: network, runs: 10).run(contexts: [0, 1, 4, 16, 64])
 /// ```
 public struct NetworkBenchmark {
+    /// Figures for one context size (JSON keys as `multiverseg bench --json` prints them).
     public struct Result: Sendable, Codable, Equatable {
         public var context: Int
+        /// Wall-clock latency of one forward pass, median and 90th percentile over the timed runs.
         public var medianMilliseconds: Double
         public var p90Milliseconds: Double
         /// Median process CPU time (user + system, all threads) per forward pass: on a machine
@@ -29,6 +31,7 @@ public struct NetworkBenchmark {
         public var sgemmGflops: Double
         /// GFLOP/s inside the direct convolution alone.
         public var directGflops: Double
+        /// Activation buffers and scratch the network holds after this size.
         public var activationMegabytes: Double
 
         enum CodingKeys: String, CodingKey {
@@ -59,6 +62,9 @@ public struct NetworkBenchmark {
     /// Whether this kernel lets us reset the RSS high-water mark (writing 5 to /proc/self/clear_refs).
     public static var peakResetWorks: Bool { resetPeakRSS() }
 
+    /// Times the network at each context size in turn (random inputs, fixed seed); `progress`
+    /// sees each result as it is ready. Buffers only grow, so give sizes in ascending order for
+    /// per-size peak memory.
     public func run(contexts: [Int], progress: ((Result) -> Void)? = nil) throws -> [Result] {
         var results: [Result] = []
         let r = network.resolution
