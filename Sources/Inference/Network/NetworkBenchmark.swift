@@ -23,13 +23,15 @@ public struct NetworkBenchmark {
         /// Time inside sgemm over the time of the forward passes (per worker: sgemm time summed
         /// over the threads that call it, divided by their number).
         public var sgemmShare: Double
-        /// Time inside the AVX-512 direct convolution, as a share like `sgemmShare`.
+        /// Time inside the AVX-512 convolution kernels (direct or Winograd), as a share like
+        /// `sgemmShare`.
         public var directShare: Double
         /// Effective GFLOP/s of the whole forward pass (convolution flops / wall time).
         public var gflops: Double
         /// GFLOP/s inside sgemm calls alone.
         public var sgemmGflops: Double
-        /// GFLOP/s inside the direct convolution alone.
+        /// GFLOP/s inside the AVX-512 kernels alone, counting a 3x3 convolution's direct flops
+        /// (2·9·Cin·Cout per pixel) also when Winograd computes it with fewer.
         public var directGflops: Double
         /// Activation buffers and scratch the network holds after this size.
         public var activationMegabytes: Double
