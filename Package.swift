@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
     ],
     targets: [
         // C libraries from Debian (libmicrohttpd-dev, libopenblas-dev, libpng-dev).
@@ -32,11 +33,17 @@ let package = Package(
         .target(name: "CDirectConvolution"),
 
         // Swift libraries.
-        .target(name: "PNGCodec", dependencies: ["CPNGShims"]),
-        .target(name: "MicroHTTP", dependencies: ["CMicroHTTPDShims"]),
-        .target(name: "Inference", dependencies: ["COpenBLAS", "CDirectConvolution"]),
-        .target(name: "ProjectStore", dependencies: ["PNGCodec"]),
-        .target(name: "Server", dependencies: ["MicroHTTP", "ProjectStore", "Inference"]),
+        .target(name: "PNGCodec", dependencies: ["CPNG", "CPNGShims"]),
+        .target(name: "MicroHTTP", dependencies: ["CMicroHTTPD", "CMicroHTTPDShims"]),
+        .target(name: "ZIP"),
+        .target(name: "Inference", dependencies: ["COpenBLAS", "ZIP", "CDirectConvolution"]),
+        .target(name: "ProjectStore", dependencies: ["PNGCodec", "ZIP"]),
+        .target(
+            name: "Server",
+            dependencies: [
+                "MicroHTTP", "ProjectStore", "Inference",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]),
         .executableTarget(
             name: "MultiverSegCLI",
             dependencies: [
@@ -45,12 +52,15 @@ let package = Package(
             ]),
 
         // Tests.
-        .target(name: "TestSupport", dependencies: ["PNGCodec"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ZIP"], path: "Tests/TestSupport"),
         .testTarget(name: "PNGCodecTests", dependencies: ["PNGCodec", "TestSupport"]),
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP", "TestSupport"]),
+        .testTarget(name: "ProjectStoreTests", dependencies: ["ProjectStore", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport"]),
+        // Runs the built `multiverseg` binary as a user would.
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "MultiverSegCLI"]),
         .testTarget(
-            name: "InferenceTests", dependencies: ["Inference", "TestSupport"],
+            name: "InferenceTests", dependencies: ["Inference", "ZIP", "TestSupport"],
             resources: [.copy("Fixtures")]),
     ]
 )

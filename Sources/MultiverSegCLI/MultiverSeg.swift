@@ -1,4 +1,5 @@
 import ArgumentParser
+import Server
 
 /// `multiverseg`: the app's command line. Each subcommand lives in Commands/ and stays thin:
 /// it parses options and calls into the libraries.
@@ -8,6 +9,9 @@ struct MultiverSeg: ParsableCommand {
         commandName: "multiverseg",
         abstract: "Interactive in-context segmentation of a whole folder of biomedical images.",
         version: MultiverSegVersion.string,
-        subcommands: [ServeCommand.self, BenchCommand.self],
+        subcommands: [
+            ServeCommand.self, ImportCommand.self, ExportCommand.self, PredictCommand.self, BenchCommand.self,
+            WeightsCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self)
 }

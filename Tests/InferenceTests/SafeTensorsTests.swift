@@ -86,6 +86,15 @@ func float32Bytes(_ values: [Float]) -> [UInt8] {
         let again = try SafeTensors.read(contentsOf: path)
         #expect(again.tensors == weights.tensors)
         #expect(again.metadata == weights.metadata)
+        // The loader checks the format; our files carry it.
+        #expect(throws: WeightsMetadataError.missingKey("format")) { try WeightsFile.load(contentsOf: path) }
+        var ours = weights
+        ours.metadata["format"] = "multiverseg-weights"
+        ours.metadata["format_version"] = "1"
+        try SafeTensors.write(ours, to: path)
+        #expect(try WeightsFile.load(contentsOf: path).tensors == weights.tensors)
+        let (header, contents) = try SafeTensors.readWithHeader(contentsOf: path)
+        #expect(header.entries.map(\.dtype) == [.float32] && contents.metadata == ours.metadata)
         // No temporary file is left behind.
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["w.safetensors"])
     }

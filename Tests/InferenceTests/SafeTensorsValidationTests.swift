@@ -5,7 +5,7 @@ import Testing
     private let weights = WeightsFile(
         metadata: [
             "format": "multiverseg-weights", "format_version": "1", "arch": "multiverseg",
-            "features": "32", "levels": "4", "resolution": "128", "in_channels": "5",
+            "features": "32", "levels": "4", "resolution": "128", "in_channels": "5", "context_channels": "2",
         ],
         tensors: [
             "conv.weight": Tensor(shape: [2, 1, 3, 3], values: .init(repeating: 0, count: 18)),
@@ -38,6 +38,7 @@ import Testing
         #expect(try weights.levels == 4)
         #expect(try weights.resolution == 128)
         #expect(try weights.inputChannels == 5)
+        #expect(try weights.contextChannels == 2)
     }
 
     @Test func missingMetadataFields() {
@@ -49,6 +50,7 @@ import Testing
         #expect(throws: WeightsMetadataError.missingKey("levels")) { _ = try bare.levels }
         #expect(throws: WeightsMetadataError.missingKey("resolution")) { _ = try bare.resolution }
         #expect(throws: WeightsMetadataError.missingKey("in_channels")) { _ = try bare.inputChannels }
+        #expect(throws: WeightsMetadataError.missingKey("context_channels")) { _ = try bare.contextChannels }
     }
 
     @Test func malformedMetadataFields() throws {

@@ -1,3 +1,4 @@
+import ZIP
 /// One `"key": value` member of a JSON object.
 struct HeaderJSONMember: Equatable {
     var key: String
@@ -248,22 +249,6 @@ struct HeaderJSONParser {
     }
 }
 
-extension String {
-    /// Decodes `bytes` as UTF-8, or nil when they are not valid UTF-8 (no replacement characters).
-    init?(validatingUTF8Bytes bytes: some Collection<UInt8>) {
-        var decoder = UTF8()
-        var iterator = bytes.makeIterator()
-        var scalars = String.UnicodeScalarView()
-        loop: while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue(let scalar): scalars.append(scalar)
-            case .emptyInput: break loop
-            case .error: return nil
-            }
-        }
-        self = String(scalars)
-    }
-}
 
 /// Writes JSON text for the safetensors header (the subset the writer needs).
 enum HeaderJSONWriter {

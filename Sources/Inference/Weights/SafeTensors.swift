@@ -1,3 +1,4 @@
+import ZIP
 /// Reading and writing the safetensors format: an 8-byte little-endian header length N, N bytes of
 /// JSON header `{name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}`,
 /// then the byte buffer that `data_offsets` index. Every file is treated as hostile: all numbers
@@ -204,24 +205,19 @@ public enum SafeTensors {
     /// let weights = try SafeTensors.decode(bytes)
     /// ```
     public static func decode(_ bytes: [UInt8], limits: Limits = Limits()) throws(SafeTensorsError) -> WeightsFile {
-        let result: Result<WeightsFile, SafeTensorsError> = bytes.withUnsafeBytes { raw in
-            do throws(SafeTensorsError) {
-                let header = try parseHeader(raw, limits: limits)
-                var tensors: [String: Tensor] = [:]
-                tensors.reserveCapacity(header.entries.count)
-                for entry in header.entries {
-                    var values: [Float] = []
-                    entry.dtype.decode(
-                        raw, offset: header.bufferOffset + entry.byteRange.lowerBound,
-                        count: entry.elementCount, into: &values)
-                    tensors[entry.name] = Tensor(shape: entry.shape, values: values)
-                }
-                return .success(WeightsFile(metadata: header.metadata, tensors: tensors))
-            } catch {
-                return .failure(error)
+        try withRawBytes(bytes) { raw throws(SafeTensorsError) in
+            let header = try parseHeader(raw, limits: limits)
+            var tensors: [String: Tensor] = [:]
+            tensors.reserveCapacity(header.entries.count)
+            for entry in header.entries {
+                var values: [Float] = []
+                entry.dtype.decode(
+                    raw, offset: header.bufferOffset + entry.byteRange.lowerBound,
+                    count: entry.elementCount, into: &values)
+                tensors[entry.name] = Tensor(shape: entry.shape, values: values)
             }
+            return WeightsFile(metadata: header.metadata, tensors: tensors)
         }
-        return try result.get()
     }
 
     /// Reads and decodes the safetensors file at `path`; the file size is checked before reading.
@@ -231,9 +227,29 @@ public enum SafeTensors {
         return try decode(bytes, limits: limits)
     }
 
-    /// Reads only the checked header of the file at `path` (the file is still read whole).
-    public static func readHeader(contentsOf path: String, limits: Limits = Limits()) throws -> Header {
+    /// Reads the file at `path` once and returns both its checked header (stored dtypes, byte
+    /// ranges) and its decoded contents.
+    public static func readWithHeader(
+        contentsOf path: String, limits: Limits = Limits()
+    ) throws -> (header: Header, weights: WeightsFile) {
         let bytes = try WeightsFileSystem.readFile(atPath: path, maxBytes: limits.maxFileBytes)
-        return try bytes.withUnsafeBytes { raw throws(SafeTensorsError) in try parseHeader(raw, limits: limits) }
+        let header = try withRawBytes(bytes) { raw throws(SafeTensorsError) in try parseHeader(raw, limits: limits) }
+        return (header, try decode(bytes, limits: limits))
+    }
+}
+
+extension WeightsFile {
+    /// Loads one of our weights files: reads it as safetensors (every check of `SafeTensors`) and
+    /// checks `format` and `format_version`. The caller then validates the tensors against the
+    /// network it builds from the metadata.
+    ///
+    /// ```swift
+    /// let weights = try WeightsFile.load(contentsOf: "multiverseg-nf32.safetensors")
+    /// try weights.validate(expected: network.expectedShapes)
+    /// ```
+    public static func load(contentsOf path: String, limits: SafeTensors.Limits = .init()) throws -> WeightsFile {
+        let weights = try SafeTensors.read(contentsOf: path, limits: limits)
+        try weights.checkFormat()
+        return weights
     }
 }

@@ -36,6 +36,7 @@ public enum WeightsMetadataKey {
     public static let levels = "levels"
     public static let resolution = "resolution"
     public static let inChannels = "in_channels"
+    public static let contextChannels = "context_channels"
 }
 
 extension WeightsFile {
@@ -108,5 +109,10 @@ extension WeightsFile {
     /// `in_channels`: target input channels, e.g. 5.
     public var inputChannels: Int {
         get throws(WeightsMetadataError) { try integer(WeightsMetadataKey.inChannels, in: 1...64) }
+    }
+
+    /// `context_channels`: channels per context entry (image + mask = 2), MultiverSeg only.
+    public var contextChannels: Int {
+        get throws(WeightsMetadataError) { try integer(WeightsMetadataKey.contextChannels, in: 1...64) }
     }
 }

@@ -1,6 +1,125 @@
 import ArgumentParser
+import Foundation
+import MicroHTTP
+import Server
 
+/// `multiverseg serve`: runs the labeling app until Ctrl-C (SIGINT) or SIGTERM.
 struct ServeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the labeling app.")
-    func run() throws { throw ValidationError("serve is being written") }
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the labeling app on this machine and print the URL to open.")
+
+    @Option(help: "The folder of project folders.")
+    var projects: String = "Projects"
+
+    @Option(help: "The port to listen on (0 picks a free one).")
+    var port: UInt16 = 8080
+
+    @Option(help: "The IPv4 address to bind. The default, loopback, keeps the app private to this machine.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The folder of the web UI's static files (found next to the binary by default).")
+    var publicDir: String?
+
+    @Option(help: "The folder of the page templates (found next to the binary by default).")
+    var templatesDir: String?
+
+    @Option(help: "The weights file (safetensors) to predict with (default: Weights/default.safetensors).")
+    var weights: String?
+
+    @Option(help: "Optional ScribblePrompt-UNet weights for images labeled while the context set is empty.")
+    var interactiveWeights: String?
+
+    @Option(help: "Threads for the network (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() throws {
+        guard let publicRoot = publicDir ?? ResourceLocator.find("Public") else {
+            throw ValidationError("cannot find the Public/ folder of the web UI; pass --public-dir DIR")
+        }
+        let weightsPath = weights ?? ResourceLocator.find("Weights").map { $0 + "/default.safetensors" }
+        var model: ModelRunner?
+        var modelProblem: String?
+        if let weightsPath {
+            do {
+                model = try ModelRunner.load(weights: weightsPath, interactiveWeights: interactiveWeights,
+                                             threads: max(1, threads))
+            } catch {
+                modelProblem = "\(error)"
+            }
+        } else {
+            modelProblem = "no Weights/ folder found; pass --weights FILE"
+        }
+        let app: App
+        do {
+            app = try App(configuration: .init(
+                projectsRoot: ResourceLocator.absolute(projects), publicRoot: publicRoot,
+                templatesRoot: templatesDir ?? ResourceLocator.find("Templates"), weightsPath: weightsPath),
+                model: model, modelProblem: modelProblem)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+
+        // Block the stop signals before libmicrohttpd starts its threads, so they inherit the mask
+        // and only this thread receives them, in sigwait below.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+        signal(SIGPIPE, SIG_IGN)
+
+        let server: HTTPServer
+        do {
+            server = try HTTPServer(configuration: .init(host: host, port: port), router: app.router())
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let scan = app.library.scan()
+        print("MultiverSeg \(MultiverSegVersion.string): \(scan.projects.count) project(s) in \(app.configuration.projectsRoot)")
+        for problem in scan.problems { print("warning: \(problem)") }
+        if let model {
+            print("Model: \(model.name) (\(model.resolution)x\(model.resolution), \(threads) thread(s))")
+        } else {
+            print("warning: predictions are off: \(modelProblem ?? "no model")")
+        }
+        if host != "127.0.0.1" {
+            print("warning: listening on \(host), not loopback: other machines on the network can reach this app")
+        }
+        print("Open \(server.url) in your browser. Press Ctrl-C to stop.")
+        fflush(nil)  // the URL must show up at once even when stdout is a pipe
+
+        var received: Int32 = 0
+        sigwait(&stopSignals, &received)
+        print("\nStopping (signal \(received))…")
+        app.stop()
+        server.stop()
+        print("Stopped.")
+    }
+}
+
+/// Finds the app's folders (Public/, Weights/) whether it runs from the repository or from an
+/// installed copy: first the working directory, then each folder above the executable.
+enum ResourceLocator {
+    static func find(_ name: String) -> String? {
+        var candidates = [FileManager.default.currentDirectoryPath]
+        var folder = (absolute(CommandLine.arguments[0]) as NSString).deletingLastPathComponent
+        while folder != "/" && !folder.isEmpty {
+            candidates.append(folder)
+            folder = (folder as NSString).deletingLastPathComponent
+        }
+        for base in candidates {
+            let path = (base as NSString).appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                return path
+            }
+        }
+        return nil
+    }
+
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+    }
 }

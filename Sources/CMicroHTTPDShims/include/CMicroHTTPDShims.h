@@ -1,0 +1,29 @@
+#pragma once
+// C shims around libmicrohttpd: MHD_start_daemon and MHD_get_daemon_info are variadic, which Swift
+// cannot call; these fixed-signature wrappers pass the options we use.
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+
+/// Starts a daemon with its own polling thread and one thread per connection, listening on the IPv4
+/// address `ipv4_address` (network byte order) and `port` (0 picks a free port).
+struct MHD_Daemon *mvs_mhd_start(uint32_t ipv4_address, uint16_t port,
+                                 MHD_AccessHandlerCallback handler, void *handler_context,
+                                 MHD_RequestCompletedCallback completed, void *completed_context,
+                                 unsigned int connection_memory_limit,
+                                 unsigned int connection_timeout_seconds,
+                                 unsigned int connection_limit);
+
+/// The port the daemon actually listens on (useful when started with port 0); 0 on failure.
+uint16_t mvs_mhd_bound_port(struct MHD_Daemon *daemon);
+
+/// The peer's IPv4 address in network byte order, or 0 when unknown / not IPv4.
+uint32_t mvs_mhd_client_ipv4(struct MHD_Connection *connection);
+
+/// Values of MHD's enum result / content-reader constants, which Swift imports awkwardly.
+extern const int MVS_MHD_YES;
+extern const int MVS_MHD_NO;
+extern const ssize_t MVS_MHD_END_OF_STREAM;
+extern const ssize_t MVS_MHD_END_WITH_ERROR;
+extern const uint64_t MVS_MHD_SIZE_UNKNOWN;

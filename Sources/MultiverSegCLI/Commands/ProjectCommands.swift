@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import PNGCodec
+import ProjectStore
+
+/// `multiverseg import DIR --project ID`: copies the PNG images of a folder into a project
+/// (creating it with `--create NAME --label L`).
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Add the PNG images of a folder to a project.",
+        discussion: """
+            Example: multiverseg import ~/scans --create "Liver CT" --label liver
+            Files that are not PNG are skipped and listed; convert them to PNG first (or upload them in the
+            browser, which converts JPEG, BMP and the like).
+            """)
+
+    @Argument(help: "The folder of images.")
+    var folder: String
+
+    @Option(help: "The id of an existing project to add to.")
+    var project: String?
+
+    @Option(help: "Create a new project with this name instead.")
+    var create: String?
+
+    @Option(name: .customLong("label"), help: "A label of the new project (repeat for several).")
+    var labels: [String] = []
+
+    @Option(help: "The folder of project folders.")
+    var projects: String = "Projects"
+
+    func run() throws {
+        guard (project == nil) != (create == nil) else {
+            throw ValidationError("give exactly one of --project ID or --create NAME")
+        }
+        do {
+            let library = try ProjectLibrary(root: projects)
+            let target = try create.map { try library.createProject(name: $0, labels: labels) } ?? library.project(project!)
+            let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+            var imported = 0
+            for name in names where !name.hasPrefix(".") {
+                let path = (folder as NSString).appendingPathComponent(name)
+                guard name.lowercased().hasSuffix(".png") else {
+                    print("skipped \(name): not a PNG")
+                    continue
+                }
+                do {
+                    let id = try target.importImage(name: name, png: try PNGImage.readFile(path, maxBytes: PNGLimits.default.maxFileBytes))
+                    imported += 1
+                    if id != (name as NSString).deletingPathExtension { print("\(name) -> \(id)") }
+                } catch {
+                    print("skipped \(name): \(error)")
+                }
+            }
+            print("imported \(imported) image(s) into project '\(target.id)' (\(target.imageIDs().count) in all)")
+        } catch let error as ProjectStoreError {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// `multiverseg export --project ID --label L -o DIR`: the accepted masks as a PNG set.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a label's accepted masks as PNGs (0/255, original size, named as the images).")
+
+    @Option(help: "The project id.")
+    var project: String
+
+    @Option(help: "The label to export.")
+    var label: String
+
+    @Option(name: [.short, .customLong("output")], help: "The folder to write the masks to (created if missing).")
+    var output: String
+
+    @Flag(help: "Write a zip archive to the --output path instead of a folder.")
+    var zip = false
+
+    @Option(help: "The folder of project folders.")
+    var projects: String = "Projects"
+
+    func run() throws {
+        do {
+            let target = try ProjectLibrary(root: projects).project(project)
+            if zip {
+                let bytes = try target.exportZip(label: label)
+                try FileSystem.writeAtomically(bytes, to: output)
+                print("wrote \(output) (\(bytes.count) bytes)")
+            } else {
+                let count = try target.exportMasks(label: label, to: output)
+                print("wrote \(count) mask(s) to \(output)")
+            }
+        } catch let error as ProjectStoreError {
+            throw ValidationError(error.description)
+        } catch let error as FileSystemError {
+            throw ValidationError(error.description)
+        }
+    }
+}

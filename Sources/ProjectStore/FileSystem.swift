@@ -1,0 +1,137 @@
+import Foundation
+
+/// Why a file operation on a project folder failed. `description` names the file for the person at
+/// the terminal; `publicMessage` leaves the path out, for HTTP answers.
+public struct FileSystemError: Error, CustomStringConvertible, Equatable {
+    /// The system call that failed.
+    public let call: String
+    public let path: String
+    public let code: Int32
+
+    public var description: String { "\(call) failed on \(path): \(String(cString: strerror(code)))" }
+    public var publicMessage: String { "storage error (\(call): \(String(cString: strerror(code))))" }
+}
+
+/// The one place where project files are written. Every write is atomic — a temporary file in the
+/// same folder, fsync, rename over the target, fsync of the folder — so a crash or a killed process
+/// leaves either the old or the new file, never a torn one.
+public enum FileSystem {
+    /// Writes `bytes` to `path` atomically, creating missing parent folders.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        try makeFolder(folder)
+        let name = (path as NSString).lastPathComponent
+        let temporary = folder + "/.\(name).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileSystemError(call: "open", path: temporary, code: errno) }
+        var committed = false
+        defer {
+            if !committed { unlink(temporary) }
+        }
+        do {
+            defer { close(fd) }
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw FileSystemError(call: "write", path: temporary, code: errno)
+                }
+                offset += written
+            }
+            guard fsync(fd) == 0 else { throw FileSystemError(call: "fsync", path: temporary, code: errno) }
+        }
+        guard rename(temporary, path) == 0 else { throw FileSystemError(call: "rename", path: path, code: errno) }
+        committed = true
+        syncFolder(folder)
+    }
+
+    /// Creates a folder and its parents if missing.
+    public static func makeFolder(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw FileSystemError(call: "mkdir", path: path, code: (error as NSError).code == 0 ? EIO : EACCES)
+        }
+    }
+
+    /// Copies a file by writing its bytes atomically to the destination.
+    public static func copy(_ source: String, to destination: String) throws {
+        guard let data = FileManager.default.contents(atPath: source) else {
+            throw FileSystemError(call: "read", path: source, code: errno == 0 ? ENOENT : errno)
+        }
+        try writeAtomically([UInt8](data), to: destination)
+    }
+
+    public static func read(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FileSystemError(call: "read", path: path, code: errno == 0 ? ENOENT : errno)
+        }
+        return [UInt8](data)
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        FileManager.default.fileExists(atPath: path)
+    }
+
+    /// Makes a rename durable: without it the new directory entry may not survive a power cut.
+    private static func syncFolder(_ folder: String) {
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+}
+
+/// An exclusive advisory lock on a file (flock), held until `unlock()` or deinit. Serialises the
+/// writers of one project folder across processes — two collaborators' apps on a shared folder —
+/// while an in-process mutex serialises this process's threads (flock locks belong to open file
+/// descriptions, so it would not exclude two threads that each open the file).
+public final class FileLock {
+    private static let processLocks = NSLock()
+    nonisolated(unsafe) private static var mutexes: [String: NSLock] = [:]
+
+    private let fd: Int32
+    private let mutex: NSLock
+    private var held = true
+
+    /// Blocks until the lock on `path` (created if missing) is ours.
+    public init(path: String) throws {
+        Self.processLocks.lock()
+        let mutex = Self.mutexes[path] ?? NSLock()
+        Self.mutexes[path] = mutex
+        Self.processLocks.unlock()
+        mutex.lock()
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            mutex.unlock()
+            throw FileSystemError(call: "open", path: path, code: errno)
+        }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno == EINTR { continue }
+            let code = errno
+            close(fd)
+            mutex.unlock()
+            throw FileSystemError(call: "flock", path: path, code: code)
+        }
+        self.fd = fd
+        self.mutex = mutex
+    }
+
+    public func unlock() {
+        guard held else { return }
+        held = false
+        flock(fd, LOCK_UN)
+        close(fd)
+        mutex.unlock()
+    }
+
+    deinit { unlock() }
+
+    /// Runs `body` holding the lock on `path`.
+    public static func withLock<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        let lock = try FileLock(path: path)
+        defer { lock.unlock() }
+        return try body()
+    }
+}

@@ -1,0 +1,40 @@
+import PNGCodec
+
+/// Why a project operation failed. Messages name ids, never absolute paths, so they can go into
+/// HTTP answers as they are.
+public enum ProjectStoreError: Error, CustomStringConvertible, Equatable {
+    case libraryMissing(String)
+    case unreadableManifest(project: String, reason: String)
+    case unsupportedSchema(project: String, schema: Int)
+    case invalidIdentifier(kind: String, value: String)
+    case unknownProject(String)
+    case unknownImage(String)
+    case unknownLabel(String)
+    case duplicateLabel(String)
+    case notInContext(image: String, label: String)
+    case invalidImage(name: String, reason: String)
+    case maskSizeMismatch(image: String, expected: String, actual: String)
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .libraryMissing(let path):
+            return "the projects folder \(path) does not exist; create it or pass --projects DIR"
+        case let .unreadableManifest(project, reason):
+            return "project '\(project)': a manifest is not readable (\(reason)); fix or remove the file"
+        case let .unsupportedSchema(project, schema):
+            return "project '\(project)' uses schema \(schema), newer than this app understands (\(ProjectManifest.currentSchema)); update MultiverSeg"
+        case let .invalidIdentifier(kind, value):
+            return "invalid \(kind) '\(value.prefix(64))': use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        case .unknownProject(let id): return "no project '\(id)'"
+        case .unknownImage(let id): return "no image '\(id)' in this project"
+        case .unknownLabel(let label): return "no label '\(label)' in this project; add it first"
+        case .duplicateLabel(let label): return "the project already has a label '\(label)'"
+        case let .notInContext(image, label): return "image '\(image)' is not in the context set of '\(label)'"
+        case let .invalidImage(name, reason): return "'\(name.prefix(64))' is not a usable image: \(reason)"
+        case let .maskSizeMismatch(image, expected, actual):
+            return "the mask for '\(image)' is \(actual) but the image is \(expected); send a mask of the image's size"
+        case .storage(let message): return message
+        }
+    }
+}

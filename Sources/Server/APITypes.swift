@@ -1,0 +1,77 @@
+import Inference
+
+/// JSON bodies of the labeling API (Docs/api.md; the README has the final table).
+enum API {
+    struct CreateProject: Decodable {
+        let name: String
+        let labels: [String]?
+        let description: String?
+    }
+
+    struct AddLabel: Decodable {
+        let label: String
+    }
+
+    struct Point: Decodable {
+        let x: Double
+        let y: Double
+        let positive: Bool?
+    }
+
+    struct Box: Decodable {
+        let x0: Double
+        let y0: Double
+        let x1: Double
+        let y1: Double
+    }
+
+    struct Stroke: Decodable {
+        let points: [[Double]]
+        let positive: Bool
+        let width: Double?
+    }
+
+    struct PredictRequest: Decodable {
+        let session: String
+        let seq: Int
+        let clicks: [Point]?
+        let boxes: [Box]?
+        let scribbles: [Stroke]?
+        let usePrevious: Bool?
+
+        /// The interactions in the predictor's terms; a malformed stroke is a 400.
+        func interactions() throws -> Interactions {
+            var result = Interactions()
+            for click in clicks ?? [] {
+                let point = ImagePoint(x: click.x, y: click.y)
+                if click.positive ?? true { result.positiveClicks.append(point) } else { result.negativeClicks.append(point) }
+            }
+            result.boxes = (boxes ?? []).map { ImageBox(x0: $0.x0, y0: $0.y0, x1: $0.x1, y1: $0.y1) }
+            for stroke in scribbles ?? [] {
+                let points = try stroke.points.map { pair -> ImagePoint in
+                    guard pair.count == 2 else { throw APIError.badStroke }
+                    return ImagePoint(x: pair[0], y: pair[1])
+                }
+                let scribble = Scribble(points: points, width: stroke.width)
+                if stroke.positive { result.positiveScribbles.append(scribble) } else { result.negativeScribbles.append(scribble) }
+            }
+            return result
+        }
+
+        var interactionCount: Int { (clicks?.count ?? 0) + (boxes?.count ?? 0) + (scribbles?.count ?? 0) }
+    }
+
+    enum APIError: Error {
+        case badStroke
+    }
+
+    struct Accept: Decodable {
+        let maskPNG: String
+        let annotator: String?
+        let interactions: Int?
+    }
+
+    struct SetIncluded: Decodable {
+        let included: Bool
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import Inference
+import MicroHTTP
+import ProjectStore
+
+extension App {
+    func addLabelingRoutes(to router: inout Router) {
+        let base = "/api/projects/:project/labels/:label"
+        router.add("GET", base + "/events") { [self] request, p in
+            let (project, label) = try openLabel(p)
+            guard let session = request.query["session"], Identifier.isValid(session) else {
+                throw HTTPError.badRequest("give a session id as ?session=ID (letters, digits, '.', '_', '-')")
+            }
+            let service = try requirePredictions()
+            let stream = service.subscribe(session: session, project: project, label: label)
+            let size = try store { try project.context(label: label).includedEntries.count }
+            stream.send(event: "hello", data: "{\"contextSize\":\(size),\"model\":\(PredictionService.quoted(service.model.name))}")
+            return stream.response
+        }
+        router.add("POST", base + "/images/:image/predict") { [self] request, p in
+            let (project, label) = try openLabel(p)
+            let image = p["image"] ?? ""
+            _ = try store { try project.imageHeader(image) }
+            let body: API.PredictRequest = try request.decodeJSON()
+            let interactions: Interactions
+            do {
+                interactions = try body.interactions()
+            } catch {
+                throw HTTPError.badRequest("each scribble point must be [x, y]")
+            }
+            try checkCoordinates(interactions, project: project, image: image)
+            let service = try requirePredictions()
+            let job = PredictionService.Job(
+                session: body.session, project: project, label: label, image: image, seq: body.seq,
+                interactions: interactions, interactionCount: body.interactionCount,
+                usePrevious: body.usePrevious ?? false)
+            // While the user works on this image, get the next one ready.
+            if interactions.isEmpty, let next = try? nextImage(project: project, label: label, after: image, order: "listed"),
+               next != image {
+                service.prefetch(project: project, label: label, image: next)
+            }
+            guard service.submit(job) else {
+                throw HTTPError.conflict("open the event stream first: GET \(base.replacingOccurrences(of: ":project", with: project.id).replacingOccurrences(of: ":label", with: label))/events?session=\(body.session)")
+            }
+            return .json(["seq": body.seq], status: 202)
+        }
+        router.add("GET", base + "/images/:image/mask.png") { [self] _, p in
+            let (project, label) = try openLabel(p)
+            guard let png = try store({ try project.maskPNG(label: label, image: p["image"] ?? "") }) else {
+                throw HTTPError.notFound("no accepted mask for this image yet")
+            }
+            return HTTPResponse(status: 200, contentType: "image/png", bytes: png)
+        }
+        router.add("POST", base + "/images/:image/accept") { [self] request, p in
+            let (project, label) = try openLabel(p)
+            let image = p["image"] ?? ""
+            let body: API.Accept = try request.decodeJSON()
+            guard let png = Data(base64Encoded: body.maskPNG) else {
+                throw HTTPError.badRequest("maskPNG must be a base64-encoded PNG")
+            }
+            let mask: BinaryMask
+            do {
+                mask = try BinaryMask(png: [UInt8](png))
+            } catch {
+                throw HTTPError(status: 422, message: "maskPNG is not a readable PNG: \(error)")
+            }
+            let entry = try store {
+                try project.accept(label: label, image: image, mask: mask,
+                                   annotator: body.annotator ?? "", interactions: body.interactions ?? 0)
+            }
+            let contextSize = try store { try project.context(label: label).includedEntries.count }
+            if let predictions {
+                predictions.announceContextChange(project: project, label: label)
+                if let next = try nextImage(project: project, label: label, after: image, order: "listed") {
+                    predictions.prefetch(project: project, label: label, image: next)
+                }
+            }
+            struct Accepted: Encodable { let contextSize: Int; let version: Int }
+            return .json(Accepted(contextSize: contextSize, version: entry.version))
+        }
+        router.add("GET", base + "/context") { [self] _, p in
+            let (project, label) = try openLabel(p)
+            return .json(try store { try project.context(label: label) })
+        }
+        router.add("PATCH", base + "/context/:image") { [self] request, p in
+            let (project, label) = try openLabel(p)
+            let body: API.SetIncluded = try request.decodeJSON()
+            let entry = try store { try project.setIncluded(label: label, image: p["image"] ?? "", included: body.included) }
+            predictions?.announceContextChange(project: project, label: label)
+            return .json(entry)
+        }
+        router.add("DELETE", base + "/context/:image") { [self] _, p in
+            let (project, label) = try openLabel(p)
+            try store { try project.removeFromContext(label: label, image: p["image"] ?? "") }
+            predictions?.announceContextChange(project: project, label: label)
+            return HTTPResponse(status: 204)
+        }
+        router.add("GET", base + "/next") { [self] request, p in
+            let (project, label) = try openLabel(p)
+            let order = request.query["order"] ?? "listed"
+            guard ["listed", "random", "uncertain"].contains(order) else {
+                throw HTTPError.badRequest("order must be listed, random or uncertain")
+            }
+            struct Next: Encodable { let id: String?; let remaining: Int }
+            let next = try nextImage(project: project, label: label, after: request.query["after"], order: order)
+            return .json(Next(id: next, remaining: try unlabeled(project: project, label: label).count))
+        }
+        router.add("GET", base + "/export.zip") { [self] _, p in
+            let (project, label) = try openLabel(p)
+            let zip = try store { try project.exportZip(label: label) }
+            return HTTPResponse(status: 200, headers: [
+                ("Content-Type", "application/zip"),
+                ("Content-Disposition", "attachment; filename=\"\(project.id)-\(label)-masks.zip\""),
+            ], body: .bytes(zip))
+        }
+    }
+
+    func openLabel(_ parameters: RouteParameters) throws -> (Project, String) {
+        let project = try open(parameters)
+        let label = parameters["label"] ?? ""
+        guard try store({ try project.labels() }).contains(label) else {
+            throw HTTPError.notFound("no label '\(label)' in project '\(project.id)'")
+        }
+        return (project, label)
+    }
+
+    func requirePredictions() throws -> PredictionService {
+        guard let predictions else {
+            throw HTTPError(status: 503, message: "no model is loaded (\(modelProblem ?? "unknown")); start the app with --weights FILE")
+        }
+        return predictions
+    }
+
+    /// Refuses interactions outside the image with a 400 before they reach the queue.
+    func checkCoordinates(_ interactions: Interactions, project: Project, image: String) throws {
+        let header = try store { try project.imageHeader(image) }
+        do {
+            let geometry = SquareGeometry(width: header.width, height: header.height, resolution: 8)
+            _ = try encodeInteractions(interactions, geometry: geometry)
+        } catch let error as PredictorError {
+            throw HTTPError.badRequest(error.description)
+        }
+    }
+
+    func unlabeled(project: Project, label: String) throws -> [String] {
+        try store { project.imageIDs().filter { !FileSystem.exists(project.maskPath(label: label, image: $0)) } }
+    }
+
+    /// The next image without an accepted mask. `listed`: the first after `after` in name order
+    /// (wrapping around); `random`: any; `uncertain`: the one whose in-context prediction has the
+    /// highest mean binary entropy among up to 24 candidates (following `after` in name order),
+    /// since ranking every image would take a prediction each.
+    func nextImage(project: Project, label: String, after: String?, order: String) throws -> String? {
+        let candidates = try unlabeled(project: project, label: label)
+        guard !candidates.isEmpty else { return nil }
+        let rotated: [String]
+        if let after, let split = candidates.firstIndex(where: { $0 > after }) {
+            rotated = Array(candidates[split...] + candidates[..<split])
+        } else {
+            rotated = candidates
+        }
+        switch order {
+        case "random":
+            return rotated.filter { $0 != after }.randomElement() ?? rotated.first
+        case "uncertain":
+            guard let predictions else { return rotated.first }
+            var best: (id: String, score: Double)?
+            for id in rotated.prefix(24) {
+                let result = try predictions.inContextPrediction(project: project, label: label, image: id)
+                if best == nil || result.uncertainty > best!.score { best = (id, result.uncertainty) }
+            }
+            return best?.id
+        default:
+            return rotated.first
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import MicroHTTP
+import Mustache
+import ProjectStore
+
+/// Server-rendered pages: Mustache templates from `Templates/`, read on each request so edits show
+/// at once. Values are HTML-escaped by `{{name}}`; templates never get raw user text through `{{{ }}}`.
+extension App {
+    func addPageRoutes(to router: inout Router) {
+        router.add("GET", "/") { [self] _, _ in
+            try page("home", [
+                "version": MultiverSegVersion.string,
+                "model": modelSummary(),
+                "projects": library.projects().map(projectCard),
+                "hasProjects": !library.projects().isEmpty,
+            ])
+        }
+        router.add("GET", "/projects/:project") { [self] _, p in
+            let project = try open(p)
+            let detail = try detail(project)
+            let labels = try detail.labels.map { label -> [String: Any] in
+                let context = try store { try project.context(label: label) }
+                let accepted = detail.images.filter { $0.labels[label]?.accepted == true }.count
+                let interactions = context.entries.map(\.interactions)
+                return [
+                    "name": label, "accepted": accepted, "total": detail.images.count,
+                    "contextSize": context.includedEntries.count,
+                    "percent": detail.images.isEmpty ? 0 : accepted * 100 / detail.images.count,
+                    "recentInteractions": interactions.suffix(12).map(String.init).joined(separator: " · "),
+                    "firstImage": detail.images.first { $0.labels[label]?.accepted != true }?.id ?? detail.images.first?.id ?? "",
+                ]
+            }
+            let images = detail.images.map { image -> [String: Any] in
+                [
+                    "id": image.id, "size": "\(image.width) × \(image.height)", "bitDepth": image.bitDepth,
+                    "states": detail.labels.map { label in
+                        ["label": label, "accepted": image.labels[label]?.accepted == true,
+                         "interactions": image.labels[label]?.interactions.map(String.init) ?? ""] as [String: Any]
+                    },
+                ]
+            }
+            return try page("project", [
+                "version": MultiverSegVersion.string, "model": modelSummary(),
+                "id": project.id, "name": detail.name, "description": detail.description ?? "",
+                "labels": labels, "hasLabels": !labels.isEmpty, "images": images, "imageCount": images.count,
+            ])
+        }
+    }
+
+    private func projectCard(_ summary: ProjectSummary) -> [String: Any] {
+        [
+            "id": summary.id, "name": summary.name, "imageCount": summary.imageCount,
+            "labels": summary.labels.joined(separator: ", "), "hasLabels": !summary.labels.isEmpty,
+        ]
+    }
+
+    private func modelSummary() -> [String: Any] {
+        let health = health()
+        return ["name": health.model.name ?? "", "available": health.model.available, "problem": health.model.problem ?? ""]
+    }
+
+    /// Renders `Templates/<name>.html`.
+    func page(_ name: String, _ values: [String: Any]) throws -> HTTPResponse {
+        guard let root = configuration.templatesRoot,
+              let text = try? String(contentsOfFile: root + "/\(name).html", encoding: .utf8) else {
+            throw HTTPError.internalError("the page template '\(name)' is missing; run the app from its folder or pass --templates-dir")
+        }
+        do {
+            let template = try MustacheTemplate(string: text)
+            var response = HTTPResponse.html(template.render(values))
+            response.headers.append(("Cache-Control", "no-cache"))
+            return response
+        } catch {
+            throw HTTPError.internalError("the page template '\(name)' does not parse: \(error)")
+        }
+    }
+}

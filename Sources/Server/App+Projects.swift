@@ -1,0 +1,118 @@
+import Foundation
+import MicroHTTP
+import PNGCodec
+import ProjectStore
+
+extension App {
+    struct ImageSummary: Encodable {
+        let id: String
+        let width: Int
+        let height: Int
+        let bitDepth: Int
+        let channels: Int
+        let labels: [String: LabelState]
+    }
+
+    struct LabelState: Encodable {
+        let accepted: Bool
+        let inContext: Bool
+        let included: Bool
+        let interactions: Int?
+        let annotator: String?
+        let version: Int?
+    }
+
+    struct ProjectDetail: Encodable {
+        let id: String
+        let name: String
+        let labels: [String]
+        let description: String?
+        let images: [ImageSummary]
+    }
+
+    func addProjectRoutes(to router: inout Router) {
+        router.add("GET", "/api/projects") { [self] _, _ in
+            struct List: Encodable { let projects: [ProjectSummary] }
+            return .json(List(projects: library.projects()))
+        }
+        router.add("POST", "/api/projects") { [self] request, _ in
+            let body: API.CreateProject = try request.decodeJSON()
+            let project = try store { try library.createProject(name: body.name, labels: body.labels ?? [], description: body.description) }
+            return .json(try detail(project), status: 201)
+        }
+        router.add("GET", "/api/projects/:project") { [self] _, p in
+            .json(try detail(try open(p)))
+        }
+        router.add("POST", "/api/projects/:project/labels") { [self] request, p in
+            let project = try open(p)
+            let body: API.AddLabel = try request.decodeJSON()
+            try store { try project.addLabel(body.label) }
+            return .json(try detail(project), status: 201)
+        }
+        router.add("POST", "/api/projects/:project/images") { [self] request, p in
+            let project = try open(p)
+            guard let name = request.query["name"], !name.isEmpty else {
+                throw HTTPError.badRequest("give the file name as ?name=scan.png")
+            }
+            guard !request.body.isEmpty else { throw HTTPError.badRequest("the request body must be the PNG file") }
+            let limits = PNGLimits(maxPixels: configuration.maxImagePixels)
+            let id = try store { try project.importImage(name: name, png: request.body, limits: limits) }
+            return .json(["id": id], status: 201)
+        }
+        router.add("GET", "/api/projects/:project/images/:file") { [self] _, p in
+            let project = try open(p)
+            guard let file = p["file"], file.hasSuffix(".png") else { throw HTTPError.notFound("ask for <image>.png") }
+            let png = try store { try project.imagePNG(String(file.dropLast(4))) }
+            return HTTPResponse(status: 200, contentType: "image/png", bytes: png)
+        }
+        router.add("GET", "/api/projects/:project/images/:image/raw") { [self] _, p in
+            let project = try open(p)
+            let image = try store { try project.loadImage(p["image"] ?? "") }
+            return Self.rawGrey(image)
+        }
+    }
+
+    func open(_ parameters: RouteParameters) throws -> Project {
+        try store { try library.project(parameters["project"] ?? "") }
+    }
+
+    func detail(_ project: Project) throws -> ProjectDetail {
+        try store {
+            let manifest = try project.manifest()
+            let contexts = try Dictionary(uniqueKeysWithValues: manifest.labels.map { ($0, try project.context(label: $0)) })
+            let images = try project.imageIDs().map { id -> ImageSummary in
+                let header = try project.imageHeader(id)
+                var states: [String: LabelState] = [:]
+                for label in manifest.labels {
+                    let entry = contexts[label]?.entry(id)
+                    states[label] = LabelState(
+                        accepted: FileSystem.exists(project.maskPath(label: label, image: id)),
+                        inContext: entry != nil, included: entry?.included ?? false,
+                        interactions: entry?.interactions, annotator: entry?.annotator, version: entry?.version)
+                }
+                return ImageSummary(id: id, width: header.width, height: header.height, bitDepth: header.bitDepth,
+                                    channels: header.channels, labels: states)
+            }
+            return ProjectDetail(id: project.id, name: manifest.name, labels: manifest.labels,
+                                 description: manifest.description, images: images)
+        }
+    }
+
+    /// Little-endian uint16 luminance at the image's own bit depth, for window/level in the page.
+    static func rawGrey(_ image: PNGImage) -> HTTPResponse {
+        let grey = image.luminance()
+        let maxValue = image.maxValue
+        var bytes = [UInt8](repeating: 0, count: grey.count * 2)
+        for (i, value) in grey.enumerated() {
+            let sample = UInt16(min(max((value * maxValue).rounded(), 0), 65535))
+            bytes[2 * i] = UInt8(sample & 0xFF)
+            bytes[2 * i + 1] = UInt8(sample >> 8)
+        }
+        return HTTPResponse(status: 200, headers: [
+            ("Content-Type", "application/octet-stream"),
+            ("X-Width", String(image.width)), ("X-Height", String(image.height)),
+            ("X-Max-Value", String(Int(maxValue))),
+            ("Access-Control-Expose-Headers", "X-Width, X-Height, X-Max-Value"),
+        ], body: .bytes(bytes))
+    }
+}

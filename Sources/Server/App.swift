@@ -1,0 +1,105 @@
+import Foundation
+import MicroHTTP
+import ProjectStore
+
+/// The labeling app's HTTP surface: the JSON API under `/api/` and the static UI from `Public/`.
+/// It only wires the libraries together; the work happens in ProjectStore and Inference.
+///
+/// ```swift
+/// let model = try ModelRunner.load(weights: "Weights/default.safetensors", threads: 2)
+/// let app = try App(configuration: .init(projectsRoot: "Projects", publicRoot: "Public"), model: model)
+/// let server = try HTTPServer(configuration: .init(port: 8080), router: app.router())
+/// ```
+public final class App: Sendable {
+    public struct Configuration: Sendable {
+        public var projectsRoot: String
+        public var publicRoot: String
+        /// The weights file the app predicts with (for display; `model` is what runs).
+        public var weightsPath: String?
+        /// The Mustache page templates; nil serves no server-rendered pages.
+        public var templatesRoot: String?
+        /// Largest image accepted by upload, in pixels.
+        public var maxImagePixels: Int
+
+        public init(projectsRoot: String, publicRoot: String, templatesRoot: String? = nil,
+                    weightsPath: String? = nil, maxImagePixels: Int = 1 << 26) {
+            self.projectsRoot = projectsRoot
+            self.publicRoot = publicRoot
+            self.templatesRoot = templatesRoot
+            self.weightsPath = weightsPath
+            self.maxImagePixels = maxImagePixels
+        }
+    }
+
+    public let configuration: Configuration
+    public let library: ProjectLibrary
+    /// Nil when no usable weights were found: the app still manages projects, but cannot predict.
+    let predictions: PredictionService?
+    let modelProblem: String?
+
+    public init(configuration: Configuration, model: ModelRunner? = nil, modelProblem: String? = nil) throws {
+        self.configuration = configuration
+        self.library = try ProjectLibrary(root: configuration.projectsRoot)
+        self.predictions = model.map { PredictionService(model: $0) }
+        self.modelProblem = model == nil ? (modelProblem ?? "no model weights loaded") : nil
+        predictions?.attach(library: library)
+    }
+
+    /// Stops the prediction worker and closes the pages' event streams.
+    public func stop() { predictions?.stop() }
+
+    public func router() -> Router {
+        var router = Router()
+        router.add("GET", "/api/health") { [self] _, _ in .json(health()) }
+        if configuration.templatesRoot != nil { addPageRoutes(to: &router) }
+        addProjectRoutes(to: &router)
+        addLabelingRoutes(to: &router)
+        router.add("GET", "/api/*rest") { request, _ in
+            throw HTTPError.notFound("no API endpoint \(request.method) \(request.path)")
+        }
+        router.fallback = StaticFiles(root: configuration.publicRoot).handler
+        return router
+    }
+
+    struct ModelStatus: Encodable {
+        /// The weights file name (never its full path: responses reveal nothing of the file system).
+        let name: String?
+        let available: Bool
+        let problem: String?
+        let resolution: Int?
+    }
+
+    struct Health: Encodable {
+        let status: String
+        let version: String
+        let model: ModelStatus
+        let projects: Int
+    }
+
+    func health() -> Health {
+        Health(
+            status: "ok", version: MultiverSegVersion.string,
+            model: ModelStatus(
+                name: predictions?.model.name ?? configuration.weightsPath.map { ($0 as NSString).lastPathComponent },
+                available: predictions != nil, problem: modelProblem, resolution: predictions?.model.resolution),
+            projects: library.projects().count)
+    }
+
+    /// Runs a store operation, turning its errors into HTTP answers with the right status.
+    func store<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as ProjectStoreError {
+            switch error {
+            case .unknownProject, .unknownImage, .unknownLabel, .notInContext:
+                throw HTTPError.notFound(error.description)
+            case .duplicateLabel:
+                throw HTTPError.conflict(error.description)
+            case .invalidIdentifier, .invalidImage, .maskSizeMismatch:
+                throw HTTPError(status: 422, message: error.description)
+            case .libraryMissing, .unreadableManifest, .unsupportedSchema, .storage:
+                throw HTTPError.internalError(error.description)
+            }
+        }
+    }
+}

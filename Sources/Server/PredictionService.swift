@@ -1,0 +1,343 @@
+import Foundation
+import Inference
+import MicroHTTP
+import PNGCodec
+import ProjectStore
+
+/// Runs predictions for the pages, one at a time on a worker thread, and streams the results to
+/// each page's event stream.
+///
+/// Latest wins: each session (one open labeling page) has at most one pending request; a newer one
+/// replaces it and the replaced one is answered with a `superseded` event, so a burst of clicks
+/// never builds a queue of stale work. When no page is waiting, the worker precomputes the
+/// in-context prediction of the image a page will open next.
+final class PredictionService: @unchecked Sendable {
+    struct Job {
+        let session: String
+        let project: Project
+        let label: String
+        let image: String
+        let seq: Int
+        let interactions: Interactions
+        let interactionCount: Int
+        let usePrevious: Bool
+    }
+
+    /// What a page is told about one prediction.
+    struct Result: Encodable {
+        let image: String
+        let label: String
+        let seq: Int
+        let latencyMs: Double
+        let contextSize: Int
+        let network: String
+        /// Mean binary entropy (bits) of the predicted probabilities over the network's R x R
+        /// output: 0 when every pixel is certain, 1 when every pixel is a coin flip.
+        let uncertainty: Double
+        let maskPNG: String
+        let cached: Bool
+    }
+
+    private struct Session {
+        let project: String
+        let label: String
+        let stream: EventStream
+        var previous: (image: String, logits: [Float])?
+    }
+
+    private struct Prefetch {
+        let project: Project
+        let label: String
+        let image: String
+    }
+
+    let model: ModelRunner
+    private let condition = NSCondition()
+    private var pending: [String: Job] = [:]
+    private var arrival: [String] = []
+    private var prefetches: [Prefetch] = []
+    private var sessions: [String: Session] = [:]
+    private var stopped = false
+    private var worker: Thread?
+    private let contexts = ContextCache()
+    /// In-context predictions without interactions, by project/label/image/context signature.
+    private var ready: [String: (result: Result, logits: [Float])] = [:]
+    private var readyOrder: [String] = []
+    private var lastSeenContext: [String: String] = [:]
+
+    init(model: ModelRunner) {
+        self.model = model
+        let thread = Thread { [weak self] in self?.run() }
+        thread.name = "multiverseg.predictions"
+        worker = thread
+        thread.start()
+    }
+
+    // MARK: Pages
+
+    /// The event stream of a page; a page reconnecting with the same session id replaces its old stream.
+    func subscribe(session: String, project: Project, label: String) -> EventStream {
+        let stream = EventStream()
+        let signature = Self.contextSignature(project: project, label: label)
+        condition.lock()
+        let old = sessions[session]?.stream
+        sessions[session] = Session(project: project.id, label: label, stream: stream, previous: nil)
+        if lastSeenContext["\(project.id)/\(label)"] == nil { lastSeenContext["\(project.id)/\(label)"] = signature }
+        condition.unlock()
+        old?.close()
+        return stream
+    }
+
+    /// Queues a prediction; returns false when the session has no open event stream.
+    func submit(_ job: Job) -> Bool {
+        condition.lock()
+        guard let session = sessions[job.session], !session.stream.isClosed else {
+            condition.unlock()
+            return false
+        }
+        if let replaced = pending[job.session] {
+            struct Superseded: Encodable { let image: String; let seq: Int }
+            session.stream.send(event: "superseded", data: Self.json(Superseded(image: replaced.image, seq: replaced.seq)))
+        } else {
+            arrival.append(job.session)
+        }
+        pending[job.session] = job
+        condition.signal()
+        condition.unlock()
+        return true
+    }
+
+    /// Asks the worker to precompute the in-context prediction of `image` when it is idle.
+    func prefetch(project: Project, label: String, image: String) {
+        condition.lock()
+        prefetches.removeAll { $0.project.id == project.id && $0.label == label && $0.image == image }
+        prefetches.append(Prefetch(project: project, label: label, image: image))
+        if prefetches.count > 8 { prefetches.removeFirst() }
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Tells every page on this label that its context set changed.
+    func announceContextChange(project: Project, label: String) {
+        let size = (try? project.context(label: label).includedEntries.count) ?? 0
+        condition.lock()
+        let key = "\(project.id)/\(label)"
+        lastSeenContext[key] = Self.contextSignature(project: project, label: label)
+        let streams = sessions.values.filter { $0.project == project.id && $0.label == label }.map(\.stream)
+        condition.unlock()
+        for stream in streams {
+            stream.send(event: "context", data: "{\"label\":\(Self.quoted(label)),\"contextSize\":\(size)}")
+        }
+    }
+
+    /// The in-context prediction of an image without interactions, from the cache or computed now
+    /// (on the caller's thread, taking turns with the worker).
+    func inContextPrediction(project: Project, label: String, image: String) throws -> Result {
+        try predict(project: project, label: label, image: image, interactions: Interactions(),
+                    interactionCount: 0, previous: nil, seq: 0).result
+    }
+
+    func stop() {
+        condition.lock()
+        stopped = true
+        let streams = sessions.values.map(\.stream)
+        condition.broadcast()
+        condition.unlock()
+        for stream in streams { stream.close() }
+    }
+
+    // MARK: The worker
+
+    private func run() {
+        while true {
+            condition.lock()
+            while !stopped && arrival.isEmpty && prefetches.isEmpty {
+                if !condition.wait(until: Date(timeIntervalSinceNow: 2)) {
+                    condition.unlock()
+                    watchForCollaborators()
+                    condition.lock()
+                }
+            }
+            if stopped {
+                condition.unlock()
+                return
+            }
+            if !arrival.isEmpty {
+                let session = arrival.removeFirst()
+                let job = pending.removeValue(forKey: session)
+                let state = sessions[session]
+                condition.unlock()
+                if let job, let state { run(job, stream: state.stream, previous: state.previous) }
+            } else {
+                let prefetch = prefetches.removeLast()
+                condition.unlock()
+                _ = try? predict(project: prefetch.project, label: prefetch.label, image: prefetch.image,
+                                 interactions: Interactions(), interactionCount: 0, previous: nil, seq: 0)
+            }
+        }
+    }
+
+    private func run(_ job: Job, stream: EventStream, previous: (image: String, logits: [Float])?) {
+        do {
+            let previousLogits = job.usePrevious && previous?.image == job.image ? previous?.logits : nil
+            let (result, logits) = try predict(
+                project: job.project, label: job.label, image: job.image, interactions: job.interactions,
+                interactionCount: job.interactionCount, previous: previousLogits, seq: job.seq)
+            condition.lock()
+            sessions[job.session]?.previous = (job.image, logits)
+            condition.unlock()
+            stream.send(event: "prediction", data: Self.json(result))
+        } catch {
+            let message = (error as? HTTPError)?.message ?? "\(error)"
+            stream.send(event: "error", data: "{\"image\":\(Self.quoted(job.image)),\"seq\":\(job.seq),\"error\":\(Self.quoted(message))}")
+        }
+    }
+
+    private func predict(
+        project: Project, label: String, image: String, interactions: Interactions, interactionCount: Int,
+        previous: [Float]?, seq: Int
+    ) throws -> (result: Result, logits: [Float]) {
+        let cacheable = interactions.isEmpty && previous == nil
+        let signature = Self.contextSignature(project: project, label: label)
+        let key = "\(project.id)/\(label)/\(image)/\(signature)"
+        if cacheable {
+            condition.lock()
+            let hit = ready[key]
+            condition.unlock()
+            if let hit {
+                let r = hit.result
+                return (Result(image: r.image, label: r.label, seq: seq, latencyMs: r.latencyMs,
+                               contextSize: r.contextSize, network: r.network, uncertainty: r.uncertainty,
+                               maskPNG: r.maskPNG, cached: true), hit.logits)
+            }
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let target = try contexts.greyImage(project: project, image: image)
+        let prediction = try model.withPredictor { predictor -> Prediction in
+            let context = try contexts.contextSet(project: project, label: label, model: model)
+            return try predictor.predict(target, interactions: interactions, context: context,
+                                         previousLogits: previous, excludingContextID: image)
+        }
+        let elapsed = clock.now - start
+        let png = try PNGImage.maskPNG(prediction.mask, width: prediction.width, height: prediction.height)
+        let result = Result(
+            image: image, label: label, seq: seq,
+            latencyMs: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15,
+            contextSize: prediction.contextIDs.count,
+            network: prediction.usedInteractiveNetwork ? "interactive" : "multiverseg",
+            uncertainty: Self.uncertainty(prediction.lowResolutionLogits),
+            maskPNG: Data(png).base64EncodedString(), cached: false)
+        if cacheable {
+            condition.lock()
+            if ready[key] == nil { readyOrder.append(key) }
+            ready[key] = (result, prediction.lowResolutionLogits)
+            while readyOrder.count > 64 { ready[readyOrder.removeFirst()] = nil }
+            condition.unlock()
+        }
+        return (result, prediction.lowResolutionLogits)
+    }
+
+    /// Notices context changes written by another app on a shared folder and tells the pages.
+    private func watchForCollaborators() {
+        condition.lock()
+        let watched = Array(lastSeenContext.keys)
+        let open = Set(sessions.values.filter { !$0.stream.isClosed }.map { "\($0.project)/\($0.label)" })
+        condition.unlock()
+        for key in watched where open.contains(key) {
+            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let project = try? contexts.project(parts[0]) else { continue }
+            let signature = Self.contextSignature(project: project, label: parts[1])
+            condition.lock()
+            let changed = lastSeenContext[key] != signature
+            lastSeenContext[key] = signature
+            condition.unlock()
+            if changed { announceContextChange(project: project, label: parts[1]) }
+        }
+    }
+
+    func attach(library: ProjectLibrary) { contexts.library = library }
+
+    // MARK: Helpers
+
+    static func contextSignature(project: Project, label: String) -> String {
+        guard let manifest = try? project.context(label: label) else { return "none" }
+        return manifest.entries.map { "\($0.id)@\($0.version)\($0.included ? "" : "x")" }.joined(separator: ",")
+    }
+
+    static func uncertainty(_ logits: [Float]) -> Double {
+        guard !logits.isEmpty else { return 0 }
+        var total = 0.0
+        for logit in logits {
+            let p = 1 / (1 + exp(-Double(logit)))
+            if p > 1e-12 && p < 1 - 1e-12 { total -= p * log2(p) + (1 - p) * log2(1 - p) }
+        }
+        return total / Double(logits.count)
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    static func quoted(_ text: String) -> String { json([text]).dropFirst().dropLast().description }
+}
+
+/// Decoded images and prepared context sets, reused across predictions and refreshed when the
+/// project's context manifest changes (here or in a collaborator's app).
+final class ContextCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var images: [String: GreyImage] = [:]
+    private var imageOrder: [String] = []
+    private var sets: [String: (signature: [String: Int], set: ContextSet)] = [:]
+    var library: ProjectLibrary?
+
+    func project(_ id: String) throws -> Project {
+        guard let library else { throw HTTPError.notFound("no project '\(id)'") }
+        return try library.project(id)
+    }
+
+    /// The image as the network sees it: luminance at its original bit depth.
+    func greyImage(project: Project, image: String) throws -> GreyImage {
+        let key = "\(project.id)/\(image)"
+        lock.lock()
+        if let cached = images[key] {
+            lock.unlock()
+            return cached
+        }
+        lock.unlock()
+        let png = try project.loadImage(image)
+        let grey = try GreyImage(width: png.width, height: png.height, pixels: png.luminance())
+        lock.lock()
+        if images[key] == nil { imageOrder.append(key) }
+        images[key] = grey
+        while imageOrder.count > 48 { images[imageOrder.removeFirst()] = nil }
+        lock.unlock()
+        return grey
+    }
+
+    /// The label's included context entries, prepared at the network's resolution. Only entries
+    /// that are new or whose mask changed since the last call are prepared again.
+    func contextSet(project: Project, label: String, model: ModelRunner) throws -> ContextSet {
+        let key = "\(project.id)/\(label)"
+        let manifest = try project.context(label: label)
+        let wanted = Dictionary(manifest.includedEntries.map { ($0.id, $0.version) }, uniquingKeysWith: { a, _ in a })
+        lock.lock()
+        var cached = sets[key] ?? (signature: [:], set: model.makeContextSet())
+        lock.unlock()
+        if cached.signature == wanted { return cached.set }
+        for id in cached.signature.keys where wanted[id] == nil { _ = cached.set.remove(id: id) }
+        for (id, version) in wanted where cached.signature[id] != version {
+            guard let mask = try project.mask(label: label, image: id) else { continue }
+            let image = try greyImage(project: project, image: id)
+            guard mask.width == image.width, mask.height == image.height else { continue }
+            try cached.set.insert(id: id, image: image, mask: mask.values)
+        }
+        cached.signature = wanted
+        lock.lock()
+        sets[key] = cached
+        lock.unlock()
+        return cached.set
+    }
+}

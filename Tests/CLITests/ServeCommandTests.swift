@@ -1,0 +1,92 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Runs the real `multiverseg` binary (built next to the test bundle) as a user would.
+@Suite struct ServeCommandTests {
+    static var binary: String {
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        // The test runner may live inside an .xctest bundle folder.
+        if folder.pathExtension == "xctest" { folder = folder.deletingLastPathComponent() }
+        return folder.appendingPathComponent("multiverseg").path
+    }
+
+    static var repositoryRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+    }
+
+    /// Starts `serve --port 0`, waits for the URL line and returns the process, its port and output pipe.
+    func startServer(arguments: [String] = []) throws -> (Process, UInt16, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["serve", "--port", "0"] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: Self.repositoryRoot)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        var text = ""
+        let deadline = Date(timeIntervalSinceNow: 20)
+        while Date() < deadline {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+            if let range = text.range(of: #"http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) {
+                let url = String(text[range])
+                let port = UInt16(url.split(separator: ":").last!.dropLast())!
+                return (process, port, output)
+            }
+        }
+        process.terminate()
+        throw HTTPTestClient.Failure(description: "serve printed no URL: \(text)")
+    }
+
+    @Test(arguments: [SIGINT, SIGTERM])
+    func servesTheDemoProjectAndStopsOnSignal(signal: Int32) throws {
+        let (process, port, output) = try startServer()
+        let health = try HTTPTestClient.request(port: port, target: "/api/health").json()
+        #expect(health["status"] as? String == "ok")
+        #expect((health["projects"] as? Int ?? 0) >= 1, "the demo project must be found")
+        let page = try HTTPTestClient.request(port: port, target: "/")
+        #expect(page.status == 200 && page.text.contains("MultiverSeg"))
+        kill(process.processIdentifier, signal)
+        let deadline = Date(timeIntervalSinceNow: 10)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(!process.isRunning, "serve must stop within 10 s of the signal")
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let rest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(rest.contains("Stopped."))
+    }
+
+    @Test func missingProjectsFolderIsAClearError() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["serve", "--port", "0", "--projects", "/nonexistent/projects"]
+        let output = Pipe()
+        process.standardError = output
+        process.standardOutput = output
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus != 0)
+        #expect(text.contains("does not exist"))
+    }
+
+    @Test func versionAndHelp() throws {
+        for (arguments, expected) in [(["--version"], "0."), (["--help"], "serve")] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.binary)
+            process.arguments = arguments
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            process.waitUntilExit()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationStatus == 0)
+            #expect(text.contains(expected))
+        }
+    }
+}

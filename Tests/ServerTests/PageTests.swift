@@ -1,0 +1,36 @@
+import Foundation
+import MicroHTTP
+import ProjectStore
+import Server
+import TestSupport
+import Testing
+
+/// The server-rendered pages, with the repository's own Templates/.
+@Suite struct PageTests {
+    static let templates = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Templates").path
+
+    @Test func homeAndProjectPagesListWhatIsOnDiskEscaped() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let library = try ProjectLibrary(root: directory.path)
+        let project = try library.createProject(name: "<script>alert(1)</script> Cells", labels: ["nucleus"])
+        let app = try App(configuration: .init(projectsRoot: directory.path, publicRoot: directory.path,
+                                               templatesRoot: Self.templates))
+        let server = try HTTPServer(configuration: .init(port: 0), router: app.router())
+        defer { server.stop() }
+
+        let home = try HTTPTestClient.request(port: server.port, target: "/")
+        #expect(home.status == 200 && home.headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(home.text.contains("data-project=\"\(project.id)\""))
+        #expect(home.text.contains("&lt;script&gt;alert(1)&lt;/script&gt; Cells"))
+        #expect(!home.text.contains("<script>alert(1)"))
+        #expect(home.text.contains("predictions off"))
+
+        let page = try HTTPTestClient.request(port: server.port, target: "/projects/\(project.id)")
+        #expect(page.status == 200)
+        #expect(page.text.contains("data-label=\"nucleus\""))
+        #expect(page.text.contains("0 of 0 images accepted"))
+        #expect(try HTTPTestClient.request(port: server.port, target: "/projects/nope").status == 404)
+    }
+}
