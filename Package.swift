@@ -29,12 +29,14 @@ let package = Package(
         // C shims: MHD_start_daemon is variadic; libpng reports errors by longjmp.
         .target(name: "CMicroHTTPDShims", dependencies: ["CMicroHTTPD"]),
         .target(name: "CPNGShims", dependencies: ["CPNG"]),
+        // AVX-512 direct 3x3 convolution (chosen at run time; im2col + OpenBLAS otherwise).
+        .target(name: "CDirectConvolution"),
 
         // Swift libraries.
         .target(name: "PNGCodec", dependencies: ["CPNG", "CPNGShims"]),
         .target(name: "MicroHTTP", dependencies: ["CMicroHTTPD", "CMicroHTTPDShims"]),
         .target(name: "ZIP"),
-        .target(name: "Inference", dependencies: ["COpenBLAS", "ZIP"]),
+        .target(name: "Inference", dependencies: ["COpenBLAS", "ZIP", "CDirectConvolution"]),
         .target(name: "ProjectStore", dependencies: ["PNGCodec", "ZIP"]),
         .target(
             name: "Server",

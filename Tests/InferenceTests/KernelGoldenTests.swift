@@ -5,8 +5,9 @@ import Testing
 @Suite struct KernelGoldenTests {
     let tolerance: Float = 1e-5
 
-    @Test func conv3x3MatchesTorch() throws {
-        let g = try goldenFixture("conv3x3")
+    @Test(arguments: ["conv3x3", "conv3x3_wide"], convolutionBackends)
+    func conv3x3MatchesTorch(fixture: String, algorithm: ConvolutionAlgorithm) throws {
+        let g = try goldenFixture(fixture)
         let (input, weight, bias) = (g.tensors["input"]!, g.tensors["weight"]!, g.tensors["bias"]!)
         let (n, cin, h, w) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let cout = weight.shape[0]
@@ -18,11 +19,11 @@ import Testing
                 withPointers(&out) {
                     conv3x3(first: FeatureSource(xi.baseAddress!, channels: cin), entries: n, height: h, width: w,
                             weights: wt.baseAddress!, outChannels: cout, output: $0, epilogue: .bias(b.baseAddress!),
-                            workspace: KernelWorkspace(threads: threads, chunkFloats: 27 * 10))
+                            workspace: KernelWorkspace(threads: threads, chunkFloats: 27 * 10, algorithm: algorithm))
                 }
             } } }
             expectClose(channelsFirst(out, n: n, c: cout, h: h, w: w), g.tensors["output"]!.values,
-                        absolute: tolerance, relative: tolerance, "conv3x3 (\(threads) threads)")
+                        absolute: tolerance, relative: tolerance, "\(fixture) \(algorithm.rawValue) (\(threads) threads)")
         }
     }
 
@@ -106,7 +107,8 @@ import Testing
         expectClose(parametric, g.tensors["prelu"]!.values, absolute: 0, relative: 1e-7, "PReLU")
     }
 
-    @Test func crossBlockMatchesTorch() throws {
+    @Test(arguments: convolutionBackends)
+    func crossBlockMatchesTorch(algorithm: ConvolutionAlgorithm) throws {
         let g = try goldenFixture("cross_block")
         let target = g.tensors["target"]!, context = g.tensors["context"]!
         let (cq, h, w) = (target.shape[0], target.shape[1], target.shape[2])
@@ -127,13 +129,13 @@ import Testing
                               context: (FeatureSource(vp.baseAddress!, channels: cv), nil),
                               entries: n, height: h, width: w, targetOutput: to, entryOutput: eo,
                               scratch: .init(targetPart: pp, cross: zp, mean: mp),
-                              workspace: KernelWorkspace(threads: 2, chunkFloats: 63 * 16))
+                              workspace: KernelWorkspace(threads: 2, chunkFloats: 63 * 16, algorithm: algorithm))
                 } } }
             } }
         } }
         let loose: Float = 1e-4
         expectClose(channelsFirst(z, n: n, c: f, h: h, w: w), g.tensors["z"]!.values,
-                    absolute: loose, relative: loose, "cross block z")
+                    absolute: loose, relative: loose, "cross block z (\(algorithm.rawValue))")
         expectClose(channelsFirst(mean, n: 1, c: f, h: h, w: w), g.tensors["z_mean"]!.values,
                     absolute: loose, relative: loose, "cross block mean z")
         expectClose(channelsFirst(targetOut, n: 1, c: f, h: h, w: w), g.tensors["target_out"]!.values,

@@ -84,3 +84,17 @@ func randomFloats(_ count: Int, seed: UInt64) -> [Float] {
     var generator = SplitMix64(seed: seed)
     return (0..<count).map { _ in Float(Double(generator.next() >> 11) * 0x1.0p-53 * 2 - 1) }
 }
+
+/// The 3x3 convolution algorithms this machine can run: im2col + sgemm always, the AVX-512
+/// direct and Winograd kernels where the CPU has them.
+let convolutionBackends = ConvolutionAlgorithm.available
+
+/// Runs `body` with the Winograd weights of OIHW `oihw` (nil where the CPU has no AVX-512).
+func withWinogradWeights<R>(
+    oihw: [Float], outChannels: Int, inChannels: Int, _ body: (UnsafePointer<Float>?) -> R
+) -> R {
+    guard DirectConvolution.isAvailable else { return body(nil) }
+    let transformed = winogradTransformWeights(oihw: oihw, outChannels: outChannels, inChannels: inChannels,
+                                               channels: 0..<inChannels)
+    return transformed.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

@@ -3,7 +3,8 @@ import Testing
 
 /// Kernels on inputs whose outputs can be worked out by hand.
 @Suite struct KernelTests {
-    @Test func allOnesConvCountsTheTapsInsideTheImage() {
+    @Test(arguments: convolutionBackends)
+    func allOnesConvCountsTheTapsInsideTheImage(algorithm: ConvolutionAlgorithm) {
         // 4x5 image of ones, one channel, all-ones 3x3 kernel: 4 at corners, 6 on edges, 9 inside.
         let input = [Float](repeating: 1, count: 20)
         let weights = packConvolutionWeights(oihw: .init(repeating: 1, count: 9), outChannels: 1, inChannels: 1,
@@ -14,7 +15,7 @@ import Testing
                 withPointers(&output) { o in
                     conv3x3(first: FeatureSource(i.baseAddress!, channels: 1), entries: 1, height: 4, width: 5,
                             weights: wt.baseAddress!, outChannels: 1, output: o, epilogue: .none,
-                            workspace: KernelWorkspace())
+                            workspace: KernelWorkspace(algorithm: algorithm))
                 }
             }
         }
@@ -24,7 +25,8 @@ import Testing
                            4, 6, 6, 6, 4])
     }
 
-    @Test func twoSourcesActAsTheirConcatenationAndEntriesStayApart() {
+    @Test(arguments: convolutionBackends)
+    func twoSourcesActAsTheirConcatenationAndEntriesStayApart(algorithm: ConvolutionAlgorithm) {
         // Entry 0 all 1s, entry 1 all 2s; first source 1 channel, second 2 channels; weights all 1,
         // bias 0.5: interior = 9·3·value + 0.5, corner = 4·3·value + 0.5.
         let (h, w) = (3, 3)
@@ -40,7 +42,7 @@ import Testing
                     conv3x3(first: FeatureSource(a.baseAddress!, channels: 1),
                             second: FeatureSource(b.baseAddress!, channels: 2), entries: 2, height: h, width: w,
                             weights: wt.baseAddress!, outChannels: 2, output: o,
-                            epilogue: .bias(bs.baseAddress!), workspace: KernelWorkspace(threads: 2, chunkFloats: 27))
+                            epilogue: .bias(bs.baseAddress!), workspace: KernelWorkspace(threads: 2, chunkFloats: 27, algorithm: algorithm))
                 }
             } }
         } }
@@ -53,7 +55,8 @@ import Testing
         }
     }
 
-    @Test func chunkedThreadedConvMatchesTheDefinition() {
+    @Test(arguments: convolutionBackends)
+    func chunkedThreadedConvMatchesTheDefinition(algorithm: ConvolutionAlgorithm) {
         // Random data, chunks far smaller than the image and split across two workers.
         let (n, h, w, cin, cout) = (3, 7, 6, 5, 4)
         let input = randomFloats(n * h * w * cin, seed: 1)
@@ -67,10 +70,50 @@ import Testing
                 withPointers(&got) { o in
                     conv3x3(first: FeatureSource(i.baseAddress!, channels: cin), entries: n, height: h, width: w,
                             weights: wt.baseAddress!, outChannels: cout, output: o, epilogue: .bias(b.baseAddress!),
-                            workspace: KernelWorkspace(threads: threads, chunkFloats: chunk))
+                            workspace: KernelWorkspace(threads: threads, chunkFloats: chunk, algorithm: algorithm))
                 }
             } } }
-            expectClose(got, want, absolute: 1e-5, relative: 1e-5, "conv3x3 threads \(threads) chunk \(chunk)")
+            expectClose(got, want, absolute: 1e-5, relative: 1e-5,
+                        "conv3x3 \(algorithm.rawValue) threads \(threads) chunk \(chunk)")
+        }
+    }
+
+    @Test(arguments: convolutionBackends)
+    func networkSizedConvsMatchTheDefinition(algorithm: ConvolutionAlgorithm) {
+        // The channel counts the network uses (32 and 32+32 inputs, which the direct kernel
+        // specialises) and odd ones (masked tails: 48 = 32 + 16, 5 < 16), on wide and narrow images.
+        // Even sizes run Winograd where chosen; odd ones and < 16 input channels fall back to direct.
+        for (c1, c2, cout, h, w) in [(32, 0, 32, 10, 20), (32, 32, 32, 6, 4), (32, 32, 32, 5, 3), (2, 0, 48, 4, 17),
+                                     (24, 40, 5, 4, 2), (16, 0, 40, 2, 2), (24, 40, 5, 3, 1)] {
+            let n = 2
+            let cin = c1 + c2
+            let first = randomFloats(n * h * w * c1, seed: UInt64(cin))
+            let second = randomFloats(n * h * w * max(1, c2), seed: UInt64(cin + 1))
+            var joined = [Float](repeating: 0, count: n * h * w * cin)
+            for p in 0..<(n * h * w) {
+                for c in 0..<c1 { joined[p * cin + c] = first[p * c1 + c] }
+                for c in 0..<c2 { joined[p * cin + c1 + c] = second[p * c2 + c] }
+            }
+            let oihw = randomFloats(cout * cin * 9, seed: UInt64(cout))
+            let bias = randomFloats(cout, seed: 9)
+            let want = referenceConv3x3(input: joined, n: n, h: h, w: w, cin: cin, oihw: oihw, bias: bias, cout: cout)
+            let packed = packConvolutionWeights(oihw: oihw, outChannels: cout, inChannels: cin, kernelSize: 3, channels: 0..<cin)
+            var got = [Float](repeating: .nan, count: want.count)
+            first.withUnsafeBufferPointer { a in second.withUnsafeBufferPointer { b in
+                packed.withUnsafeBufferPointer { wt in bias.withUnsafeBufferPointer { bs in
+                    withPointers(&got) { o in withWinogradWeights(oihw: oihw, outChannels: cout, inChannels: cin) { u in
+                        conv3x3(first: FeatureSource(a.baseAddress!, channels: c1),
+                                second: c2 > 0 ? FeatureSource(b.baseAddress!, channels: c2) : nil,
+                                entries: n, height: h, width: w, weights: wt.baseAddress!, winogradWeights: u,
+                                outChannels: cout,
+                                output: o, epilogue: .bias(bs.baseAddress!),
+                                workspace: KernelWorkspace(threads: 2, chunkFloats: 2 * (w + 2) * cin,
+                                                           algorithm: algorithm))
+                    } }
+                } }
+            } }
+            expectClose(got, want, absolute: 1e-4, relative: 1e-5,
+                        "conv3x3 \(algorithm.rawValue) \(c1)+\(c2)->\(cout) at \(h)x\(w)")
         }
     }
 

@@ -8,8 +8,9 @@ import Testing
     func multiverSegMatchesTorch(context size: Int) throws {
         let weights = try goldenFixture("multiverseg_nf8_l3_weights")
         let g = try goldenFixture("multiverseg_ctx\(size)")
-        for threads in [1, 2] {
+        for threads in [1, 2] { for algorithm in convolutionBackends {
             let network = try MultiverSegNetwork(weights: weights, threads: threads)
+            network.convolutionAlgorithm = algorithm
             let r = network.resolution
             let pixels = r * r
             var context: [ContextPair] = []
@@ -23,7 +24,9 @@ import Testing
             #expect(context.count == size)
             var traces: [String: ([Float], [Float]?)] = [:]
             network.trace = { name, target, entries in traces[name] = (target, entries) }
+            let before = DirectConvolution.counters.flops
             let logits = try network.logits(target: g.tensors["target"]!.values, context: context)
+            #expect(DirectConvolution.counters.flops > before || algorithm == .im2colGEMM, "the AVX-512 kernels did not run")
             for (name, traced) in traces.sorted(by: { $0.key < $1.key }) {
                 guard let want = g.tensors["\(name).target"] else { continue }
                 let (f, h, w) = (want.shape[0], want.shape[1], want.shape[2])
@@ -35,19 +38,22 @@ import Testing
                 }
             }
             let maxDifference = expectClose(logits, g.tensors["logits"]!.values, absolute: 1e-4, relative: 0,
-                                            "MultiverSeg logits, context \(size), \(threads) threads")
+                                            "MultiverSeg logits, context \(size), \(threads) threads, \(algorithm.rawValue)")
             #expect(maxDifference <= 1e-4)
-        }
+        } }
     }
 
     @Test func scribblePromptUNetMatchesTorch() throws {
         let weights = try goldenFixture("scribbleprompt_nf8_l3_weights")
         let g = try goldenFixture("scribbleprompt")
-        for threads in [1, 2] {
+        for threads in [1, 2] { for algorithm in convolutionBackends {
             let network = try ScribblePromptUNet(weights: weights, threads: threads)
+            network.convolutionAlgorithm = algorithm
+            let before = DirectConvolution.counters.flops
             let logits = try network.logits(target: g.tensors["target"]!.values, context: [])
+            #expect(DirectConvolution.counters.flops > before || algorithm == .im2colGEMM, "the AVX-512 kernels did not run")
             expectClose(logits, g.tensors["logits"]!.values, absolute: 1e-4, relative: 0,
-                        "ScribblePrompt-UNet logits, \(threads) threads")
-        }
+                        "ScribblePrompt-UNet logits, \(threads) threads, \(algorithm.rawValue)")
+        } }
     }
 }

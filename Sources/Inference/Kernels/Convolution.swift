@@ -4,6 +4,7 @@ public struct FeatureSource {
     public var base: UnsafePointer<Float>
     public var channels: Int
 
+    /// `FeatureSource(pointer, channels: 32)` reads 32 channels per pixel from `pointer`.
     public init(_ base: UnsafePointer<Float>, channels: Int) {
         precondition(channels > 0, "a feature source needs at least one channel")
         self.base = base
@@ -122,12 +123,14 @@ func copyFloats(from source: UnsafePointer<Float>, to destination: UnsafeMutable
 //   with zero padding 1, stride 1.
 // in: `first` ++ `second` on the channel axis, [N][H][W][Cin]; weights: packed [9*Cin][Cout]
 //   (`packConvolutionWeights`); out: [N][H][W][Cout]. All N entries are rows of one product
-//   (M = N*H*W, K = 9*Cin, N = Cout), cut into chunks that fit a core's cache.
+//   (M = N*H*W, K = 9*Cin, N = Cout), cut into chunks that fit a core's cache. Where the
+//   workspace says so (AVX-512 CPUs by default) the direct or Winograd kernels compute the same
+//   without im2col.
 // PyTorch: F.conv2d(torch.cat([first, second], 1), w, b, padding=1) on NCHW tensors.
 public func conv3x3(
     first: FeatureSource, second: FeatureSource? = nil,
     entries: Int, height: Int, width: Int,
-    weights: UnsafePointer<Float>, outChannels: Int,
+    weights: UnsafePointer<Float>, winogradWeights: UnsafePointer<Float>? = nil, outChannels: Int,
     output: UnsafeMutablePointer<Float>,
     epilogue: ConvolutionEpilogue,
     workspace: KernelWorkspace
@@ -136,24 +139,25 @@ public func conv3x3(
     let k = 9 * cin
     let totalRows = entries * height * width
     if totalRows == 0 { return }
+    if workspace.algorithm != .im2colGEMM {
+        conv3x3Direct(first: first, second: second, entries: entries, height: height, width: width,
+                      weights: weights, winogradWeights: winogradWeights, outChannels: outChannels,
+                      output: output, epilogue: epilogue, workspace: workspace)
+        return
+    }
     let rowsPerChunk = max(1, min(totalRows, workspace.chunkFloats / k))
     let chunkCount = (totalRows + rowsPerChunk - 1) / rowsPerChunk
-    let workers = min(workspace.chunkWorkers, chunkCount)
     workspace.reserveColumns(rowsPerChunk * k)
     let pixels = height * width
-    parallelFor(workers) { worker in
+    workspace.forEachUnit(chunkCount, workers: workspace.chunkWorkers) { chunk, worker in
         let columns = workspace.columns(worker: worker)
-        var chunk = worker
-        while chunk < chunkCount {
-            let rows = (chunk * rowsPerChunk)..<min(totalRows, (chunk + 1) * rowsPerChunk)
-            im2col3x3(first: first, second: second, height: height, width: width, rows: rows, columns: columns)
-            let out = output + rows.lowerBound * outChannels
-            BLAS.sgemm(
-                m: rows.count, n: outChannels, k: k,
-                a: columns, lda: k, b: weights, ldb: outChannels, c: out, ldc: outChannels)
-            applyEpilogue(epilogue, to: out, rows: rows, channels: outChannels, pixels: pixels)
-            chunk += workers
-        }
+        let rows = (chunk * rowsPerChunk)..<min(totalRows, (chunk + 1) * rowsPerChunk)
+        im2col3x3(first: first, second: second, height: height, width: width, rows: rows, columns: columns)
+        let out = output + rows.lowerBound * outChannels
+        BLAS.sgemm(
+            m: rows.count, n: outChannels, k: k,
+            a: columns, lda: k, b: weights, ldb: outChannels, c: out, ldc: outChannels)
+        applyEpilogue(epilogue, to: out, rows: rows, channels: outChannels, pixels: pixels)
     }
 }
 
@@ -170,19 +174,14 @@ public func conv1x1(
     if totalRows == 0 { return }
     let rowsPerChunk = max(1, min(totalRows, workspace.chunkFloats / max(1, inChannels)))
     let chunkCount = (totalRows + rowsPerChunk - 1) / rowsPerChunk
-    let workers = min(workspace.chunkWorkers, chunkCount)
-    parallelFor(workers) { worker in
-        var chunk = worker
-        while chunk < chunkCount {
-            let rows = (chunk * rowsPerChunk)..<min(totalRows, (chunk + 1) * rowsPerChunk)
-            let out = output + rows.lowerBound * outChannels
-            BLAS.sgemm(
-                m: rows.count, n: outChannels, k: inChannels,
-                a: input + rows.lowerBound * inChannels, lda: inChannels,
-                b: weights, ldb: outChannels, c: out, ldc: outChannels)
-            applyEpilogue(epilogue, to: out, rows: rows, channels: outChannels, pixels: pixels)
-            chunk += workers
-        }
+    workspace.forEachUnit(chunkCount, workers: workspace.chunkWorkers) { chunk, _ in
+        let rows = (chunk * rowsPerChunk)..<min(totalRows, (chunk + 1) * rowsPerChunk)
+        let out = output + rows.lowerBound * outChannels
+        BLAS.sgemm(
+            m: rows.count, n: outChannels, k: inChannels,
+            a: input + rows.lowerBound * inChannels, lda: inChannels,
+            b: weights, ldb: outChannels, c: out, ldc: outChannels)
+        applyEpilogue(epilogue, to: out, rows: rows, channels: outChannels, pixels: pixels)
     }
 }
 

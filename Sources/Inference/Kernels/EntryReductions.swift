@@ -7,14 +7,23 @@ public func meanOverEntries(
 ) {
     precondition(entries > 0, "mean over zero entries")
     let scale = 1 / Float(entries)
-    let workers = min(workspace.threads, max(1, count / 4096))
-    parallelFor(workers) { worker in
-        let range = slice(count, part: worker, of: workers)
+    let slices = workspace.sliceCount(count, grain: 4096)
+    workspace.forEachUnit(slices, workers: workspace.threads) { part, _ in
+        let range = slice(count, part: part, of: slices)
         let out = output + range.lowerBound
         out.update(from: input + range.lowerBound, count: range.count)
+        let vectorEnd = range.count & ~7
         for n in 1..<max(1, entries) {
             let source = input + n * count + range.lowerBound
-            for i in 0..<range.count { out[i] += source[i] }
+            var i = 0
+            while i < vectorEnd {
+                store8(load8(out + i) + load8(source + i), out + i)
+                i &+= 8
+            }
+            while i < range.count {
+                out[i] += source[i]
+                i &+= 1
+            }
         }
         for i in 0..<range.count { out[i] *= scale }
     }

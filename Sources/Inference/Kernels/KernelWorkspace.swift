@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Scratch memory and the thread count the kernels share. Buffers grow to the largest request and
 /// are then reused, so a forward pass at a context size seen before allocates nothing.
@@ -11,19 +12,29 @@ import Dispatch
 public final class KernelWorkspace {
     /// Threads our own loops (normalisation, pooling, resampling, epilogues) use.
     public let threads: Int
-    /// Workers that run convolution chunks side by side, each doing im2col + product + epilogue
-    /// with a single-threaded sgemm so the chunk stays in one core's cache. 1 when OpenBLAS
-    /// itself is given the threads instead.
+    /// Workers that run im2col + sgemm chunks side by side, each with a single-threaded sgemm so
+    /// the chunk stays in one core's cache; 1 when OpenBLAS itself is given the threads instead.
+    /// (The direct kernel always uses `threads` workers.)
     public let chunkWorkers: Int
-    /// Floats of im2col matrix one worker fills before its matrix product (tuned by `multiverseg bench`).
+    /// Floats of im2col matrix (or padded band, for the direct kernel) one worker fills before
+    /// computing on it (tuned by `multiverseg bench`).
     public var chunkFloats: Int
+    /// How 3x3 convolutions are computed (default: the fastest this CPU runs).
+    public var algorithm: ConvolutionAlgorithm
 
     private var columnBuffers: [UnsafeMutablePointer<Float>] = []
     private var columnCapacity = 0
+    private let nextUnit = Atomic<Int>(0)
     private var statisticsBuffer: UnsafeMutablePointer<Double>?
     private var statisticsCapacity = 0
 
-    public init(threads: Int = 1, chunkWorkers: Int? = nil, chunkFloats: Int = 96 * 1024) {
+    /// A workspace for `threads` threads; the other arguments are tuning and test knobs.
+    public init(
+        threads: Int = 1, chunkWorkers: Int? = nil, chunkFloats: Int = 96 * 1024,
+        algorithm: ConvolutionAlgorithm = .fastest
+    ) {
+        precondition(ConvolutionAlgorithm.available.contains(algorithm), "this CPU cannot run \(algorithm)")
+        self.algorithm = algorithm
         precondition(threads >= 1, "thread count must be at least 1")
         self.threads = threads
         self.chunkWorkers = max(1, min(threads, chunkWorkers ?? threads))
@@ -37,10 +48,10 @@ public final class KernelWorkspace {
 
     /// Makes sure every worker has `count` floats of im2col space; call before a parallel section.
     func reserveColumns(_ count: Int) {
-        if count <= columnCapacity && columnBuffers.count == chunkWorkers { return }
+        if count <= columnCapacity && columnBuffers.count == threads { return }
         for buffer in columnBuffers { buffer.deallocate() }
         let capacity = max(count, columnCapacity)
-        columnBuffers = (0..<chunkWorkers).map { _ in
+        columnBuffers = (0..<threads).map { _ in
             UnsafeMutablePointer<Float>.allocate(capacity: capacity)
         }
         columnCapacity = capacity
@@ -57,6 +68,31 @@ public final class KernelWorkspace {
             statisticsCapacity = count
         }
         return statisticsBuffer!
+    }
+
+    /// Runs `body(unit, worker)` for every unit in 0..<units on up to `workers` threads (worker
+    /// < workers indexes per-worker scratch). Units are handed out one at a time, so on a machine
+    /// shared with other work a thread the OS delays holds up only the unit it is on, not a fixed
+    /// half of the work.
+    func forEachUnit(_ units: Int, workers: Int, _ body: (_ unit: Int, _ worker: Int) -> Void) {
+        let workers = min(workers, units)
+        if workers <= 1 {
+            for unit in 0..<units { body(unit, 0) }
+            return
+        }
+        nextUnit.store(0, ordering: .relaxed)
+        parallelFor(workers) { worker in
+            while true {
+                let unit = nextUnit.wrappingAdd(1, ordering: .relaxed).oldValue
+                if unit >= units { break }
+                body(unit, worker)
+            }
+        }
+    }
+
+    /// Splits 0..<total into slices for `forEachUnit`: a few per thread, at least `grain` each.
+    func sliceCount(_ total: Int, grain: Int = 1) -> Int {
+        max(1, min(4 * threads, total / max(1, grain)))
     }
 
     /// Bytes currently held as scratch.

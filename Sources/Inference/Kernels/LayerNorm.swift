@@ -11,66 +11,76 @@ public func layerNorm(
 ) {
     let perEntry = pixels * channels
     if entries == 0 || perEntry == 0 { return }
-    // Split each entry into `parts` slices so small entry counts still use every thread.
-    let parts = entries >= workspace.threads ? 1 : workspace.threads
+    // Split each entry into `parts` slices so small entry counts still give every thread work.
+    let parts = workspace.threads == 1 ? 1 : max(1, (4 * workspace.threads + entries - 1) / entries)
     let tasks = entries * parts
     let partial = workspace.statistics(2 * tasks)
-    let workers = min(workspace.threads, tasks)
     // Pass 1: sums and sums of squares in double, so one pass is exact enough.
-    parallelFor(workers) { worker in
-        var task = worker
-        while task < tasks {
-            let n = task / parts
-            let pixelRange = slice(pixels, part: task % parts, of: parts)
-            let start = x + n * perEntry + pixelRange.lowerBound * channels
-            let count = pixelRange.count * channels
-            var sum: Double = 0
-            var squares: Double = 0
-            var i = 0
-            // Float partial sums over short runs keep the loop vectorisable; runs of 64 stay exact
-            // to well below the tolerance we test.
-            while i < count {
-                let end = min(count, i + 64)
-                var s: Float = 0
-                var q: Float = 0
-                for j in i..<end {
-                    let v = start[j]
-                    s += v
-                    q += v * v
-                }
-                sum += Double(s)
-                squares += Double(q)
-                i = end
+    workspace.forEachUnit(tasks, workers: workspace.threads) { task, _ in
+        let n = task / parts
+        let pixelRange = slice(pixels, part: task % parts, of: parts)
+        let start = x + n * perEntry + pixelRange.lowerBound * channels
+        let count = pixelRange.count * channels
+        var sum: Double = 0
+        var squares: Double = 0
+        var i = 0
+        // Float partial sums over short runs keep the loop vectorisable; runs of 64 stay exact
+        // to well below the tolerance we test.
+        while i &+ 64 <= count {
+            var s = SIMD8<Float>()
+            var q = SIMD8<Float>()
+            for j in stride(from: i, to: i &+ 64, by: 8) {
+                let v = load8(start + j)
+                s += v
+                q += v * v
             }
-            partial[2 * task] = sum
-            partial[2 * task + 1] = squares
-            task += workers
+            sum += Double(s.sum())
+            squares += Double(q.sum())
+            i &+= 64
         }
+        while i < count {
+            let v = start[i]
+            sum += Double(v)
+            squares += Double(v * v)
+            i &+= 1
+        }
+        partial[2 * task] = sum
+        partial[2 * task + 1] = squares
     }
     // Pass 2: normalise with per-channel scale and shift.
-    parallelFor(workers) { worker in
-        var task = worker
-        while task < tasks {
-            let n = task / parts
-            var sum: Double = 0
-            var squares: Double = 0
-            for part in 0..<parts {
-                sum += partial[2 * (n * parts + part)]
-                squares += partial[2 * (n * parts + part) + 1]
+    workspace.forEachUnit(tasks, workers: workspace.threads) { task, _ in
+        let n = task / parts
+        var sum: Double = 0
+        var squares: Double = 0
+        for part in 0..<parts {
+            sum += partial[2 * (n * parts + part)]
+            squares += partial[2 * (n * parts + part) + 1]
+        }
+        let mean = sum / Double(perEntry)
+        let variance = max(0, squares / Double(perEntry) - mean * mean)
+        let inverse = Float(1 / (variance + Double(eps)).squareRoot())
+        let shift = Float(mean)
+        let pixelRange = slice(pixels, part: task % parts, of: parts)
+        var row = x + n * perEntry + pixelRange.lowerBound * channels
+        if channels % 8 == 0 {
+            // y = x·scale[c] + offset[c], with scale = inverse·gamma and offset = beta - shift·scale.
+            for _ in pixelRange {
+                var c = 0
+                while c < channels {
+                    let scale = inverse * load8(gamma + c)
+                    let offset = load8(beta + c) - shift * scale
+                    store8(load8(row + c) * scale + offset, row + c)
+                    c &+= 8
+                }
+                row += channels
             }
-            let mean = sum / Double(perEntry)
-            let variance = max(0, squares / Double(perEntry) - mean * mean)
-            let inverse = Float(1 / (variance + Double(eps)).squareRoot())
-            let shift = Float(mean)
-            let pixelRange = slice(pixels, part: task % parts, of: parts)
-            var row = x + n * perEntry + pixelRange.lowerBound * channels
+        } else {
             for _ in pixelRange {
                 for c in 0..<channels {
                     row[c] = (row[c] - shift) * inverse * gamma[c] + beta[c]
                 }
                 row += channels
             }
-            task += workers
         }
     }
 }

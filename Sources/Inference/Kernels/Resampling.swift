@@ -9,9 +9,9 @@ public func maxPool2x2(
     let outHeight = height / 2
     let outWidth = width / 2
     let outRows = entries * outHeight
-    let workers = min(workspace.threads, outRows)
-    parallelFor(workers) { worker in
-        for row in slice(outRows, part: worker, of: workers) {
+    let slices = workspace.sliceCount(outRows)
+    workspace.forEachUnit(slices, workers: workspace.threads) { part, _ in
+        for row in slice(outRows, part: part, of: slices) {
             let n = row / outHeight
             let y = row - n * outHeight
             let top = input + ((n * height + 2 * y) * width) * channels
@@ -20,8 +20,16 @@ public func maxPool2x2(
             for x in 0..<outWidth {
                 let a = top + 2 * x * channels
                 let b = bottom + 2 * x * channels
-                for c in 0..<channels {
-                    out[c] = max(max(a[c], a[c + channels]), max(b[c], b[c + channels]))
+                var c = 0
+                while c &+ 8 <= channels {
+                    let top2 = max8(load8(a + c), load8(a + (c &+ channels)))
+                    let bottom2 = max8(load8(b + c), load8(b + (c &+ channels)))
+                    store8(max8(top2, bottom2), out + c)
+                    c &+= 8
+                }
+                while c < channels {
+                    out[c] = max(max(a[c], a[c &+ channels]), max(b[c], b[c &+ channels]))
+                    c &+= 1
                 }
                 out += channels
             }
@@ -44,9 +52,9 @@ public func upsampleBilinear2x(
     let scaleY: Float = outHeight > 1 ? Float(height - 1) / Float(outHeight - 1) : 0
     let scaleX: Float = outWidth > 1 ? Float(width - 1) / Float(outWidth - 1) : 0
     let outRows = entries * outHeight
-    let workers = min(workspace.threads, outRows)
-    parallelFor(workers) { worker in
-        for row in slice(outRows, part: worker, of: workers) {
+    let slices = workspace.sliceCount(outRows)
+    workspace.forEachUnit(slices, workers: workspace.threads) { part, _ in
+        for row in slice(outRows, part: part, of: slices) {
             let n = row / outHeight
             let y = row - n * outHeight
             let sourceY = scaleY * Float(y)
@@ -68,8 +76,16 @@ public func upsampleBilinear2x(
                 let b = top + x1 * channels
                 let c0 = bottom + x0 * channels
                 let d = bottom + x1 * channels
-                for c in 0..<channels {
+                var c = 0
+                while c &+ 8 <= channels {
+                    let upper = lx0 * load8(a + c) + lx1 * load8(b + c)
+                    let lower = lx0 * load8(c0 + c) + lx1 * load8(d + c)
+                    store8(ly0 * upper + ly1 * lower, out + c)
+                    c &+= 8
+                }
+                while c < channels {
                     out[c] = ly0 * (lx0 * a[c] + lx1 * b[c]) + ly1 * (lx0 * c0[c] + lx1 * d[c])
+                    c &+= 1
                 }
                 out += channels
             }

@@ -62,21 +62,25 @@ struct CrossBlock {
         let f = features
         let pixels = height * width
         conv3x3(first: target.0, second: target.1, entries: 1, height: height, width: width,
-                weights: crossTarget.weights.pointer, outChannels: f, output: scratch.targetPart,
+                weights: crossTarget.weights.pointer, winogradWeights: crossTarget.winograd?.pointer,
+                outChannels: f, output: scratch.targetPart,
                 epilogue: .bias(crossTarget.bias!.pointer), workspace: workspace)
         conv3x3(first: context.0, second: context.1, entries: entries, height: height, width: width,
-                weights: crossEntry.weights.pointer, outChannels: f, output: scratch.cross,
+                weights: crossEntry.weights.pointer, winogradWeights: crossEntry.winograd?.pointer,
+                outChannels: f, output: scratch.cross,
                 epilogue: .addPixelLeakyReLU(scratch.targetPart, slope: Self.slope), workspace: workspace)
         meanOverEntries(input: scratch.cross, output: scratch.mean, entries: entries,
                         count: pixels * f, workspace: workspace)
         conv3x3(first: FeatureSource(scratch.mean, channels: f), entries: 1, height: height, width: width,
-                weights: targetConv.weights.pointer, outChannels: f, output: targetOutput,
+                weights: targetConv.weights.pointer, winogradWeights: targetConv.winograd?.pointer,
+                outChannels: f, output: targetOutput,
                 epilogue: .biasLeakyReLU(targetConv.bias!.pointer, slope: Self.slope), workspace: workspace)
         layerNorm(targetOutput, entries: 1, pixels: pixels, channels: f,
                   gamma: targetGamma.pointer, beta: targetBeta.pointer, workspace: workspace)
         if let entryOutput {
             conv3x3(first: FeatureSource(scratch.cross, channels: f), entries: entries, height: height,
-                    width: width, weights: supportConv.weights.pointer, outChannels: f, output: entryOutput,
+                    width: width, weights: supportConv.weights.pointer, winogradWeights: supportConv.winograd?.pointer,
+                    outChannels: f, output: entryOutput,
                     epilogue: .biasLeakyReLU(supportConv.bias!.pointer, slope: Self.slope), workspace: workspace)
             layerNorm(entryOutput, entries: entries, pixels: pixels, channels: f,
                       gamma: supportGamma.pointer, beta: supportBeta.pointer, workspace: workspace)

@@ -30,6 +30,8 @@ final class FloatBuffer {
 /// One 3x3 (or 1x1) convolution's parameters, packed for the im2col product.
 struct PackedConvolution {
     let weights: FloatBuffer
+    /// Winograd F(2x2, 3x3) weights [16][cin][cout] (3x3 kernels, where AVX-512 runs them).
+    let winograd: FloatBuffer?
     let bias: FloatBuffer?
     let inChannels: Int
     let outChannels: Int
@@ -41,6 +43,10 @@ struct PackedConvolution {
         self.weights = FloatBuffer(packConvolutionWeights(
             oihw: weight.values, outChannels: weight.shape[0], inChannels: weight.shape[1],
             kernelSize: weight.shape[2], channels: range))
+        self.winograd = weight.shape[2] == 3 && DirectConvolution.isAvailable
+            ? FloatBuffer(winogradTransformWeights(oihw: weight.values, outChannels: weight.shape[0],
+                                                   inChannels: weight.shape[1], channels: range))
+            : nil
         self.bias = bias.map { FloatBuffer($0.values) }
         self.inChannels = range.count
         self.outChannels = weight.shape[0]

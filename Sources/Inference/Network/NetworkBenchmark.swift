@@ -8,27 +8,40 @@ import Foundation
 /// let results = try NetworkBenchmark(network: network, runs: 10).run(contexts: [0, 1, 4, 16, 64])
 /// ```
 public struct NetworkBenchmark {
+    /// Figures for one context size (JSON keys as `multiverseg bench --json` prints them).
     public struct Result: Sendable, Codable, Equatable {
         public var context: Int
+        /// Wall-clock latency of one forward pass, median and 90th percentile over the timed runs.
         public var medianMilliseconds: Double
         public var p90Milliseconds: Double
+        /// Median process CPU time (user + system, all threads) per forward pass: on a machine
+        /// shared with other work, cpu_ms / threads is the latency the pass would have alone.
+        public var cpuMilliseconds: Double
         /// RSS high-water mark (VmHWM) during this size's runs, or since the start of the process
         /// where the kernel does not let us reset it (see `peakResetWorks`).
         public var peakRSSMegabytes: Double
         /// Time inside sgemm over the time of the forward passes (per worker: sgemm time summed
         /// over the threads that call it, divided by their number).
         public var sgemmShare: Double
-        /// Effective GFLOP/s of the whole forward pass (sgemm flops / wall time).
+        /// Time inside the AVX-512 convolution kernels (direct or Winograd), as a share like
+        /// `sgemmShare`.
+        public var directShare: Double
+        /// Effective GFLOP/s of the whole forward pass (convolution flops / wall time).
         public var gflops: Double
         /// GFLOP/s inside sgemm calls alone.
         public var sgemmGflops: Double
+        /// GFLOP/s inside the AVX-512 kernels alone, counting a 3x3 convolution's direct flops
+        /// (2·9·Cin·Cout per pixel) also when Winograd computes it with fewer.
+        public var directGflops: Double
+        /// Activation buffers and scratch the network holds after this size.
         public var activationMegabytes: Double
 
         enum CodingKeys: String, CodingKey {
             case context, gflops
-            case medianMilliseconds = "median_ms", p90Milliseconds = "p90_ms"
+            case medianMilliseconds = "median_ms", p90Milliseconds = "p90_ms", cpuMilliseconds = "cpu_ms"
             case peakRSSMegabytes = "peak_rss_mb", sgemmShare = "sgemm_share"
             case sgemmGflops = "sgemm_gflops", activationMegabytes = "buffers_mb"
+            case directShare = "direct_share", directGflops = "direct_gflops"
         }
     }
 
@@ -51,6 +64,9 @@ public struct NetworkBenchmark {
     /// Whether this kernel lets us reset the RSS high-water mark (writing 5 to /proc/self/clear_refs).
     public static var peakResetWorks: Bool { resetPeakRSS() }
 
+    /// Times the network at each context size in turn (random inputs, fixed seed); `progress`
+    /// sees each result as it is ready. Buffers only grow, so give sizes in ascending order for
+    /// per-size peak memory.
     public func run(contexts: [Int], progress: ((Result) -> Void)? = nil) throws -> [Result] {
         var results: [Result] = []
         let r = network.resolution
@@ -68,16 +84,23 @@ public struct NetworkBenchmark {
             _ = Self.resetPeakRSS()
             for _ in 0..<warmupRuns { _ = try network.logits(target: target, context: context) }
             BLAS.resetCounters()
+            DirectConvolution.resetCounters()
             var times: [Double] = []
+            var cpuTimes: [Double] = []
             var total = 0
             for _ in 0..<runs {
+                let cpuStart = Self.processCPUNanoseconds()
                 let start = monotonicNanoseconds()
                 _ = try network.logits(target: target, context: context)
                 let spent = monotonicNanoseconds() - start
+                cpuTimes.append(Double(Self.processCPUNanoseconds() - cpuStart) * 1e-6)
                 total += spent
                 times.append(Double(spent) * 1e-6)
             }
+            cpuTimes.sort()
             let counters = BLAS.counters
+            let direct = DirectConvolution.counters
+            let callers = Double(concurrentSgemmCallers)
             times.sort()
             let median = times.count % 2 == 1
                 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
@@ -85,15 +108,25 @@ public struct NetworkBenchmark {
             let buffers = (network as? MultiverSegNetwork)?.bufferBytes ?? 0
             let result = Result(
                 context: size, medianMilliseconds: median, p90Milliseconds: p90,
+                cpuMilliseconds: cpuTimes[cpuTimes.count / 2],
                 peakRSSMegabytes: Double(Self.peakRSSKilobytes()) / 1024,
-                sgemmShare: Double(counters.nanoseconds) / Double(concurrentSgemmCallers) / Double(max(1, total)),
-                gflops: Double(counters.flops) / Double(max(1, total)),
-                sgemmGflops: Double(counters.flops) / (Double(max(1, counters.nanoseconds)) / Double(concurrentSgemmCallers)),
+                sgemmShare: Double(counters.nanoseconds) / callers / Double(max(1, total)),
+                directShare: Double(direct.nanoseconds) / callers / Double(max(1, total)),
+                gflops: Double(counters.flops + direct.flops) / Double(max(1, total)),
+                sgemmGflops: Double(counters.flops) / (Double(max(1, counters.nanoseconds)) / callers),
+                directGflops: Double(direct.flops) / (Double(max(1, direct.nanoseconds)) / callers),
                 activationMegabytes: Double(buffers) / 1_048_576)
             progress?(result)
             results.append(result)
         }
         return results
+    }
+
+    /// User + system CPU time of the whole process.
+    static func processCPUNanoseconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now)
+        return now.tv_sec * 1_000_000_000 + now.tv_nsec
     }
 
     /// VmHWM from /proc/self/status in kB (0 where unavailable).

@@ -12,8 +12,11 @@
 /// let logits = try unet.logits(target: fiveChannels, context: [])
 /// ```
 public final class ScribblePromptUNet: SegmentationNetwork {
+    /// Architecture, features per level, resolution and input channels.
     public let configuration: NetworkConfiguration
+    /// Side of the square input and output.
     public var resolution: Int { configuration.resolution }
+    /// Threads used by the kernels.
     public let threads: Int
 
     private struct Layer {
@@ -28,11 +31,20 @@ public final class ScribblePromptUNet: SegmentationNetwork {
     private let finalConv: PackedConvolution
     private let workspace: KernelWorkspace
 
+    /// How 3x3 convolutions are computed (default: the fastest this CPU runs); one this CPU
+    /// cannot run is ignored.
+    public var convolutionAlgorithm: ConvolutionAlgorithm {
+        get { workspace.algorithm }
+        set { if ConvolutionAlgorithm.available.contains(newValue) { workspace.algorithm = newValue } }
+    }
+
     private let input = FloatBuffer()
     private let skips: [FloatBuffer]
     private let bufferA = FloatBuffer(), bufferB = FloatBuffer(), upsampled = FloatBuffer()
     private let logitBuffer = FloatBuffer()
 
+    /// Builds the network from `weights`, whose configuration is read from its metadata and shapes
+    /// and checked tensor by tensor (a missing or misshaped one is a `WeightsValidationError`).
     public convenience init(weights: WeightsFile, threads: Int = 1) throws {
         let configuration = try NetworkConfiguration(weights: weights)
         try self.init(configuration: configuration, weights: weights, threads: threads)
@@ -43,6 +55,7 @@ public final class ScribblePromptUNet: SegmentationNetwork {
         try self.init(configuration: configuration, weights: configuration.randomWeights(seed: seed), threads: threads)
     }
 
+    /// Builds the network for `configuration` from `weights` (validated against it first).
     public init(configuration: NetworkConfiguration, weights: WeightsFile, threads: Int = 1) throws {
         guard configuration.architecture == .scribblepromptUNet else {
             throw NetworkError.invalidConfiguration(reason: "ScribblePromptUNet needs 'scribbleprompt-unet' weights, got '\(configuration.architecture.rawValue)'")
@@ -123,7 +136,8 @@ public final class ScribblePromptUNet: SegmentationNetwork {
     private func run(_ layer: Layer, first: FeatureSource, second: FeatureSource?, size: Int,
                      output: UnsafeMutablePointer<Float>) {
         conv3x3(first: first, second: second, entries: 1, height: size, width: size,
-                weights: layer.conv.weights.pointer, outChannels: layer.conv.outChannels, output: output,
+                weights: layer.conv.weights.pointer, winogradWeights: layer.conv.winograd?.pointer,
+                outChannels: layer.conv.outChannels, output: output,
                 epilogue: .biasPReLU(layer.conv.bias!.pointer, slopes: layer.slopes.pointer, slopeCount: layer.slopeCount),
                 workspace: workspace)
     }

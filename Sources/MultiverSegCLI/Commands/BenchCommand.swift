@@ -29,8 +29,10 @@ struct BenchCommand: ParsableCommand {
     var threads = 2
     @Option(help: "chunks (our workers, single-threaded sgemm each) or blas (OpenBLAS threads).")
     var parallelism = "chunks"
-    @Option(help: "Floats of im2col per worker chunk (tuning).")
+    @Option(help: "Floats of im2col (or padded band) per worker chunk (tuning).")
     var chunkFloats: Int?
+    @Option(help: "3x3 convolution algorithm: im2col-gemm, direct or winograd (default: the fastest this CPU runs).")
+    var algorithm: String?
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -62,6 +64,13 @@ struct BenchCommand: ParsableCommand {
         case .multiverseg:
             let net = try MultiverSegNetwork(configuration: config, weights: file, threads: threads, parallelism: mode)
             if let chunkFloats { net.chunkFloats = chunkFloats }
+            if let algorithm {
+                guard let chosen = ConvolutionAlgorithm(rawValue: algorithm),
+                      ConvolutionAlgorithm.available.contains(chosen) else {
+                    throw ValidationError("--algorithm must be one of \(ConvolutionAlgorithm.available.map(\.rawValue)) on this CPU")
+                }
+                net.convolutionAlgorithm = chosen
+            }
             network = net
         case .scribblepromptUNet:
             network = try ScribblePromptUNet(configuration: config, weights: file, threads: threads)
@@ -71,14 +80,14 @@ struct BenchCommand: ParsableCommand {
             concurrentSgemmCallers: mode == .chunks ? threads : 1)
         let resetWorks = NetworkBenchmark.peakResetWorks
         if !json {
-            print("\(config), \(threads) threads (\(mode.rawValue)), \(runs) runs\(resetWorks ? "" : "; peak RSS is cumulative")")
-            print("context  median_ms   p90_ms  peak_rss_mb  sgemm_share  GFLOP/s  sgemm_GFLOP/s")
+            print("\(config), \(threads) threads (\(mode.rawValue), \((network as? MultiverSegNetwork)?.convolutionAlgorithm.rawValue ?? "")), \(runs) runs\(resetWorks ? "" : "; peak RSS is cumulative")")
+            print("context  median_ms   p90_ms  cpu_ms  peak_rss_mb  sgemm_share  direct_share  GFLOP/s  sgemm_GFLOP/s  direct_GFLOP/s")
         }
         let results = try benchmark.run(contexts: sizes) { r in
             if !json {
-                print(String(format: "%7d  %9.1f  %7.1f  %11.1f  %11.2f  %7.1f  %13.1f",
-                             r.context, r.medianMilliseconds, r.p90Milliseconds, r.peakRSSMegabytes,
-                             r.sgemmShare, r.gflops, r.sgemmGflops))
+                print(String(format: "%7d  %9.1f  %7.1f  %6.1f  %11.1f  %11.2f  %12.2f  %7.1f  %13.1f  %14.1f",
+                             r.context, r.medianMilliseconds, r.p90Milliseconds, r.cpuMilliseconds, r.peakRSSMegabytes,
+                             r.sgemmShare, r.directShare, r.gflops, r.sgemmGflops, r.directGflops))
             }
         }
         if json {

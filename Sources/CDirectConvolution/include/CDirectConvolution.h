@@ -1,0 +1,52 @@
+#pragma once
+// 3x3 convolutions on channels-last float32 data with AVX-512 (direct and Winograd F(2x2, 3x3)),
+// called from Swift through Sources/Inference/Kernels/DirectConvolution.swift only.
+#include <stddef.h>
+
+/// 1 when this CPU runs the AVX-512 kernels below (checked once at run time), else 0.
+int mvs_direct_conv_available(void);
+
+/// Floats of scratch `mvs_conv3x3_band` needs for a band of `rows` image rows.
+size_t mvs_conv3x3_band_scratch(int rows, int width, int in_channels);
+
+/// What the kernel applies to each output value before storing it (co = output channel).
+typedef struct {
+    /// 0: none; 1: + bias[co]; 2: LeakyReLU(x + bias[co]); 3: LeakyReLU(x + addend[y][x][co]);
+    /// 4: PReLU(x + bias[co]) with slopes[0] (slope_count 1) or slopes[co].
+    int kind;
+    const float *bias;
+    /// [height][width][cout], the same image for every entry (the cross-conv's target part).
+    const float *addend;
+    const float *slopes;
+    int slope_count;
+    float slope;
+} mvs_epilogue;
+
+/// 3x3 convolution, zero padding 1, of one horizontal band of one image, channels-last, without
+/// an im2col matrix: the band (plus a one-pixel zero border) is copied once into `scratch`, and
+/// a register-blocked AVX-512 kernel reads every tap from it directly.
+///
+/// first [height][width][c1] ++ second [height][width][c2] (second may be NULL, c2 = 0),
+/// weights [9*(c1+c2)][cout] (tap-major, then input channel), output rows y0 ..< y0+rows of
+/// out [height][width][cout] (written, not accumulated), after `epilogue`.
+/// Requires mvs_direct_conv_available().
+void mvs_conv3x3_band(const float *first, int c1, const float *second, int c2,
+                      int height, int width, int y0, int rows,
+                      const float *weights, int cout, float *out, float *scratch,
+                      const mvs_epilogue *epilogue);
+
+/// Floats of scratch `mvs_winograd_band` needs for a band of `rows` (even) image rows.
+size_t mvs_winograd_band_scratch(int rows, int width, int in_channels, int out_channels);
+
+/// The same convolution as `mvs_conv3x3_band` by Winograd F(2x2, 3x3): 2.25x fewer
+/// multiplications. `rows`, `y0` and `width` must be even; `transformed` holds the weights as
+/// U = G g Gᵀ, laid out [16][c1+c2][cout] (`mvs_winograd_transform_weights`).
+void mvs_winograd_band(const float *first, int c1, const float *second, int c2,
+                       int height, int width, int y0, int rows,
+                       const float *transformed, int cout, float *out, float *scratch,
+                       const mvs_epilogue *epilogue);
+
+/// U[xi][ci][co] = (G g Gᵀ)[xi] for g = the 3x3 kernel of (co, ci) in OIHW `oihw`
+/// [cout][total_in][3][3], input channels first_channel ..< first_channel + cin.
+void mvs_winograd_transform_weights(const float *oihw, int cout, int total_in, int first_channel, int cin,
+                                    float *transformed);
