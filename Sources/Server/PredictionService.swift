@@ -57,7 +57,9 @@ final class PredictionService: @unchecked Sendable {
         let image: String
     }
 
-    let model: ModelRunner
+    /// Nil when the app runs without weights: pages still get their event stream (and hear of
+    /// collaborators' context changes), but nothing is predicted.
+    let model: ModelRunner?
     private let condition = NSCondition()
     private var pending: [String: Job] = [:]
     private var arrival: [String] = []
@@ -71,7 +73,7 @@ final class PredictionService: @unchecked Sendable {
     private var readyOrder: [String] = []
     private var lastSeenContext: [String: String] = [:]
 
-    init(model: ModelRunner) {
+    init(model: ModelRunner?) {
         self.model = model
         let thread = Thread { [weak self] in self?.run() }
         thread.name = "multiverseg.predictions"
@@ -229,6 +231,7 @@ final class PredictionService: @unchecked Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let target = try contexts.greyImage(project: project, image: image)
+        guard let model else { throw HTTPError(status: 503, message: "no model is loaded") }
         let prediction = try model.withPredictor { predictor -> Prediction in
             let context = try contexts.contextSet(project: project, label: label, model: model)
             return try predictor.predict(target, interactions: interactions, context: context,
