@@ -33,10 +33,10 @@ let package = Package(
         .target(name: "CDirectConvolution"),
 
         // Swift libraries.
-        .target(name: "PNGCodec", dependencies: ["CPNGShims"]),
-        .target(name: "MicroHTTP", dependencies: ["CMicroHTTPDShims"]),
+        .target(name: "PNGCodec", dependencies: ["CPNG", "CPNGShims"]),
+        .target(name: "MicroHTTP", dependencies: ["CMicroHTTPD", "CMicroHTTPDShims"]),
         .target(name: "ZIP"),
-        .target(name: "Inference", dependencies: ["COpenBLAS", "CDirectConvolution", "ZIP"]),
+        .target(name: "Inference", dependencies: ["COpenBLAS", "ZIP", "CDirectConvolution"]),
         .target(name: "ProjectStore", dependencies: ["PNGCodec", "ZIP"]),
         .target(
             name: "Server",

@@ -37,6 +37,7 @@ public enum BLAS {
     /// The number of threads OpenBLAS uses inside one call.
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
+    /// The counters so far (cheap to read).
     public static var counters: Counters {
         Counters(
             calls: callCount.load(ordering: .relaxed),
@@ -44,6 +45,7 @@ public enum BLAS {
             flops: flopCount.load(ordering: .relaxed))
     }
 
+    /// Sets the counters to zero (before a measured run).
     public static func resetCounters() {
         callCount.store(0, ordering: .relaxed)
         elapsed.store(0, ordering: .relaxed)

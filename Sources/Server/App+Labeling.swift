@@ -11,10 +11,10 @@ extension App {
             guard let session = request.query["session"], Identifier.isValid(session) else {
                 throw HTTPError.badRequest("give a session id as ?session=ID (letters, digits, '.', '_', '-')")
             }
-            let service = try requirePredictions()
-            let stream = service.subscribe(session: session, project: project, label: label)
+            let stream = predictions.subscribe(session: session, project: project, label: label)
             let size = try store { try project.context(label: label).includedEntries.count }
-            stream.send(event: "hello", data: "{\"contextSize\":\(size),\"model\":\(PredictionService.quoted(service.model.name))}")
+            let model = predictions.model.map { PredictionService.quoted($0.name) } ?? "null"
+            stream.send(event: "hello", data: "{\"contextSize\":\(size),\"model\":\(model)}")
             return stream.response
         }
         router.add("POST", base + "/images/:image/predict") { [self] request, p in
@@ -69,11 +69,10 @@ extension App {
                                    annotator: body.annotator ?? "", interactions: body.interactions ?? 0)
             }
             let contextSize = try store { try project.context(label: label).includedEntries.count }
-            if let predictions {
-                predictions.announceContextChange(project: project, label: label)
-                if let next = try nextImage(project: project, label: label, after: image, order: "listed") {
-                    predictions.prefetch(project: project, label: label, image: next)
-                }
+            predictions.announceContextChange(project: project, label: label)
+            if predictions.model != nil,
+               let next = try nextImage(project: project, label: label, after: image, order: "listed") {
+                predictions.prefetch(project: project, label: label, image: next)
             }
             struct Accepted: Encodable { let contextSize: Int; let version: Int }
             return .json(Accepted(contextSize: contextSize, version: entry.version))
@@ -86,13 +85,13 @@ extension App {
             let (project, label) = try openLabel(p)
             let body: API.SetIncluded = try request.decodeJSON()
             let entry = try store { try project.setIncluded(label: label, image: p["image"] ?? "", included: body.included) }
-            predictions?.announceContextChange(project: project, label: label)
+            predictions.announceContextChange(project: project, label: label)
             return .json(entry)
         }
         router.add("DELETE", base + "/context/:image") { [self] _, p in
             let (project, label) = try openLabel(p)
             try store { try project.removeFromContext(label: label, image: p["image"] ?? "") }
-            predictions?.announceContextChange(project: project, label: label)
+            predictions.announceContextChange(project: project, label: label)
             return HTTPResponse(status: 204)
         }
         router.add("GET", base + "/next") { [self] request, p in
@@ -125,7 +124,7 @@ extension App {
     }
 
     func requirePredictions() throws -> PredictionService {
-        guard let predictions else {
+        guard predictions.model != nil else {
             throw HTTPError(status: 503, message: "no model is loaded (\(modelProblem ?? "unknown")); start the app with --weights FILE")
         }
         return predictions
@@ -163,7 +162,7 @@ extension App {
         case "random":
             return rotated.filter { $0 != after }.randomElement() ?? rotated.first
         case "uncertain":
-            guard let predictions else { return rotated.first }
+            guard predictions.model != nil else { return rotated.first }
             var best: (id: String, score: Double)?
             for id in rotated.prefix(24) {
                 let result = try predictions.inContextPrediction(project: project, label: label, image: id)

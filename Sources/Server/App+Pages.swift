@@ -32,7 +32,7 @@ extension App {
             }
             let images = detail.images.map { image -> [String: Any] in
                 [
-                    "id": image.id, "size": "\(image.width) × \(image.height)", "bitDepth": image.bitDepth,
+                    "id": image.id, "projectId": project.id, "size": "\(image.width) × \(image.height)", "bitDepth": image.bitDepth,
                     "states": detail.labels.map { label in
                         ["label": label, "accepted": image.labels[label]?.accepted == true,
                          "interactions": image.labels[label]?.interactions.map(String.init) ?? ""] as [String: Any]
@@ -51,6 +51,7 @@ extension App {
         [
             "id": summary.id, "name": summary.name, "imageCount": summary.imageCount,
             "labels": summary.labels.joined(separator: ", "), "hasLabels": !summary.labels.isEmpty,
+            "labelNames": summary.labels,
         ]
     }
 

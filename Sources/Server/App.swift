@@ -34,19 +34,19 @@ public final class App: Sendable {
     public let configuration: Configuration
     public let library: ProjectLibrary
     /// Nil when no usable weights were found: the app still manages projects, but cannot predict.
-    let predictions: PredictionService?
+    let predictions: PredictionService
     let modelProblem: String?
 
     public init(configuration: Configuration, model: ModelRunner? = nil, modelProblem: String? = nil) throws {
         self.configuration = configuration
         self.library = try ProjectLibrary(root: configuration.projectsRoot)
-        self.predictions = model.map { PredictionService(model: $0) }
+        self.predictions = PredictionService(model: model)
         self.modelProblem = model == nil ? (modelProblem ?? "no model weights loaded") : nil
-        predictions?.attach(library: library)
+        predictions.attach(library: library)
     }
 
     /// Stops the prediction worker and closes the pages' event streams.
-    public func stop() { predictions?.stop() }
+    public func stop() { predictions.stop() }
 
     public func router() -> Router {
         var router = Router()
@@ -80,8 +80,8 @@ public final class App: Sendable {
         Health(
             status: "ok", version: MultiverSegVersion.string,
             model: ModelStatus(
-                name: predictions?.model.name ?? configuration.weightsPath.map { ($0 as NSString).lastPathComponent },
-                available: predictions != nil, problem: modelProblem, resolution: predictions?.model.resolution),
+                name: predictions.model?.name ?? configuration.weightsPath.map { ($0 as NSString).lastPathComponent },
+                available: predictions.model != nil, problem: modelProblem, resolution: predictions.model?.resolution),
             projects: library.projects().count)
     }
 

@@ -39,7 +39,7 @@ public final class ModelRunner: @unchecked Sendable {
     public static func load(weights: String, interactiveWeights: String? = nil, threads: Int,
                             options: PredictorOptions = PredictorOptions()) throws -> ModelRunner {
         let name = (weights as NSString).lastPathComponent
-        guard FileManager.default.fileExists(atPath: weights) else { throw ModelLoadError.missingWeights(weights) }
+        guard FileManager.default.fileExists(atPath: weights) else { throw ModelLoadError.missingWeights(name) }
         do {
             let (main, interactive) = try SegmentationNetworks.load(
                 weights: weights, interactiveWeights: interactiveWeights, threads: threads)

@@ -36,6 +36,12 @@ final class PredictionService: @unchecked Sendable {
         let uncertainty: Double
         let maskPNG: String
         let cached: Bool
+
+        /// This result as the answer to request `seq`, marked as served from the cache.
+        func answering(seq: Int) -> Result {
+            Result(image: image, label: label, seq: seq, latencyMs: latencyMs, contextSize: contextSize,
+                   network: network, uncertainty: uncertainty, maskPNG: maskPNG, cached: true)
+        }
     }
 
     private struct Session {
@@ -51,7 +57,9 @@ final class PredictionService: @unchecked Sendable {
         let image: String
     }
 
-    let model: ModelRunner
+    /// Nil when the app runs without weights: pages still get their event stream (and hear of
+    /// collaborators' context changes), but nothing is predicted.
+    let model: ModelRunner?
     private let condition = NSCondition()
     private var pending: [String: Job] = [:]
     private var arrival: [String] = []
@@ -65,7 +73,7 @@ final class PredictionService: @unchecked Sendable {
     private var readyOrder: [String] = []
     private var lastSeenContext: [String: String] = [:]
 
-    init(model: ModelRunner) {
+    init(model: ModelRunner?) {
         self.model = model
         let thread = Thread { [weak self] in self?.run() }
         thread.name = "multiverseg.predictions"
@@ -88,12 +96,27 @@ final class PredictionService: @unchecked Sendable {
         return stream
     }
 
-    /// Queues a prediction; returns false when the session has no open event stream.
+    /// Queues a prediction; returns false when the session has no open event stream. A request
+    /// without interactions whose in-context prediction is ready is answered at once, without
+    /// waiting behind the worker.
     func submit(_ job: Job) -> Bool {
+        let cacheKey = job.interactions.isEmpty && !job.usePrevious
+            ? Self.readyKey(project: job.project, label: job.label, image: job.image) : nil
         condition.lock()
         guard let session = sessions[job.session], !session.stream.isClosed else {
             condition.unlock()
             return false
+        }
+        if let cacheKey, let hit = ready[cacheKey] {
+            if let replaced = pending.removeValue(forKey: job.session) {
+                arrival.removeAll { $0 == job.session }
+                struct Superseded: Encodable { let image: String; let seq: Int }
+                session.stream.send(event: "superseded", data: Self.json(Superseded(image: replaced.image, seq: replaced.seq)))
+            }
+            sessions[job.session]?.previous = (job.image, hit.logits)
+            condition.unlock()
+            session.stream.send(event: "prediction", data: Self.json(hit.result.answering(seq: job.seq)))
+            return true
         }
         if let replaced = pending[job.session] {
             struct Superseded: Encodable { let image: String; let seq: Int }
@@ -189,7 +212,7 @@ final class PredictionService: @unchecked Sendable {
             stream.send(event: "prediction", data: Self.json(result))
         } catch {
             let message = (error as? HTTPError)?.message ?? "\(error)"
-            stream.send(event: "error", data: "{\"image\":\(Self.quoted(job.image)),\"seq\":\(job.seq),\"error\":\(Self.quoted(message))}")
+            stream.send(event: "failed", data: "{\"image\":\(Self.quoted(job.image)),\"seq\":\(job.seq),\"error\":\(Self.quoted(message))}")
         }
     }
 
@@ -198,22 +221,17 @@ final class PredictionService: @unchecked Sendable {
         previous: [Float]?, seq: Int
     ) throws -> (result: Result, logits: [Float]) {
         let cacheable = interactions.isEmpty && previous == nil
-        let signature = Self.contextSignature(project: project, label: label)
-        let key = "\(project.id)/\(label)/\(image)/\(signature)"
+        let key = Self.readyKey(project: project, label: label, image: image)
         if cacheable {
             condition.lock()
             let hit = ready[key]
             condition.unlock()
-            if let hit {
-                let r = hit.result
-                return (Result(image: r.image, label: r.label, seq: seq, latencyMs: r.latencyMs,
-                               contextSize: r.contextSize, network: r.network, uncertainty: r.uncertainty,
-                               maskPNG: r.maskPNG, cached: true), hit.logits)
-            }
+            if let hit { return (hit.result.answering(seq: seq), hit.logits) }
         }
         let clock = ContinuousClock()
         let start = clock.now
         let target = try contexts.greyImage(project: project, image: image)
+        guard let model else { throw HTTPError(status: 503, message: "no model is loaded") }
         let prediction = try model.withPredictor { predictor -> Prediction in
             let context = try contexts.contextSet(project: project, label: label, model: model)
             return try predictor.predict(target, interactions: interactions, context: context,
@@ -236,6 +254,12 @@ final class PredictionService: @unchecked Sendable {
             condition.unlock()
         }
         return (result, prediction.lowResolutionLogits)
+    }
+
+    /// Cached predictions are keyed by the context they were made with, so a changed context set
+    /// (here or by a collaborator) never serves a stale one.
+    private static func readyKey(project: Project, label: String, image: String) -> String {
+        "\(project.id)/\(label)/\(image)/\(contextSignature(project: project, label: label))"
     }
 
     /// Notices context changes written by another app on a shared folder and tells the pages.

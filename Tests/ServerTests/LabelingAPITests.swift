@@ -224,6 +224,9 @@ final class LabelingFixture {
     @Test func withoutAModelPredictionsAre503ButProjectsWork() throws {
         let fixture = try LabelingFixture(model: nil)
         try fixture.makeProject()
+        // The page's event stream still opens (collaborators' context changes reach it).
+        let (fd, _) = try fixture.events(session: "s")
+        close(fd)
         let response = try fixture.predict("a", session: "s", seq: 1)
         #expect(response.status == 503)
         let model = try fixture.request("GET", "/api/health").json()["model"] as? [String: Any]

@@ -4,6 +4,7 @@ public struct FeatureSource {
     public var base: UnsafePointer<Float>
     public var channels: Int
 
+    /// `FeatureSource(pointer, channels: 32)` reads 32 channels per pixel from `pointer`.
     public init(_ base: UnsafePointer<Float>, channels: Int) {
         precondition(channels > 0, "a feature source needs at least one channel")
         self.base = base

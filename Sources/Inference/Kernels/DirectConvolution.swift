@@ -53,6 +53,7 @@ public enum DirectConvolution {
         BLAS.Counters(calls: 0, nanoseconds: elapsed.load(ordering: .relaxed), flops: flopCount.load(ordering: .relaxed))
     }
 
+    /// Sets the counters to zero (before a measured run).
     public static func resetCounters() {
         elapsed.store(0, ordering: .relaxed)
         flopCount.store(0, ordering: .relaxed)

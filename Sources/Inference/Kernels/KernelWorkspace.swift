@@ -28,6 +28,7 @@ public final class KernelWorkspace {
     private var statisticsBuffer: UnsafeMutablePointer<Double>?
     private var statisticsCapacity = 0
 
+    /// A workspace for `threads` threads; the other arguments are tuning and test knobs.
     public init(
         threads: Int = 1, chunkWorkers: Int? = nil, chunkFloats: Int = 96 * 1024,
         algorithm: ConvolutionAlgorithm = .fastest

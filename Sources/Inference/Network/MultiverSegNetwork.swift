@@ -11,7 +11,9 @@
 /// let logits = try network.logits(target: fiveChannels, context: pairs)  // [R*R]
 /// ```
 public final class MultiverSegNetwork: SegmentationNetwork {
+    /// Architecture, features per level, resolution and input channels.
     public let configuration: NetworkConfiguration
+    /// Side of the square input and output.
     public var resolution: Int { configuration.resolution }
     /// Threads used by the kernels (and OpenBLAS, depending on `parallelism`).
     public let threads: Int
@@ -76,6 +78,8 @@ public final class MultiverSegNetwork: SegmentationNetwork {
                       threads: threads, parallelism: parallelism)
     }
 
+    /// Builds the network for `configuration` from `weights` (validated against it first).
+    /// `threads`: threads for the kernels; `parallelism`: how im2col + sgemm uses them.
     public init(
         configuration: NetworkConfiguration, weights: WeightsFile,
         threads: Int = 1, parallelism: Parallelism = .chunks

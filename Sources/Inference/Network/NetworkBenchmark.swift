@@ -8,8 +8,10 @@ import Foundation
 /// let results = try NetworkBenchmark(network: network, runs: 10).run(contexts: [0, 1, 4, 16, 64])
 /// ```
 public struct NetworkBenchmark {
+    /// Figures for one context size (JSON keys as `multiverseg bench --json` prints them).
     public struct Result: Sendable, Codable, Equatable {
         public var context: Int
+        /// Wall-clock latency of one forward pass, median and 90th percentile over the timed runs.
         public var medianMilliseconds: Double
         public var p90Milliseconds: Double
         /// Median process CPU time (user + system, all threads) per forward pass: on a machine
@@ -21,14 +23,17 @@ public struct NetworkBenchmark {
         /// Time inside sgemm over the time of the forward passes (per worker: sgemm time summed
         /// over the threads that call it, divided by their number).
         public var sgemmShare: Double
-        /// Time inside the AVX-512 direct convolution, as a share like `sgemmShare`.
+        /// Time inside the AVX-512 convolution kernels (direct or Winograd), as a share like
+        /// `sgemmShare`.
         public var directShare: Double
         /// Effective GFLOP/s of the whole forward pass (convolution flops / wall time).
         public var gflops: Double
         /// GFLOP/s inside sgemm calls alone.
         public var sgemmGflops: Double
-        /// GFLOP/s inside the direct convolution alone.
+        /// GFLOP/s inside the AVX-512 kernels alone, counting a 3x3 convolution's direct flops
+        /// (2·9·Cin·Cout per pixel) also when Winograd computes it with fewer.
         public var directGflops: Double
+        /// Activation buffers and scratch the network holds after this size.
         public var activationMegabytes: Double
 
         enum CodingKeys: String, CodingKey {
@@ -59,6 +64,9 @@ public struct NetworkBenchmark {
     /// Whether this kernel lets us reset the RSS high-water mark (writing 5 to /proc/self/clear_refs).
     public static var peakResetWorks: Bool { resetPeakRSS() }
 
+    /// Times the network at each context size in turn (random inputs, fixed seed); `progress`
+    /// sees each result as it is ready. Buffers only grow, so give sizes in ascending order for
+    /// per-size peak memory.
     public func run(contexts: [Int], progress: ((Result) -> Void)? = nil) throws -> [Result] {
         var results: [Result] = []
         let r = network.resolution

@@ -12,8 +12,11 @@
 /// let logits = try unet.logits(target: fiveChannels, context: [])
 /// ```
 public final class ScribblePromptUNet: SegmentationNetwork {
+    /// Architecture, features per level, resolution and input channels.
     public let configuration: NetworkConfiguration
+    /// Side of the square input and output.
     public var resolution: Int { configuration.resolution }
+    /// Threads used by the kernels.
     public let threads: Int
 
     private struct Layer {
@@ -40,6 +43,8 @@ public final class ScribblePromptUNet: SegmentationNetwork {
     private let bufferA = FloatBuffer(), bufferB = FloatBuffer(), upsampled = FloatBuffer()
     private let logitBuffer = FloatBuffer()
 
+    /// Builds the network from `weights`, whose configuration is read from its metadata and shapes
+    /// and checked tensor by tensor (a missing or misshaped one is a `WeightsValidationError`).
     public convenience init(weights: WeightsFile, threads: Int = 1) throws {
         let configuration = try NetworkConfiguration(weights: weights)
         try self.init(configuration: configuration, weights: weights, threads: threads)
@@ -50,6 +55,7 @@ public final class ScribblePromptUNet: SegmentationNetwork {
         try self.init(configuration: configuration, weights: configuration.randomWeights(seed: seed), threads: threads)
     }
 
+    /// Builds the network for `configuration` from `weights` (validated against it first).
     public init(configuration: NetworkConfiguration, weights: WeightsFile, threads: Int = 1) throws {
         guard configuration.architecture == .scribblepromptUNet else {
             throw NetworkError.invalidConfiguration(reason: "ScribblePromptUNet needs 'scribbleprompt-unet' weights, got '\(configuration.architecture.rawValue)'")

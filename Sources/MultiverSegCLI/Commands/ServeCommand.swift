@@ -37,6 +37,9 @@ struct ServeCommand: ParsableCommand {
         guard let publicRoot = publicDir ?? ResourceLocator.find("Public") else {
             throw ValidationError("cannot find the Public/ folder of the web UI; pass --public-dir DIR")
         }
+        guard let templatesRoot = templatesDir ?? ResourceLocator.find("Templates") else {
+            throw ValidationError("cannot find the Templates/ folder of the pages; pass --templates-dir DIR")
+        }
         let weightsPath = weights ?? ResourceLocator.find("Weights").map { $0 + "/default.safetensors" }
         var model: ModelRunner?
         var modelProblem: String?
@@ -54,7 +57,7 @@ struct ServeCommand: ParsableCommand {
         do {
             app = try App(configuration: .init(
                 projectsRoot: ResourceLocator.absolute(projects), publicRoot: publicRoot,
-                templatesRoot: templatesDir ?? ResourceLocator.find("Templates"), weightsPath: weightsPath),
+                templatesRoot: templatesRoot, weightsPath: weightsPath),
                 model: model, modelProblem: modelProblem)
         } catch {
             throw ValidationError("\(error)")

@@ -1,0 +1,536 @@
+"""End-to-end test of the labeling app in a real browser (headless Chromium + Selenium).
+
+It starts `multiverseg serve --port 0` on a temporary copy of Projects/, opens the demo project
+from the home page, clicks on the canvas, waits for the mask overlay (reading canvas pixels),
+accepts, checks that the next image arrives with a prediction before any click, exports the
+label's masks and checks the PNG set (names = image ids, 0/255, original size). Screenshots go
+to $MULTIVERSEG_SCREENSHOTS (default /tmp). The last line is "N passed, M failed".
+
+Usage: python3 Tests/BrowserTests/e2e_test.py [--binary .build/debug/multiverseg] [--weights FILE]
+"""
+
+import argparse
+import base64
+import io
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.request
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+from pngtools import luminance_rows, read_png, write_grey_png  # noqa: E402
+
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+PROJECT = "fetal-head-demo"
+LABEL = "head"
+MASK_RGB = (64, 224, 160)  # Public/js/label/viewer.js
+
+
+class Results:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, condition, detail=""):
+        if condition:
+            self.passed += 1
+            print(f"PASS {name}" + (f" — {detail}" if detail else ""), flush=True)
+        else:
+            self.failed += 1
+            print(f"FAIL {name}" + (f" — {detail}" if detail else ""), flush=True)
+        return condition
+
+
+class Server:
+    """The app under test, on a free port; its output is kept for the failure report."""
+
+    def __init__(self, command):
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+        self.lines = []
+        self.url = None
+        ready = threading.Event()
+
+        def pump():
+            for line in self.process.stdout:
+                self.lines.append(line.rstrip())
+                match = re.search(r"http://[0-9.]+:\d+/", line)
+                if match and not self.url:
+                    self.url = match.group(0)
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        if not ready.wait(60) or not self.url:
+            self.stop()
+            raise RuntimeError("the server did not print its URL:\n" + "\n".join(self.lines[-20:]))
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def make_driver(download_dir):
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,800",
+                 "--force-device-scale-factor=1"):
+        options.add_argument(flag)
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    options.add_experimental_option("prefs", {"download.default_directory": download_dir,
+                                              "download.prompt_for_download": False})
+    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.set_window_size(1280, 800)
+    return driver
+
+
+def body_data(driver, key):
+    return driver.execute_script("return document.body.dataset[arguments[0]] ?? null", key)
+
+
+def overlay_pixels(driver):
+    """How many pixels of the visible canvas carry the mask tint (the overlay really is drawn)."""
+    return driver.execute_script("""
+        const canvas = document.getElementById('view');
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        for (let k = 0; k < data.length; k += 4) {
+          const r = data[k], g = data[k + 1], b = data[k + 2];
+          if (g - r > 40 && g - b > 15) n++;
+        }
+        return n;""")
+
+
+def wait_for(driver, predicate, timeout, what):
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: predicate(d))
+    except Exception:
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def click(driver, css, timeout=20):
+    """Click the first element matching `css`, again if a page script replaced it meanwhile (the
+    home and project pages re-render the server's lists once their data arrives)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            elements = driver.find_elements(By.CSS_SELECTOR, css)
+            if elements:
+                elements[0].click()
+                return
+        except StaleElementReferenceException:
+            pass
+        if time.time() > deadline:
+            raise AssertionError(f"no clickable {css} after {timeout} s")
+        time.sleep(0.1)
+
+
+def fetch_bytes(driver, url):
+    """GET a URL from inside the page (same origin, same cookies) and return its bytes."""
+    script = """
+        const done = arguments[arguments.length - 1];
+        fetch(arguments[0]).then(async (r) => {
+          const bytes = new Uint8Array(await r.arrayBuffer());
+          let s = '';
+          for (let k = 0; k < bytes.length; k += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(k, k + 0x8000));
+          done({status: r.status, type: r.headers.get('Content-Type'), body: btoa(s)});
+        }).catch((e) => done({status: 0, type: '', body: '', error: String(e)}));"""
+    answer = driver.execute_async_script(script, url)
+    return answer["status"], answer["type"], base64.b64decode(answer["body"])
+
+
+def run(args, results):
+    shots = os.environ.get("MULTIVERSEG_SCREENSHOTS", "/tmp")
+    os.makedirs(shots, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="multiverseg-e2e-")
+    projects = os.path.join(work, "Projects")
+    shutil.copytree(os.path.join(ROOT, "Projects"), projects)
+    downloads = os.path.join(work, "downloads")
+    os.makedirs(downloads)
+    command = [args.binary, "serve", "--port", "0", "--projects", projects, "--public-dir", os.path.join(ROOT, "Public"),
+               "--templates-dir", os.path.join(ROOT, "Templates")] + (["--weights", args.weights] if args.weights else [])
+    server = Server(command)
+    with urllib.request.urlopen(server.url + "api/health", timeout=10) as response:
+        model = json.load(response)["model"]
+    if not results.check("the app has a model to predict with", model.get("available"),
+                         model.get("name") or model.get("problem") or ""):
+        print("  give weights with --weights FILE, or put them at Weights/default.safetensors")
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+        return
+    driver = make_driver(downloads)
+    driver.set_script_timeout(60)
+    try:
+        # 1. The home page lists the demo project; open it and go to its label.
+        driver.get(server.url)
+        href = wait_for(driver, lambda d: d.execute_script(
+            "return document.querySelector(arguments[0])?.getAttribute('href')", f'[data-project="{PROJECT}"] a.label-link'),
+            20, "the demo project's label link on the home page")
+        results.check("home page lists the demo project with a link to label it", "label.html" in href, href)
+        driver.save_screenshot(os.path.join(shots, "multiverseg-home.png"))
+
+        # 2. A new project from the home page's form opens its page, with its labels.
+        form = driver.find_element(By.ID, "create-project")
+        form.find_element(By.NAME, "name").send_keys("E2E cells")
+        form.find_element(By.NAME, "labels").send_keys("nucleus, membrane")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait_for(driver, lambda d: "/projects/" in d.current_url, 10, "the new project's page")
+        # The page script re-renders the server's list, so read the names in one script call.
+        labels = wait_for(driver, lambda d: d.execute_script(
+            "return [...document.querySelectorAll('#labels li[data-label]')].map((li) => li.dataset.label)"), 10, "its labels")
+        results.check("the home page's form creates a project with its labels", sorted(labels) == ["membrane", "nucleus"],
+                      driver.current_url)
+        driver.get(server.url)
+
+        # 3. The project page shows its images; a BMP upload is converted to PNG in the browser.
+        click(driver, f'[data-project="{PROJECT}"] a.name')
+        tiles = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#images li[data-image]"), 20, "the image grid")
+        originals = len(tiles)
+        results.check("the project page shows the project's images", originals == 12, f"{originals} tiles")
+        bmp = os.path.join(work, "e2e upload.bmp")
+        with open(bmp, "wb") as f:
+            f.write(make_bmp(40, 30))
+        driver.find_element(By.ID, "files").send_keys(bmp)
+        wait_for(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#images li[data-image]")) == originals + 1, 20,
+                 "the uploaded image in the grid")
+        log = driver.find_element(By.ID, "upload-log").text
+        uploaded = [n for n in os.listdir(os.path.join(projects, PROJECT, "images")) if n.startswith("e2e")]
+        size = None
+        if uploaded:
+            with open(os.path.join(projects, PROJECT, "images", uploaded[0]), "rb") as f:
+                size = read_png(f.read())[:2]
+        results.check("a BMP upload is converted to PNG in the browser and imported", size == (40, 30),
+                      f"{log}; stored {uploaded} at {size}")
+        # A TIFF (a valid 2x2 8-bit grey one): Chromium cannot decode TIFF, and the page must say so.
+        tiff = os.path.join(work, "scan.tif")
+        with open(tiff, "wb") as f:
+            f.write(make_tiff(2, 2, bytes([0, 80, 160, 240])))
+        driver.find_element(By.ID, "files").send_keys(tiff)
+        row = wait_for(driver, lambda d: d.execute_script(
+            "const li = [...document.querySelectorAll('#upload-log li')].find((li) => li.textContent.startsWith('scan.tif'));"
+            "return li && li.className !== 'busy' ? [li.className, li.textContent] : null"), 20, "the TIFF upload's outcome")
+        results.check("a TIFF the browser cannot decode is refused with a message that says so",
+                      row[0] == "error" and "TIFF" in row[1], row[1])
+        driver.save_screenshot(os.path.join(shots, "multiverseg-project.png"))
+        driver.back()
+        click(driver, f'[data-project="{PROJECT}"] a.label-link')
+        wait_for(driver, lambda d: "label.html" in d.current_url, 10, "the labeling page")
+
+        # 4. The first image shows its in-context prediction before any interaction.
+        wait_for(driver, lambda d: body_data(d, "image"), 20, "an image to open")
+        first = body_data(driver, "image")
+        wait_for(driver, lambda d: int(body_data(d, "shownSeq") or -1) >= int(body_data(d, "firstSeq") or 1), args.predict_timeout,
+                 "the in-context prediction of the first image")
+        results.check("first image opens with a prediction before any click", True,
+                      f"{first}: {body_data(driver, 'maskPixels')} mask pixels, {driver.find_element(By.ID, 'sb-latency').text}")
+
+        # 5. A positive click on the canvas (on the image) produces a mask drawn over the image.
+        seq_before = int(body_data(driver, "shownSeq"))
+        canvas = driver.find_element(By.ID, "view")
+        ActionChains(driver).move_to_element(canvas).click().perform()
+        wait_for(driver, lambda d: int(body_data(d, "shownSeq")) > seq_before, args.predict_timeout,
+                 "the prediction after the click")
+        wait_for(driver, lambda d: int(body_data(d, "maskPixels")) > 0, 5, "a non-empty mask after a positive click")
+        time.sleep(0.2)  # one animation frame for the overlay
+        tinted = overlay_pixels(driver)
+        results.check("a click yields a prediction drawn as an overlay on the canvas", tinted > 100,
+                      f"{body_data(driver, 'maskPixels')} mask pixels, {tinted} tinted canvas pixels, "
+                      f"{driver.find_element(By.ID, 'sb-latency').text}")
+        interactions = driver.find_element(By.ID, "sb-interactions").text
+        results.check("the click is counted", interactions.startswith("1 "), interactions)
+        driver.save_screenshot(os.path.join(shots, "multiverseg-label-click.png"))
+
+        # 6. The other tools: box (drag), undo/redo, brush and eraser, outline mode.
+        check_tools(driver, results, canvas, args.predict_timeout)
+        driver.save_screenshot(os.path.join(shots, "multiverseg-label-tools.png"))
+
+        # 7. The help overlay lists the shortcuts.
+        driver.find_element(By.TAG_NAME, "body").send_keys("?")
+        rows = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#help[open] tbody tr"), 5, "the help overlay")
+        results.check("? opens the shortcut help", len(rows) > 10, f"{len(rows)} rows")
+        missing = driver.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            import('/js/label/shortcuts.js').then(({ SHORTCUTS }) => done(SHORTCUTS
+              .filter((row) => row.action && typeof window.multiversegPage[row.action] !== 'function')
+              .map((row) => row.action)));""")
+        results.check("every shortcut in the help names an action the page has", missing == [], ", ".join(missing))
+        driver.save_screenshot(os.path.join(shots, "multiverseg-help.png"))
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+        wait_for(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "#help[open]"), 5, "the help overlay to close")
+
+        # 8. Accept with Enter: the annotator name is asked once, then the next image opens.
+        accepted_pixels = int(body_data(driver, "maskPixels"))
+        driver.find_element(By.ID, "view").send_keys(Keys.ENTER)
+        name_input = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#annotator-dialog[open] #annotator-input"),
+                              5, "the annotator dialog")
+        name_input[0].send_keys("e2e-tester", Keys.ENTER)
+        wait_for(driver, lambda d: body_data(d, "image") not in (None, first), 20, "the next image after accept")
+        second = body_data(driver, "image")
+        wait_for(driver, lambda d: int(body_data(d, "shownSeq") or -1) >= int(body_data(d, "firstSeq") or 1)
+                 and body_data(d, "image") == second and d.execute_script(
+                     "return document.getElementById('pending').hidden"), args.predict_timeout,
+                 "the next image's prediction")
+        interactions = driver.find_element(By.ID, "sb-interactions").text
+        results.check("the next image arrives with a prediction before any click",
+                      interactions.startswith("0 "),
+                      f"{second}: {body_data(driver, 'maskPixels')} mask pixels, {interactions}, "
+                      f"{driver.find_element(By.ID, 'sb-latency').text}, {driver.find_element(By.ID, 'sb-context').text}")
+        time.sleep(0.2)
+        driver.save_screenshot(os.path.join(shots, "multiverseg-label-next.png"))
+        entries = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'#context .context-entry[data-image="{first}"]'),
+                           10, "the accepted image in the context panel")
+        results.check("the accepted image joins the context panel", len(entries) == 1,
+                      driver.find_element(By.ID, "context-count").text)
+        stored = os.path.join(projects, PROJECT, "masks", LABEL, first + ".png")
+        results.check("the accepted mask is saved in the project folder", os.path.isfile(stored), stored)
+
+        # Skip (N) with the "least confident first" order opens another unlabeled image.
+        Select(driver.find_element(By.ID, "order")).select_by_value("uncertain")
+        driver.execute_script("document.activeElement.blur()")  # keys in a focused select stay there
+        press(driver, "n")
+        wait_for(driver, lambda d: body_data(d, "image") not in (None, "", second), 20, "the image after Skip")
+        third = body_data(driver, "image")
+        results.check("Skip with “least confident first” opens another unlabeled image", third not in (first, second), third)
+
+        # 9. A collaborator: a second app on the same folder accepts a mask; this page's context
+        #    panel shows it without a reload (the first app notices the change on disk).
+        other = next(i for i in ("735_HC", "602_HC", "535_HC") if i not in (first, second, third))
+        collaborator = Server([args.binary, "serve", "--port", "0", "--projects", projects,
+                               "--public-dir", os.path.join(ROOT, "Public"), "--templates-dir", os.path.join(ROOT, "Templates")])
+        try:
+            mask = bytes(255 if 64 <= x < 192 and 96 <= y < 160 else 0 for y in range(256) for x in range(256))
+            body = json.dumps({"maskPNG": base64.b64encode(write_grey_png(256, 256, mask)).decode(),
+                               "annotator": "collaborator", "interactions": 2}).encode()
+            request = urllib.request.Request(
+                f"{collaborator.url}api/projects/{PROJECT}/labels/{LABEL}/images/{other}/accept", data=body,
+                headers={"Content-Type": "application/json"}, method="POST")
+            with urllib.request.urlopen(request, timeout=30) as response:
+                answer = json.load(response)
+        finally:
+            collaborator.stop()
+        shown = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'#context .context-entry[data-image="{other}"]'),
+                         30, "the collaborator's mask in this page's context panel")
+        results.check("a mask accepted by a second app on the same folder shows up in the page without a reload",
+                      bool(shown), f"{other}: {answer}, panel {driver.find_element(By.ID, 'context-count').text}")
+
+        # 10. Export: the button downloads a zip of 0/255 PNGs named by image id at the original size.
+        driver.find_element(By.ID, "export").click()
+        deadline = time.time() + 15
+        downloaded = []
+        while time.time() < deadline:
+            downloaded = [n for n in os.listdir(downloads) if n.endswith(".zip")]
+            if downloaded:
+                break
+            time.sleep(0.2)
+        results.check("Export downloads a zip", bool(downloaded), ", ".join(downloaded))
+        if downloaded:
+            with open(os.path.join(downloads, downloaded[0]), "rb") as f:
+                data = f.read()
+        else:
+            _, _, data = fetch_bytes(driver, f"/api/projects/{PROJECT}/labels/{LABEL}/export.zip")
+        check_export(results, data, projects, {first: accepted_pixels, other: 128 * 64})
+    except Exception as error:
+        results.check("the flow ran to the end", False, f"{error}\n{traceback.format_exc()}")
+        print("server output (last lines):\n  " + "\n  ".join(server.lines[-15:]))
+        try:
+            logs = driver.get_log("browser")
+            print("browser console:\n  " + "\n  ".join(str(entry.get("message")) for entry in logs[-15:]))
+        except Exception:
+            pass
+    finally:
+        try:
+            driver.save_screenshot(os.path.join(shots, "multiverseg-e2e.png"))
+            print(f"screenshots in {shots}/multiverseg-*.png")
+        finally:
+            driver.quit()
+            server.stop()
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def interactions(driver):
+    return int(driver.find_element(By.ID, "sb-interactions").text.split()[0])
+
+
+def press(driver, *keys):
+    ActionChains(driver).send_keys(*keys).perform()
+
+
+def chord(driver, modifiers, key):
+    chain = ActionChains(driver)
+    for modifier in modifiers:
+        chain = chain.key_down(modifier)
+    chain = chain.send_keys(key)
+    for modifier in reversed(modifiers):
+        chain = chain.key_up(modifier)
+    chain.perform()
+
+
+def composite_mean(driver, x0, x1, y):
+    """Mean of the page's current mask over image pixels x0..x1 of row y."""
+    return driver.execute_script("""
+        const a = window.multiversegPage.annotation, m = a.composite();
+        let s = 0; for (let x = arguments[0]; x <= arguments[1]; x++) s += m[arguments[2] * a.width + x];
+        return s / (arguments[1] - arguments[0] + 1);""", x0, x1, y)
+
+
+def check_tools(driver, results, canvas, timeout):
+    def wait_prediction(after, what):
+        wait_for(driver, lambda d: int(body_data(d, "shownSeq")) > after and body_data(d, "pending") == "false",
+                 timeout, what)
+
+    seq = int(body_data(driver, "shownSeq"))
+    press(driver, "b")
+    ActionChains(driver).move_to_element_with_offset(canvas, -60, -50).click_and_hold() \
+        .move_by_offset(60, 50).move_by_offset(60, 50).release().perform()
+    wait_prediction(seq, "the prediction after a box")
+    prompts = driver.execute_script("return window.multiversegPage.annotation.prompts()")
+    results.check("a box drag is sent as a box and predicted", interactions(driver) == 2 and len(prompts["boxes"]) == 1,
+                  f"{interactions(driver)} interactions, boxes {prompts['boxes']}")
+
+    seq = int(body_data(driver, "shownSeq"))
+    press(driver, "d")
+    ActionChains(driver).move_to_element_with_offset(canvas, -100, 80).click_and_hold() \
+        .move_by_offset(30, 5).move_by_offset(30, -5).move_by_offset(30, 5).release().perform()
+    wait_prediction(seq, "the prediction after a scribble")
+    prompts = driver.execute_script("return window.multiversegPage.annotation.prompts()")
+    scribble = prompts["scribbles"][0] if prompts["scribbles"] else {}
+    results.check("a negative scribble is sent as a polyline and predicted",
+                  interactions(driver) == 3 and scribble.get("positive") is False and len(scribble.get("points", [])) >= 3,
+                  f"{interactions(driver)} interactions, {len(scribble.get('points', []))} points, width {scribble.get('width')}")
+
+    seq = int(body_data(driver, "shownSeq"))
+    chord(driver, [Keys.CONTROL], "z")
+    wait_prediction(seq, "the prediction after undo")
+    after_undo = interactions(driver)
+    seq = int(body_data(driver, "shownSeq"))
+    chord(driver, [Keys.CONTROL, Keys.SHIFT], "z")
+    wait_prediction(seq, "the prediction after redo")
+    results.check("undo and redo change the interactions and predict again", (after_undo, interactions(driver)) == (2, 3),
+                  f"after undo {after_undo}, after redo {interactions(driver)}")
+
+    # Brush then eraser along the same short horizontal stroke near the top-left of the image.
+    info = driver.execute_script("const v = window.multiversegPage.viewer; return [v.scale, v.tx, v.ty, window.devicePixelRatio || 1]")
+    scale, tx, ty, dpr = info
+    rect = driver.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.width, r.height]", canvas)
+
+    def to_offset(x, y):  # image pixel -> offset from the canvas centre in CSS pixels
+        return (x * scale + tx) / dpr - rect[0] / 2, (y * scale + ty) / dpr - rect[1] / 2
+
+    def stroke():
+        sx, sy = to_offset(20.5, 30.5)
+        ex, _ = to_offset(60.5, 30.5)
+        ActionChains(driver).move_to_element_with_offset(canvas, int(sx), int(sy)).click_and_hold() \
+            .move_by_offset(int((ex - sx) / 2), 0).move_by_offset(int((ex - sx) / 2), 0).release().perform()
+
+    press(driver, "p")
+    stroke()
+    painted = composite_mean(driver, 24, 56, 30)
+    press(driver, "e")
+    stroke()
+    erased = composite_mean(driver, 24, 56, 30)
+    results.check("brush paints and eraser clears mask pixels by hand", painted == 1 and erased == 0,
+                  f"mask along the stroke: {painted:.2f} after brush, {erased:.2f} after eraser; "
+                  f"{interactions(driver)} interactions")
+
+    press(driver, "c")
+    filled = overlay_pixels(driver)
+    press(driver, "o")
+    time.sleep(0.2)
+    outlined = overlay_pixels(driver)
+    press(driver, "o")
+    results.check("outline mode draws only the mask's boundary", 0 < outlined < filled,
+                  f"{filled} tinted pixels filled, {outlined} outlined")
+
+
+def make_tiff(width, height, pixels):
+    """A minimal little-endian baseline TIFF: 8-bit grey, one uncompressed strip."""
+    entries = [(256, 3, 1, width), (257, 3, 1, height), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+               (273, 4, 1, 8), (277, 3, 1, 1), (278, 3, 1, height), (279, 4, 1, len(pixels))]
+    ifd_offset = 8 + len(pixels)
+    out = b"II" + struct.pack("<HI", 42, ifd_offset) + pixels
+    out += struct.pack("<H", len(entries))
+    for tag, kind, count, value in entries:
+        out += struct.pack("<HHII", tag, kind, count, value)
+    return out + struct.pack("<I", 0)
+
+
+def make_bmp(width, height):
+    """A 24-bit BMP with a bright disc on a gradient: a format the page must convert to PNG."""
+    row_size = (width * 3 + 3) & ~3
+    pixels = bytearray()
+    for y in range(height - 1, -1, -1):  # BMP rows run bottom-up
+        row = bytearray()
+        for x in range(width):
+            v = 230 if (x - width / 2) ** 2 + (y - height / 2) ** 2 < (height / 4) ** 2 else 3 * x
+            row += bytes((v, v, v))
+        pixels += row + bytes(row_size - len(row))
+    header = struct.pack("<2sIHHI", b"BM", 54 + len(pixels), 0, 0, 54)
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, len(pixels), 2835, 2835, 0, 0)
+    return header + info + bytes(pixels)
+
+
+def check_export(results, data, projects, accepted):
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        results.check("the export is a zip", False, f"{len(data)} bytes")
+        return
+    names = sorted(archive.namelist())
+    results.check("the export holds one PNG per accepted image, named by image id",
+                  names == sorted(f"{image}.png" for image in accepted), ", ".join(names))
+    for name in names:
+        image = name[:-4]
+        mask = archive.read(name)
+        width, height, _, _, _ = read_png(mask)
+        with open(os.path.join(projects, PROJECT, "images", name), "rb") as f:
+            original = read_png(f.read())
+        results.check(f"{name} has the original size", (width, height) == original[:2],
+                      f"{width}x{height} vs {original[0]}x{original[1]}")
+        _, _, _, rows = luminance_rows(mask)
+        values = {v for row in rows for v in row}
+        results.check(f"{name} is 0/255 only", values <= {0, 255}, f"values {sorted(values)[:6]}")
+        foreground = sum(v == 255 for row in rows for v in row)
+        expected = accepted.get(image)
+        results.check(f"{name} is the mask that was accepted", expected is None or foreground == expected,
+                      f"{foreground} foreground pixels, accepted {expected}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description="MultiverSeg end-to-end browser test")
+    parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "debug", "multiverseg"))
+    parser.add_argument("--weights", default=None, help="weights file passed to serve (default: serve's own default)")
+    parser.add_argument("--predict-timeout", type=float, default=60, help="seconds to wait for one prediction")
+    args = parser.parse_args()
+    results = Results()
+    start = time.time()
+    try:
+        run(args, results)
+    except Exception as error:
+        results.check("the test could start", False, str(error))
+    print(f"({time.time() - start:.1f} s)")
+    print(f"{results.passed} passed, {results.failed} failed")
+    return 0 if results.failed == 0 and results.passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+// Unit tests of the page's modules, run in the real browser by unit_test.py (served from the
+// repository root, so the modules load from /Public/js/ exactly as the app ships them).
+// Inputs are small and hand-computable; each check says what it expected.
+
+import { bytesToBase64, decodeMask, encodeGreyPNG } from "/Public/js/png.js";
+import { Annotation } from "/Public/js/label/annotation.js";
+import { keyOf, SHORTCUTS } from "/Public/js/label/shortcuts.js";
+import { Viewer } from "/Public/js/label/viewer.js";
+
+const results = [];
+function check(name, condition, detail = "") {
+  results.push({ name, ok: Boolean(condition), detail: String(detail) });
+}
+const same = (a, b) => a.length === b.length && a.every((v, k) => v === b[k]);
+const setPixels = (edits, width) => [...edits].flatMap((v, k) => (v ? [[k % width, Math.floor(k / width), v]] : []));
+
+async function pngTests() {
+  // 5x3 with both values in every row and column, so a row/column mix-up shows.
+  const bits = [1, 0, 0, 1, 1,
+                0, 1, 0, 0, 1,
+                1, 1, 1, 0, 0];
+  const pixels = Uint8Array.from(bits, (b) => b * 255);
+  const png = await encodeGreyPNG(pixels, 5, 3);
+  window.unitPNG = bytesToBase64(png); // unit_test.py decodes it independently
+  const back = await decodeMask(new Blob([png], { type: "image/png" }), 5, 3);
+  check("grey PNG round trip through the browser's decoder", same([...back], bits), [...back].join(""));
+  let threw = false;
+  try {
+    await encodeGreyPNG(new Uint8Array(14), 5, 3);
+  } catch {
+    threw = true;
+  }
+  check("encodeGreyPNG refuses a pixel count that does not match", threw);
+  let sizeError = "";
+  try {
+    await decodeMask(new Blob([png], { type: "image/png" }), 3, 5);
+  } catch (error) {
+    sizeError = error.message;
+  }
+  check("decodeMask refuses a mask of another size", sizeError.includes("5x3"), sizeError);
+  const long = Uint8Array.from({ length: 0x8000 * 2 + 5 }, (_, k) => (k * 7) & 255);
+  let binary = "";
+  for (const b of long) binary += String.fromCharCode(b);
+  check("bytesToBase64 across its 32 KiB slices equals btoa", bytesToBase64(long) === btoa(binary));
+}
+
+function annotationTests() {
+  const a = new Annotation(8, 6);
+  a.push({ kind: "click", x: 10.5, y: 20.5, positive: true });
+  a.push({ kind: "box", x0: 0, y0: 1, x1: 4.5, y1: 5.5 });
+  a.push({ kind: "scribble", positive: false, width: 2, points: [[0.5, 0.5], [3.5, 2.5]] });
+  const p = a.prompts();
+  check("prompts put pixel centres on integers (click on pixel (10, 20) -> 10, 20)",
+    p.clicks[0].x === 10 && p.clicks[0].y === 20 && p.clicks[0].positive === true, JSON.stringify(p.clicks));
+  check("boxes and scribble points get the same half-pixel shift",
+    JSON.stringify(p.boxes[0]) === '{"x0":-0.5,"y0":0.5,"x1":4,"y1":5}' &&
+    JSON.stringify(p.scribbles[0].points) === "[[0,0],[3,2]]" && p.scribbles[0].positive === false,
+    JSON.stringify(p));
+
+  // A disc of radius 1 at the centre of pixel (0, 0) covers the centres within distance 1: (0,0),
+  // (1,0), (0,1); (1,1) is sqrt(2) away, and the disc is clipped at the image corner.
+  const b = new Annotation(4, 4);
+  b.push({ kind: "brush", erase: false, radius: 1, points: [[0.5, 0.5]] });
+  check("brush disc at the corner sets exactly the covered pixels",
+    JSON.stringify(setPixels(b.edits, 4)) === "[[0,0,1],[1,0,1],[0,1,1]]", JSON.stringify(setPixels(b.edits, 4)));
+
+  // Composite: edits win over the prediction in both directions.
+  const c = new Annotation(4, 1);
+  c.setPrediction(Uint8Array.from([1, 1, 0, 0]));
+  c.push({ kind: "brush", erase: true, radius: 0.5, points: [[0.5, 0.5]] });
+  c.push({ kind: "brush", erase: false, radius: 0.5, points: [[2.5, 0.5]] });
+  check("composite: erased pixels are 0, painted pixels 1, the rest the prediction",
+    same([...c.composite()], [0, 1, 1, 0]), [...c.composite()].join(""));
+  c.undo();
+  check("undo of a brush stroke rebuilds the edits without it", same([...c.composite()], [0, 1, 0, 0]),
+    [...c.composite()].join(""));
+  c.redo();
+  check("redo re-applies it", same([...c.composite()], [0, 1, 1, 0]), [...c.composite()].join(""));
+  c.undo();
+  c.push({ kind: "click", x: 1.5, y: 0.5, positive: true });
+  check("a new operation after undo clears the redo stack", !c.canRedo && c.interactionCount === 2 && c.promptCount === 1,
+    `canRedo ${c.canRedo}, ${c.interactionCount} ops, ${c.promptCount} prompts`);
+  c.reset();
+  check("reset drops operations and edits but keeps the prediction",
+    c.interactionCount === 0 && same([...c.composite()], [1, 1, 0, 0]) && !c.canUndo, [...c.composite()].join(""));
+  const empty = new Annotation(3, 1);
+  check("without a prediction the composite is empty", same([...empty.composite()], [0, 0, 0]));
+
+  // A long stroke is painted continuously (no gaps between the sampled discs).
+  const d = new Annotation(20, 3);
+  d.push({ kind: "brush", erase: false, radius: 0.6, points: [[0.5, 1.5], [19.5, 1.5]] });
+  const row = [...d.edits.subarray(20, 40)];
+  check("a brush stroke leaves no gaps along its path", row.every((v) => v === 1), row.join(""));
+}
+
+function shortcutTests() {
+  const seen = new Map();
+  let duplicate = "";
+  for (const row of SHORTCUTS) {
+    for (const key of row.keys) {
+      if (seen.has(key)) duplicate = `${key}: ${seen.get(key)} and ${row.action}`;
+      seen.set(key, row.action);
+    }
+  }
+  check("no key is bound twice in the shortcut table", duplicate === "", duplicate);
+  const key = (init) => keyOf(new KeyboardEvent("keydown", init));
+  check("keyOf names chords as the table does",
+    key({ key: "Z", ctrlKey: true, shiftKey: true }) === "Ctrl+Shift+z" && key({ key: "z", ctrlKey: true }) === "Ctrl+z" &&
+    key({ key: "?", shiftKey: true }) === "?" && key({ key: "Enter" }) === "Enter" && key({ key: "B", shiftKey: true }) === "Shift+b",
+    [key({ key: "Z", ctrlKey: true, shiftKey: true }), key({ key: "?", shiftKey: true }), key({ key: "B", shiftKey: true })].join(" "));
+}
+
+async function viewerTests() {
+  const canvas = document.getElementById("view");
+  const viewer = new Viewer(canvas);
+  await new Promise((resolve) => requestAnimationFrame(resolve));
+  const grey = Uint16Array.from([0, 500, 1000, 250, 750, 1000, 0, 0, 0, 0]);
+  viewer.setImage({ width: 5, height: 2, grey, maxValue: 1000, colour: false });
+  // maxValue > 255 -> automatic window from the 0.5/99.5 percentiles: 0..1000 here.
+  viewer.setWindow(500, 1000);
+  const shown = viewer.imageLayer.getContext("2d").getImageData(0, 0, 5, 1).data;
+  const reds = [0, 1, 2, 3, 4].map((k) => shown[4 * k]);
+  check("window/level maps low..high to 0..255", reds[0] === 0 && Math.abs(reds[1] - 127.5) <= 1 && reds[2] === 255 &&
+    Math.abs(reds[3] - 63.75) <= 1, reds.join(","));
+  viewer.setWindow(500, 200); // 400..600: everything below is black, above white
+  const narrow = viewer.imageLayer.getContext("2d").getImageData(0, 0, 5, 1).data;
+  check("a narrow window clips outside it", narrow[0] === 0 && Math.abs(narrow[4] - 127.5) <= 1 && narrow[8] === 255 &&
+    narrow[12] === 0 && narrow[16] === 255, [0, 1, 2, 3, 4].map((k) => narrow[4 * k]).join(","));
+
+  // Automatic window of a 16-bit image holding 0..999 once each: the 0.5% and 99.5% percentiles
+  // are the values at ranks 4.995 and 994.005, i.e. 4 and 994.
+  viewer.setImage({ width: 1000, height: 1, grey: Uint16Array.from({ length: 1000 }, (_, k) => 999 - k),
+    maxValue: 65535, colour: false });
+  check("automatic window spans the 0.5..99.5 percentiles", viewer.window.center === 499 && viewer.window.width === 990,
+    JSON.stringify(viewer.window));
+  viewer.setImage({ width: 5, height: 2, grey, maxValue: 1000, colour: false });
+
+  const dpr = window.devicePixelRatio || 1;
+  viewer.fit();
+  const scale = viewer.scale;
+  check("fit scales the image into the view and centres it",
+    Math.abs(viewer.tx * 2 + 5 * scale - canvas.width) < 1e-6 && Math.abs(viewer.ty * 2 + 2 * scale - canvas.height) < 1e-6,
+    `scale ${scale.toFixed(2)}, t ${viewer.tx.toFixed(1)},${viewer.ty.toFixed(1)}, canvas ${canvas.width}x${canvas.height}`);
+  const before = viewer.toImage(123, 77);
+  viewer.zoomAt(123, 77, 0.4);
+  const after = viewer.toImage(123, 77);
+  check("zooming keeps the image point under the cursor fixed",
+    Math.abs(before.x - after.x) < 1e-9 && Math.abs(before.y - after.y) < 1e-9 && Math.abs(viewer.scale - 0.4 * scale) < 1e-9,
+    `${before.x.toFixed(4)},${before.y.toFixed(4)} -> ${after.x.toFixed(4)},${after.y.toFixed(4)}`);
+  viewer.panBy(10, -4);
+  const moved = viewer.toImage(133, 73);
+  check("panning moves the image with the pointer", Math.abs(moved.x - after.x) < 1e-9 && Math.abs(moved.y - after.y) < 1e-9);
+  const q = viewer.toCanvas(3.25, 1.5);
+  const r = viewer.toImage(q.x / dpr, q.y / dpr);
+  check("toImage inverts toCanvas", Math.abs(r.x - 3.25) < 1e-9 && Math.abs(r.y - 1.5) < 1e-9);
+
+  // Outline of a 3x3 block inside a 5x5 mask: its 8 border pixels, not the centre.
+  viewer.setImage({ width: 5, height: 5, grey: new Uint16Array(25), maxValue: 255, colour: false });
+  const mask = new Uint8Array(25);
+  for (let y = 1; y <= 3; y++) for (let x = 1; x <= 3; x++) mask[y * 5 + x] = 1;
+  viewer.setMask(mask);
+  const alpha = () => {
+    const data = viewer.maskLayer.getContext("2d").getImageData(0, 0, 5, 5).data;
+    return [...Array(25).keys()].filter((k) => data[4 * k + 3] > 0);
+  };
+  check("filled mask layer covers the 9 mask pixels", same(alpha(), [6, 7, 8, 11, 12, 13, 16, 17, 18]), alpha().join(","));
+  viewer.setOutline(true);
+  check("outline mask layer keeps the 8 boundary pixels", same(alpha(), [6, 7, 8, 11, 13, 16, 17, 18]), alpha().join(","));
+}
+
+async function run() {
+  for (const suite of [pngTests, annotationTests, shortcutTests, viewerTests]) {
+    try {
+      await suite();
+    } catch (error) {
+      check(`${suite.name} ran to the end`, false, `${error.message}\n${error.stack}`);
+    }
+  }
+  document.getElementById("out").textContent = results.map((r) => `${r.ok ? "PASS" : "FAIL"} ${r.name} ${r.detail}`).join("\n");
+  window.unitResults = results;
+}
+
+run();
