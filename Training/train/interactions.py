@@ -102,7 +102,8 @@ class InteractionSimulator:
     def _one(self, region: torch.Tensor, active: torch.Tensor, out: torch.Tensor) -> None:
         """Adds one click or scribble inside region [B, H, W] to out, where active [B] and region non-empty."""
         b, h, w = region.shape
-        k = int(torch.randint(self.scribble_points[0], self.scribble_points[1] + 1, (1,), generator=self.gen))
+        k = int(torch.randint(self.scribble_points[0], self.scribble_points[1] + 1, (1,), generator=self.gen,
+                              device=region.device))
         pts, has = sample_points(region, k, self.gen)
         active = active & has
         scribble = torch.rand(b, generator=self.gen, device=region.device) < self.p_scribble
