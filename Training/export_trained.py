@@ -34,9 +34,11 @@ def main(argv=None):
     model = build_model("multiverseg", features, levels)
     model.load_state_dict(ck["model"], strict=True)
     phases = [p for p in ck.get("phases", []) if p]
+    # A fine-tune counts its steps from 0; the phases it started from add theirs.
+    total_steps = int(ck["step"]) + sum(int(p.get("from_step") or 0) for p in phases)
     training = {
         "training_data": a.training_data,
-        "training_steps": str(ck["step"]),
+        "training_steps": str(total_steps),
         "training_seconds": f"{float(ck.get('train_seconds', 0)):.0f}",
         "training_hardware": a.hardware,
         "training_resolution": str(cfg.get("resolution")),

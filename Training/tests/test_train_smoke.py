@@ -46,6 +46,18 @@ def test_three_step_run_then_resume(tmp_path):
     assert os.path.exists(os.path.join(cfg.out, "best.pt"))
 
 
+def test_fine_tune_from_a_checkpoint_at_another_resolution_scores_its_start(tmp_path):
+    torch.set_num_threads(1)
+    first = _config(tmp_path, steps=1)
+    run(first, log=lambda *_: None)
+    tune = _config(tmp_path, out=str(tmp_path / "tune"), resolution=16, steps=1,
+                   init=os.path.join(first.out, "best.pt"))
+    out = run(tune, log=lambda *_: None)
+    vals = [json.loads(line) for line in open(os.path.join(tune.out, "log.jsonl")) if "val_score" in line]
+    assert [v["step"] for v in vals] == [0, 1] and all(v["resolution"] == 16 for v in vals)
+    assert out["phases"][-1]["from_step"] == 1
+
+
 def test_evaluate_task_shapes_and_ranges():
     torch.set_num_threads(1)
     from multiverseg_ref import MultiverSegNet

@@ -141,6 +141,20 @@ def train_step(model, opt, sampler: TaskSampler, sim: InteractionSimulator, cfg:
     return n, losses
 
 
+def _validate(model, val: "ValidationSet", cfg: TrainConfig, state: Dict, step: int, amp_dtype, logf, log) -> None:
+    """Scores the model, logs it, and keeps it as best.pt when it beats the best so far."""
+    scores = val.score(model, amp_dtype)
+    rec = {"step": step, **scores, "train_seconds": round(state["train_seconds"], 1), "resolution": cfg.resolution}
+    logf.write(json.dumps(rec) + "\n")
+    logf.flush()
+    log(f"val step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if k != "val_episodes"))
+    if scores["val_score"] > state["best_score"]:
+        state["best_score"] = scores["val_score"]
+        torch.save({"model": model.state_dict(), "step": step, "val": scores,
+                    "train_seconds": state["train_seconds"], "phases": state.get("phases", []),
+                    "config": asdict(cfg)}, os.path.join(cfg.out, "best.pt"))
+
+
 def run(cfg: TrainConfig, log=print) -> Dict:
     t_start = time.time()
     os.makedirs(cfg.out, exist_ok=True)
@@ -180,6 +194,10 @@ def run(cfg: TrainConfig, log=print) -> Dict:
     logf = open(os.path.join(cfg.out, "log.jsonl"), "a")
     model.train()
     deadline = t_start + 60 * cfg.minutes
+    if cfg.init and step == 0:
+        # Score the starting model at this phase's resolution, so the best checkpoint of a fine-tune is never
+        # worse (on validation) than what it started from.
+        _validate(model, val, cfg, state, step, amp_dtype, logf, log)
     last_ckpt, t_seg, window = time.time(), time.time(), []
     start_step = step
     while step < cfg.steps and time.time() < deadline:
@@ -200,17 +218,7 @@ def run(cfg: TrainConfig, log=print) -> Dict:
                 f"n={n} t={state['train_seconds']:.0f}s")
             window = []
         if step % cfg.val_every == 0 or step == cfg.steps:
-            scores = val.score(model, amp_dtype)
-            rec = {"step": step, **scores, "train_seconds": round(state["train_seconds"], 1),
-                   "resolution": cfg.resolution}
-            logf.write(json.dumps(rec) + "\n")
-            logf.flush()
-            log(f"val step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if k != "val_episodes"))
-            if scores["val_score"] > state["best_score"]:
-                state["best_score"] = scores["val_score"]
-                torch.save({"model": model.state_dict(), "step": step, "val": scores,
-                            "train_seconds": state["train_seconds"], "phases": state.get("phases", []),
-                            "config": asdict(cfg)}, os.path.join(cfg.out, "best.pt"))
+            _validate(model, val, cfg, state, step, amp_dtype, logf, log)
         if time.time() - last_ckpt > 60 * cfg.checkpoint_minutes:
             state["train_seconds"] += time.time() - t_seg
             t_seg = time.time()
