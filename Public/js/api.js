@@ -1,4 +1,4 @@
-// Thin helpers for the JSON API under /api/ (contract: Docs/api.md). Every failure becomes an
+// Thin helpers for the JSON API under /api/ (contract: the README, "HTTP API"). Every failure becomes an
 // APIError carrying the server's message, so pages can show it as is.
 
 /** An HTTP error answered by the API: `status` and the server's `message`. */

@@ -1,6 +1,6 @@
 import Inference
 
-/// JSON bodies of the labeling API (Docs/api.md; the README has the final table).
+/// JSON bodies of the labeling API (documented in the README, "HTTP API").
 enum API {
     struct CreateProject: Decodable {
         let name: String

@@ -80,7 +80,7 @@ export class Annotation {
 
   /**
    * The prompts in the API's shape: `{clicks, boxes, scribbles}`. Operations are stored in canvas
-   * image space (pixel k spans [k, k+1)); the API puts pixel centres on integers (Docs/api.md),
+   * image space (pixel k spans [k, k+1)); the API puts pixel centres on integers (README, "HTTP API"),
    * hence the half-pixel shift here and nowhere else.
    */
   prompts() {
