@@ -337,11 +337,16 @@ def run(args, results):
         driver.find_element(By.ID, "export").click()
         deadline = time.time() + 15
         downloaded = []
+        last_size = -1
         while time.time() < deadline:
+            # Chrome may create the final name before the bytes land: wait for a nonzero size that holds still.
             downloaded = [n for n in os.listdir(downloads) if n.endswith(".zip")]
             if downloaded:
-                break
-            time.sleep(0.2)
+                size = os.path.getsize(os.path.join(downloads, downloaded[0]))
+                if size > 0 and size == last_size:
+                    break
+                last_size = size
+            time.sleep(0.3)
         results.check("Export downloads a zip", bool(downloaded), ", ".join(downloaded))
         if downloaded:
             with open(os.path.join(downloads, downloaded[0]), "rb") as f:
