@@ -41,14 +41,18 @@ public final class HTTPServer: @unchecked Sendable {
         public var connectionLimit: Int
         /// Idle connections are closed after this many seconds.
         public var connectionTimeout: Int
+        /// Host, Origin and token checks run on every request before its body is read.
+        public var accessControl: AccessControl
 
         public init(host: String = "127.0.0.1", port: UInt16 = 0, maxBodyBytes: Int = 256 << 20,
-                    connectionLimit: Int = 256, connectionTimeout: Int = 120) {
+                    connectionLimit: Int = 256, connectionTimeout: Int = 120,
+                    accessControl: AccessControl = AccessControl()) {
             self.host = host
             self.port = port
             self.maxBodyBytes = maxBodyBytes
             self.connectionLimit = connectionLimit
             self.connectionTimeout = connectionTimeout
+            self.accessControl = accessControl
         }
     }
 
@@ -110,10 +114,16 @@ public final class HTTPServer: @unchecked Sendable {
         state statePointer: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     ) -> MHD_Result {
         guard let raw = statePointer.pointee else {
-            // First call: only the headers have arrived. Refuse a declared oversized body at once,
-            // before any of it is read.
+            // First call: only the headers have arrived. Refuse a request from elsewhere, or a
+            // declared oversized body, at once, before any of the body is read.
             let state = PendingRequest()
             statePointer.pointee = Unmanaged.passRetained(state).toOpaque()
+            let head = HTTPRequest(method: method, path: url, query: values(connection, .GET_ARGUMENT_KIND),
+                                   headers: values(connection, .HEADER_KIND))
+            if let refusal = configuration.accessControl.screen(head, boundHost: configuration.host, port: port) {
+                state.responded = true
+                return queue(refusal, on: connection)
+            }
             if let length = lookup(connection, .HEADER_KIND, "Content-Length").flatMap(Int.init),
                length > configuration.maxBodyBytes {
                 state.responded = true
@@ -192,8 +202,20 @@ public final class HTTPServer: @unchecked Sendable {
         for (name, value) in response.headers {
             _ = MHD_add_response_header(handle, name, value)
         }
+        // Every answer, errors included: no sniffing, no framing by other sites (clickjacking), no
+        // Referer with a token to other sites, no reading of our bodies from other origins.
+        for (name, value) in Self.securityHeaders where response.header(name) == nil {
+            _ = MHD_add_response_header(handle, name, value)
+        }
         return MHD_queue_response(connection, UInt32(response.status), handle)
     }
+
+    static let securityHeaders: [(String, String)] = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Cross-Origin-Resource-Policy", "same-origin"),
+    ]
 
     fileprivate func forget(_ stream: any HTTPBodyStream) {
         lock.lock()

@@ -74,6 +74,38 @@ public enum FileSystem {
         FileManager.default.fileExists(atPath: path)
     }
 
+    /// The path with every symbolic link and `..` resolved (realpath), or nil when it does not exist.
+    public static func resolved(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// True when `path` stays inside `folder` (an already resolved path) after following every
+    /// symbolic link on the way. For a path that does not exist yet, its nearest existing ancestor
+    /// is resolved, so a write through a linked folder is caught too. The missing rest is plain
+    /// names (callers only build paths from valid identifiers).
+    ///
+    /// ```swift
+    /// FileSystem.isInside("/p/demo/masks/head/a.png", folder: "/p/demo")   // false if masks -> /etc
+    /// ```
+    public static func isInside(_ path: String, folder: String) -> Bool {
+        var existing = path
+        var rest: [String] = []
+        while resolved(existing) == nil {
+            // A dangling link is refused: following it later could create a file anywhere.
+            var status = stat()
+            if lstat(existing, &status) == 0 { return false }
+            let parent = (existing as NSString).deletingLastPathComponent
+            guard parent != existing, !parent.isEmpty else { return false }
+            rest.insert((existing as NSString).lastPathComponent, at: 0)
+            existing = parent
+        }
+        guard let base = resolved(existing) else { return false }
+        let full = ([base] + rest).joined(separator: "/")
+        return full == folder || full.hasPrefix(folder == "/" ? "/" : folder + "/")
+    }
+
     /// Makes a rename durable: without it the new directory entry may not survive a power cut.
     private static func syncFolder(_ folder: String) {
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -13,6 +13,10 @@ import ZIP
 /// .multiverseg.lock              advisory lock serialising writers (also across processes)
 /// ```
 ///
+/// Symbolic links are followed only while they stay inside the project folder: a link in `images/`,
+/// `masks/` or `context/` that leads elsewhere is refused (`linkLeavesFolder`), so no id, label or
+/// planted link can make the app read or write outside the folder.
+///
 /// Nothing is cached between calls: every read goes to disk, so changes written by a collaborator's
 /// app on a shared folder show up at once. Writes take the project lock and are atomic.
 ///
@@ -23,10 +27,13 @@ import ZIP
 public final class Project: Sendable {
     public let id: String
     public let folder: String
+    /// `folder` with its links resolved: the boundary every file access is checked against.
+    let resolvedFolder: String
 
     init(id: String, folder: String) throws {
         self.id = id
         self.folder = folder
+        self.resolvedFolder = FileSystem.resolved(folder) ?? folder
         _ = try manifest()
     }
 
@@ -57,7 +64,10 @@ public final class Project: Sendable {
         return names.compactMap { name -> String? in
             guard name.hasSuffix(".png") else { return nil }
             let id = String(name.dropLast(4))
-            return Identifier.isValid(id) ? id : nil
+            guard Identifier.isValid(id), FileSystem.isInside(folder + "/images/" + name, folder: resolvedFolder) else {
+                return nil
+            }
+            return id
         }.sorted()
     }
 
@@ -65,7 +75,7 @@ public final class Project: Sendable {
         try requireValid(image, kind: "image id")
         let path = folder + "/images/\(image).png"
         guard FileSystem.exists(path) else { throw ProjectStoreError.unknownImage(image) }
-        return path
+        return try inside(path)
     }
 
     public func imagePNG(_ image: String) throws -> [UInt8] {
@@ -107,7 +117,8 @@ public final class Project: Sendable {
                 id = "\(base.prefix(120))-\(suffix)"
                 suffix += 1
             }
-            try storage { try FileSystem.writeAtomically(png, to: folder + "/images/\(id).png") }
+            let target = try inside(folder + "/images/\(id).png")
+            try storage { try FileSystem.writeAtomically(png, to: target) }
             return id
         }
     }
@@ -124,7 +135,7 @@ public final class Project: Sendable {
         _ = try imagePath(image)
         let path = maskPath(label: label, image: image)
         guard FileSystem.exists(path) else { return nil }
-        return try storage { try FileSystem.read(path) }
+        return try storage { try FileSystem.read(try inside(path)) }
     }
 
     public func mask(label: String, image: String) throws -> BinaryMask? {
@@ -142,7 +153,7 @@ public final class Project: Sendable {
         let path = folder + "/context/\(label).json"
         guard FileSystem.exists(path) else { return ContextManifest(label: label) }
         do {
-            let manifest = try JSONDecoder().decode(ContextManifest.self, from: Data(try FileSystem.read(path)))
+            let manifest = try JSONDecoder().decode(ContextManifest.self, from: Data(try FileSystem.read(try inside(path))))
             guard manifest.schema <= ContextManifest.currentSchema else {
                 throw ProjectStoreError.unsupportedSchema(project: id, schema: manifest.schema)
             }
@@ -170,19 +181,19 @@ public final class Project: Sendable {
         let png = try mask.pngData()
         return try withLock {
             var manifest = try context(label: label)
-            let target = maskPath(label: label, image: image)
+            let target = try inside(maskPath(label: label, image: image))
             let previous = manifest.entry(image)
             var version = 1
             if let previous {
                 version = previous.version + 1
                 if FileSystem.exists(target) {
                     try storage {
-                        try FileSystem.copy(target, to: folder + "/history/\(label)/\(image)/\(previous.version).png")
+                        try FileSystem.copy(target, to: try inside(folder + "/history/\(label)/\(image)/\(previous.version).png"))
                     }
                 }
             } else if FileSystem.exists(target) {
                 // A mask without an entry (copied in by hand): keep it as version 0.
-                try storage { try FileSystem.copy(target, to: folder + "/history/\(label)/\(image)/0.png") }
+                try storage { try FileSystem.copy(target, to: try inside(folder + "/history/\(label)/\(image)/0.png")) }
             }
             try storage { try FileSystem.writeAtomically(png, to: target) }
             let entry = ContextEntry(
@@ -230,7 +241,7 @@ public final class Project: Sendable {
         return try imageIDs().compactMap { image in
             let path = maskPath(label: label, image: image)
             guard FileSystem.exists(path) else { return nil }
-            return (image, try storage { try FileSystem.read(path) })
+            return (image, try storage { try FileSystem.read(try inside(path)) })
         }
     }
 
@@ -288,7 +299,17 @@ public final class Project: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)
-        try storage { try FileSystem.writeAtomically([UInt8](data) + [10], to: path) }
+        let target = try inside(path)
+        try storage { try FileSystem.writeAtomically([UInt8](data) + [10], to: target) }
+    }
+
+    /// Returns `path` when it stays inside the project folder after following links; throws
+    /// `linkLeavesFolder` naming it relative to the library (never the absolute path) otherwise.
+    private func inside(_ path: String) throws -> String {
+        guard FileSystem.isInside(path, folder: resolvedFolder) else {
+            throw ProjectStoreError.linkLeavesFolder(id + path.dropFirst(folder.count))
+        }
+        return path
     }
 
     /// Maps file-system failures to a store error whose message has no absolute path.

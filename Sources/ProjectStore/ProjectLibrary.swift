@@ -39,6 +39,8 @@ public struct ProjectSummary: Codable, Sendable, Equatable {
 /// ```
 public struct ProjectLibrary: Sendable {
     public let root: String
+    /// `root` with its links resolved: a project folder that is a link must stay below it.
+    let resolvedRoot: String
 
     public init(root: String) throws {
         var isDirectory: ObjCBool = false
@@ -46,6 +48,7 @@ public struct ProjectLibrary: Sendable {
             throw ProjectStoreError.libraryMissing(root)
         }
         self.root = root
+        self.resolvedRoot = FileSystem.resolved(root) ?? root
     }
 
     /// Projects sorted by id. A folder whose manifest cannot be read is reported in `problems`
@@ -57,6 +60,10 @@ public struct ProjectLibrary: Sendable {
         for id in entries.sorted() where Identifier.isValid(id) {
             let folder = root + "/" + id
             guard FileManager.default.fileExists(atPath: folder + "/project.json") else { continue }
+            guard FileSystem.isInside(folder, folder: resolvedRoot) else {
+                problems.append(.linkLeavesFolder(id))
+                continue
+            }
             do {
                 let manifest = try Self.readManifest(folder: folder, id: id)
                 projects.append(ProjectSummary(
@@ -80,6 +87,7 @@ public struct ProjectLibrary: Sendable {
         guard FileManager.default.fileExists(atPath: folder + "/project.json") else {
             throw ProjectStoreError.unknownProject(id)
         }
+        guard FileSystem.isInside(folder, folder: resolvedRoot) else { throw ProjectStoreError.linkLeavesFolder(id) }
         return try Project(id: id, folder: folder)
     }
 
@@ -123,6 +131,9 @@ public struct ProjectLibrary: Sendable {
     }
 
     static func readManifest(folder: String, id: String) throws -> ProjectManifest {
+        guard FileSystem.isInside(folder + "/project.json", folder: FileSystem.resolved(folder) ?? folder) else {
+            throw ProjectStoreError.linkLeavesFolder(id + "/project.json")
+        }
         guard let data = FileManager.default.contents(atPath: folder + "/project.json") else {
             throw ProjectStoreError.unreadableManifest(project: id, reason: "cannot read the file")
         }

@@ -15,10 +15,13 @@ public enum ProjectStoreError: Error, CustomStringConvertible, Equatable {
     case invalidImage(name: String, reason: String)
     case maskSizeMismatch(image: String, expected: String, actual: String)
     case storage(String)
+    /// A symbolic link (or the project folder itself) leads outside the project or the library.
+    case linkLeavesFolder(String)
 
     public var description: String {
         switch self {
         case .libraryMissing(let path):
+            // Only the terminal sees this one; the server answers with a path-free message.
             return "the projects folder \(path) does not exist; create it or pass --projects DIR"
         case let .unreadableManifest(project, reason):
             return "project '\(project)': a manifest is not readable (\(reason)); fix or remove the file"
@@ -35,6 +38,9 @@ public enum ProjectStoreError: Error, CustomStringConvertible, Equatable {
         case let .maskSizeMismatch(image, expected, actual):
             return "the mask for '\(image)' is \(actual) but the image is \(expected); send a mask of the image's size"
         case .storage(let message): return message
+        case .linkLeavesFolder(let item):
+            return "'\(item.prefix(200))' is a symbolic link that leads outside its folder; MultiverSeg does not follow "
+                + "such links: replace the link with the file or folder itself"
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Inference
 import MicroHTTP
+import PNGCodec
 import ProjectStore
 
 extension App {
@@ -58,9 +59,20 @@ extension App {
             guard let png = Data(base64Encoded: body.maskPNG) else {
                 throw HTTPError.badRequest("maskPNG must be a base64-encoded PNG")
             }
+            // The mask's header must match the image before the mask is decoded: a few bytes of
+            // base64 could otherwise declare a mask of billions of pixels.
+            try checkPixelLimit([UInt8](png), what: "the mask")
+            if let declared = try? PNGImage.header(of: [UInt8](png)) {
+                let header = try store { try project.imageHeader(image) }
+                guard declared.width == header.width, declared.height == header.height else {
+                    throw HTTPError(status: 422, message: ProjectStoreError.maskSizeMismatch(
+                        image: image, expected: "\(header.width) x \(header.height)",
+                        actual: "\(declared.width) x \(declared.height)").description)
+                }
+            }
             let mask: BinaryMask
             do {
-                mask = try BinaryMask(png: [UInt8](png))
+                mask = try BinaryMask(png: [UInt8](png), limits: PNGLimits(maxPixels: configuration.maxImagePixels))
             } catch {
                 throw HTTPError(status: 422, message: "maskPNG is not a readable PNG: \(error)")
             }

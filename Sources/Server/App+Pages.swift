@@ -72,7 +72,7 @@ extension App {
             response.headers.append(("Cache-Control", "no-cache"))
             return response
         } catch {
-            throw HTTPError.internalError("the page template '\(name)' does not parse: \(error)")
+            throw HTTPError.internalError("the page template '\(name)' does not parse: \(Self.redactingPaths("\(error)"))")
         }
     }
 }

@@ -55,6 +55,7 @@ extension App {
                 throw HTTPError.badRequest("give the file name as ?name=scan.png")
             }
             guard !request.body.isEmpty else { throw HTTPError.badRequest("the request body must be the PNG file") }
+            try checkPixelLimit(request.body, what: "the image")
             let limits = PNGLimits(maxPixels: configuration.maxImagePixels)
             let id = try store { try project.importImage(name: name, png: request.body, limits: limits) }
             return .json(["id": id], status: 201)
@@ -69,6 +70,17 @@ extension App {
             let project = try open(p)
             let image = try store { try project.loadImage(p["image"] ?? "") }
             return Self.rawGrey(image)
+        }
+    }
+
+    /// Refuses a PNG whose header declares more pixels than the server accepts, with a 413, before
+    /// anything proportional to its size is allocated (a small file can declare a huge image).
+    func checkPixelLimit(_ png: [UInt8], what: String) throws {
+        guard let header = try? PNGImage.header(of: png) else { return }  // the decoder explains bad files
+        let (pixels, overflow) = header.width.multipliedReportingOverflow(by: header.height)
+        if overflow || pixels > configuration.maxImagePixels {
+            throw HTTPError(status: 413, message: "\(what) is \(header.width) x \(header.height) pixels, more than this "
+                + "server's limit of \(configuration.maxImagePixels); downscale it or restart serve with --max-image-pixels N")
         }
     }
 

@@ -41,7 +41,9 @@ public final class App: Sendable {
         self.configuration = configuration
         self.library = try ProjectLibrary(root: configuration.projectsRoot)
         self.predictions = PredictionService(model: model)
-        self.modelProblem = model == nil ? (modelProblem ?? "no model weights loaded") : nil
+        // The problem text often comes from a loader's error and may name the weights file's full
+        // path; it is shown by /api/health and the pages, so only file names remain.
+        self.modelProblem = model == nil ? Self.redactingPaths(modelProblem ?? "no model weights loaded") : nil
         predictions.attach(library: library)
     }
 
@@ -97,9 +99,27 @@ public final class App: Sendable {
                 throw HTTPError.conflict(error.description)
             case .invalidIdentifier, .invalidImage, .maskSizeMismatch:
                 throw HTTPError(status: 422, message: error.description)
-            case .libraryMissing, .unreadableManifest, .unsupportedSchema, .storage:
+            case .linkLeavesFolder:
+                throw HTTPError.forbidden(error.description)
+            case .libraryMissing:
+                throw HTTPError.internalError("the projects folder is gone; restore it or restart serve with --projects DIR")
+            case .unreadableManifest, .unsupportedSchema, .storage:
                 throw HTTPError.internalError(error.description)
             }
         }
+    }
+
+    /// Replaces absolute paths (`/a/b/file`) in a message by their last component (`file`), so
+    /// text from lower layers can go into responses without revealing the machine's folders.
+    ///
+    /// ```swift
+    /// App.redactingPaths("cannot open /home/ana/w.safetensors: gone")   // "cannot open w.safetensors: gone"
+    /// ```
+    public static func redactingPaths(_ text: String) -> String {
+        guard let pattern = try? NSRegularExpression(pattern: #"(?<![\w.])/(?:[^\s'"/]+/)+([^\s'"/]*)"#) else {
+            return text
+        }
+        return pattern.stringByReplacingMatches(
+            in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "$1")
     }
 }

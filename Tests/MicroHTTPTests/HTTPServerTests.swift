@@ -11,7 +11,8 @@ final class ServerFixture {
     let server: HTTPServer
     var port: UInt16 { server.port }
 
-    init(maxBodyBytes: Int = 1024, extraRoutes: (inout Router) -> Void = { _ in }) throws {
+    init(maxBodyBytes: Int = 1024, accessControl: AccessControl = AccessControl(),
+         extraRoutes: (inout Router) -> Void = { _ in }) throws {
         directory = try TemporaryDirectory()
         root = directory.file("Public")
         try FileManager.default.createDirectory(atPath: root + "/css", withIntermediateDirectories: true)
@@ -33,7 +34,8 @@ final class ServerFixture {
         }
         extraRoutes(&router)
         router.fallback = StaticFiles(root: root).handler
-        server = try HTTPServer(configuration: .init(port: 0, maxBodyBytes: maxBodyBytes), router: router)
+        server = try HTTPServer(configuration: .init(port: 0, maxBodyBytes: maxBodyBytes, accessControl: accessControl),
+                                router: router)
     }
 
     func get(_ target: String) throws -> RawHTTPResponse {

@@ -24,11 +24,12 @@ public enum HTTPTestClient {
     public static func request(
         port: UInt16, method: String = "GET", target: String,
         headers: [String: String] = [:], body: [UInt8] = [], declaredLength: Int? = nil,
-        timeout: TimeInterval = 10
+        timeout: TimeInterval = 10, host: String? = nil
     ) throws -> RawHTTPResponse {
         let fd = try connect(port: port, timeout: timeout)
         defer { close(fd) }
-        var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        // `host` replaces the Host header's value (the access-control tests spoof it).
+        var head = "\(method) \(target) HTTP/1.1\r\nHost: \(host ?? "127.0.0.1:\(port)")\r\nConnection: close\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if !body.isEmpty || declaredLength != nil {
             head += "Content-Length: \(declaredLength ?? body.count)\r\n"

@@ -15,8 +15,22 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The port to listen on (0 picks a free one).")
     var port: UInt16 = 8080
 
-    @Option(help: "The IPv4 address to bind. The default, loopback, keeps the app private to this machine.")
+    @Option(help: "The IPv4 address to bind. The default, loopback, keeps the app private to this machine; any other address needs the access token.")
     var host: String = "127.0.0.1"
+
+    @Option(help: ArgumentHelp(
+        "The access token every request must carry (default: $MULTIVERSEG_TOKEN, else a random one when --host is not loopback).",
+        discussion: "Open the printed URL (…/?token=TOKEN) once; scripts send 'Authorization: Bearer TOKEN'."))
+    var token: String?
+
+    @Option(name: .customLong("allow-host"), help: "Also answer requests addressed to this host name (repeatable), e.g. a name that reaches this machine through a tunnel.")
+    var allowedHosts: [String] = []
+
+    @Option(help: "The largest request body (upload) accepted, in MiB.")
+    var maxUploadMb: Int = 256
+
+    @Option(help: "The largest image (width x height) accepted by upload, in pixels.")
+    var maxImagePixels: Int = 1 << 26
 
     @Option(help: "The folder of the web UI's static files (found next to the binary by default).")
     var publicDir: String?
@@ -33,7 +47,22 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Threads for the network (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    /// The token to require: the option, else the environment, else a random one off loopback.
+    func accessToken() throws -> String? {
+        let given = token ?? ProcessInfo.processInfo.environment["MULTIVERSEG_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if let given {
+            if let problem = AccessControl.problem(withToken: given) { throw ValidationError("--token: \(problem)") }
+            return given
+        }
+        return AccessControl.isLoopback(host) ? nil : AccessControl.randomToken()
+    }
+
     func run() throws {
+        guard maxUploadMb >= 1, maxUploadMb <= 1 << 20 else {
+            throw ValidationError("--max-upload-mb must be between 1 and 1048576")
+        }
+        guard maxImagePixels >= 1 else { throw ValidationError("--max-image-pixels must be at least 1") }
+        let accessToken = try accessToken()
         guard let publicRoot = publicDir ?? ResourceLocator.find("Public") else {
             throw ValidationError("cannot find the Public/ folder of the web UI; pass --public-dir DIR")
         }
@@ -57,7 +86,7 @@ struct ServeCommand: ParsableCommand {
         do {
             app = try App(configuration: .init(
                 projectsRoot: ResourceLocator.absolute(projects), publicRoot: publicRoot,
-                templatesRoot: templatesRoot, weightsPath: weightsPath),
+                templatesRoot: templatesRoot, weightsPath: weightsPath, maxImagePixels: maxImagePixels),
                 model: model, modelProblem: modelProblem)
         } catch {
             throw ValidationError("\(error)")
@@ -74,7 +103,10 @@ struct ServeCommand: ParsableCommand {
 
         let server: HTTPServer
         do {
-            server = try HTTPServer(configuration: .init(host: host, port: port), router: app.router())
+            server = try HTTPServer(
+                configuration: .init(host: host, port: port, maxBodyBytes: maxUploadMb << 20,
+                                     accessControl: AccessControl(token: accessToken, allowedHosts: allowedHosts)),
+                router: app.router())
         } catch {
             throw ValidationError("\(error)")
         }
@@ -86,10 +118,19 @@ struct ServeCommand: ParsableCommand {
         } else {
             print("warning: predictions are off: \(modelProblem ?? "no model")")
         }
-        if host != "127.0.0.1" {
-            print("warning: listening on \(host), not loopback: other machines on the network can reach this app")
+        if !AccessControl.isLoopback(host) {
+            print("warning: listening on \(host), not loopback: other machines on the network can reach this app; "
+                + "every request must carry the access token")
         }
-        print("Open \(server.url) in your browser. Press Ctrl-C to stop.")
+        if let accessToken {
+            print("Open \(server.url)?\(AccessControl.queryParameter)=\(accessToken) in your browser. Press Ctrl-C to stop.")
+            if host == "0.0.0.0" {
+                print("On this machine: http://127.0.0.1:\(server.port)/?\(AccessControl.queryParameter)=\(accessToken)")
+            }
+            print("Scripts: send the header 'Authorization: Bearer \(accessToken)'.")
+        } else {
+            print("Open \(server.url) in your browser. Press Ctrl-C to stop.")
+        }
         fflush(nil)  // the URL must show up at once even when stdout is a pipe
 
         var received: Int32 = 0
