@@ -90,7 +90,8 @@ public struct AccessControl: Sendable {
     // MARK: Host
 
     func allowedNames(boundHost: String) -> [String] {
-        var names = allowedHosts.map { $0.lowercased() }
+        // A name given with a port ("box:8080") counts as the name: the port is checked separately.
+        var names = allowedHosts.map { Self.split(host: $0)?.0 ?? $0.lowercased() }
         if Self.isLoopback(boundHost) {
             names += ["127.0.0.1", "localhost", "[::1]", boundHost]
         } else if boundHost != "0.0.0.0" {

@@ -60,11 +60,18 @@ public final class Project: Sendable {
 
     /// Image ids (file names without `.png`), sorted. Files with other names are ignored.
     public func imageIDs() -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/images")) ?? []
+        let images = folder + "/images"
+        guard FileSystem.isInside(images, folder: resolvedFolder) else { return [] }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: images)) ?? []
         return names.compactMap { name -> String? in
             guard name.hasSuffix(".png") else { return nil }
             let id = String(name.dropLast(4))
-            guard Identifier.isValid(id), FileSystem.isInside(folder + "/images/" + name, folder: resolvedFolder) else {
+            guard Identifier.isValid(id) else { return nil }
+            // Only links need resolving: a plain file in an inside folder is inside.
+            var status = stat()
+            let path = images + "/" + name
+            if lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFLNK,
+               !FileSystem.isInside(path, folder: resolvedFolder) {
                 return nil
             }
             return id

@@ -42,9 +42,10 @@ import Testing
     }
 
     @Test func allowHostAddsAName() throws {
-        let fixture = try ServerFixture(accessControl: AccessControl(allowedHosts: ["MyBox"]))
+        let fixture = try ServerFixture(accessControl: AccessControl(allowedHosts: ["MyBox", "other.lan:9"]))
         let port = fixture.port
         #expect(try HTTPTestClient.request(port: port, target: "/", host: "mybox:\(port)").status == 200)
+        #expect(try HTTPTestClient.request(port: port, target: "/", host: "other.lan:\(port)").status == 200)
         #expect(try HTTPTestClient.request(port: port, target: "/", host: "127.0.0.1:\(port)").status == 200)
         #expect(try HTTPTestClient.request(port: port, target: "/", host: "otherbox:\(port)").status == 403)
     }
