@@ -259,6 +259,12 @@ public final class Project: Sendable {
         /// Temporary files of interrupted writes, removed.
         public var temporaryFilesRemoved = 0
 
+        public init(rolledForward: Int = 0, discarded: Int = 0, temporaryFilesRemoved: Int = 0) {
+            self.rolledForward = rolledForward
+            self.discarded = discarded
+            self.temporaryFilesRemoved = temporaryFilesRemoved
+        }
+
         public var isEmpty: Bool { rolledForward == 0 && discarded == 0 && temporaryFilesRemoved == 0 }
     }
 
