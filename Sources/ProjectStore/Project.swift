@@ -270,8 +270,8 @@ public final class Project: Sendable {
 
     /// Settles what a crashed or killed process left behind: finishes or discards interrupted
     /// accepts and removes the temporary files of interrupted writes. Run at start-up; safe while
-    /// collaborators' apps use the folder (it takes the project lock, and their writes in progress
-    /// hold it).
+    /// collaborators' apps use the folder: every write into a project folder holds the project
+    /// lock, which this takes too, so a temporary file found here belongs to a writer that died.
     ///
     /// ```swift
     /// let report = try library.project("cells").recover()
@@ -282,18 +282,11 @@ public final class Project: Sendable {
         try withLock {
             let pending = try recoverPending()
             var report = Recovery(rolledForward: pending.rolledForward, discarded: pending.discarded)
-            let now = Date()
             guard let walker = FileManager.default.enumerator(atPath: folder) else { return report }
             while let relative = walker.nextObject() as? String {
                 let name = (relative as NSString).lastPathComponent
                 guard FileSystem.isTemporary(name) else { continue }
-                let path = folder + "/" + relative
-                // project.json is also written by `ProjectLibrary.createProject` under the library's
-                // lock, not this one: leave a young temporary file there alone.
-                if !relative.contains("/"),
-                   let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
-                   now.timeIntervalSince(modified) < 60 { continue }
-                if unlink(path) == 0 { report.temporaryFilesRemoved += 1 }
+                if unlink(folder + "/" + relative) == 0 { report.temporaryFilesRemoved += 1 }
             }
             return report
         }

@@ -137,7 +137,11 @@ public struct ProjectLibrary: Sendable {
             }
             do {
                 try FileSystem.makeFolder(root + "/" + id + "/images")
-                try FileSystem.writeAtomically(bytes, to: root + "/" + id + "/project.json")
+                // Under the project's own lock too, like every write in a project folder, so that
+                // `Project.recover()` (which holds it) never takes this write for an interrupted one.
+                try FileLock.withLock(root + "/" + id + "/.multiverseg.lock") {
+                    try FileSystem.writeAtomically(bytes, to: root + "/" + id + "/project.json")
+                }
             } catch let error as FileSystemError {
                 throw ProjectStoreError.storage(error.publicMessage)
             }

@@ -94,6 +94,9 @@ class Figures:
         self.kills_with_temp = 0
         self.kills_with_staged = 0
         self.rolled_forward = 0
+        self.startup_kills = 0
+        self.uploads_sent = 0
+        self.uploads_acked = 0
         self.discarded = 0
         self.failures = []
 
@@ -135,6 +138,11 @@ class CrashTest:
         self.figures = Figures()
         self.request_id = 0
         self.reused_export_required = None  # required images of the last complete export to "reused"
+        self.labels = json.loads(self.project_json)["labels"]   # committed labels
+        self.label_inflight = None
+        self.uploads = {}             # committed uploaded image id -> bytes
+        self.upload_inflight = None   # (id, bytes)
+        self.upload_sources = [os.path.join(self.folder, "images", i + ".png") for i in self.images]
 
     # MARK: Work while the server runs
 
@@ -186,6 +194,77 @@ class CrashTest:
                     self.figures.edits_acked += 1
                 state.mask, state.entry, state.history = mask, entry, history
                 state.inflight = None
+
+    def project_editor(self, base, rng, stop):
+        """Adds labels (project.json) and uploads images (images/), as the page's buttons do."""
+        from hardening_common import http
+        while not stop.is_set():
+            time.sleep(rng.uniform(0.005, 0.04))
+            try:
+                if rng.random() < 0.3 and len(self.labels) < 40:
+                    name = "extra%d" % len(self.labels)
+                    self.label_inflight = name
+                    self.figures.edits_sent += 1
+                    http(base, "POST", "/api/projects/%s/labels" % PROJECT, {"label": name}, timeout=15)
+                    self.labels.append(name)
+                    self.label_inflight = None
+                    self.figures.edits_acked += 1
+                else:
+                    name = "up%d" % (len(self.uploads) + 1)
+                    with open(rng.choice(self.upload_sources), "rb") as handle:
+                        data = handle.read()
+                    self.upload_inflight = (name, data)
+                    self.figures.uploads_sent += 1
+                    answer = http(base, "POST", "/api/projects/%s/images?name=%s.png" % (PROJECT, name),
+                                  timeout=15, data=data)
+                    if answer.get("id") != name:
+                        self.figures.fail("upload %s was stored as %s" % (name, answer))
+                    self.uploads[name] = data
+                    self.upload_inflight = None
+                    self.figures.uploads_acked += 1
+            except OSError:
+                return
+            except HTTPFailure as failure:
+                self.figures.fail("project edit answered %s" % failure)
+                return
+
+    def check_project_files(self, settle):
+        """project.json holds the acknowledged labels, plus at most the one in flight; uploaded
+        images are whole. With `settle`, the outcome of the requests in flight is adopted."""
+        self.figures.files_checked += 1
+        with open(os.path.join(self.folder, "project.json"), "rb") as handle:
+            data = handle.read()
+        try:
+            labels = json.loads(data)["labels"]
+        except (ValueError, KeyError) as error:
+            self.figures.torn += 1
+            self.figures.fail("project.json is torn (%d bytes): %s" % (len(data), error))
+            return
+        allowed = [self.labels] + ([self.labels + [self.label_inflight]] if self.label_inflight else [])
+        if labels not in allowed:
+            self.figures.lost += 1
+            self.figures.fail("project.json has labels %s, expected %s" % (labels, " or ".join(map(str, allowed))))
+        found = {n[:-4] for n in os.listdir(os.path.join(self.folder, "images"))
+                 if n.endswith(".png") and not n.startswith(".")} - set(self.images)
+        expected = dict(self.uploads)
+        if self.upload_inflight and self.upload_inflight[0] in found:
+            expected[self.upload_inflight[0]] = self.upload_inflight[1]
+        if found != set(expected):
+            self.figures.lost += 1
+            self.figures.fail("uploaded images on disk %s, expected %s" % (sorted(found), sorted(expected)))
+        for name in found & set(expected):
+            self.figures.files_checked += 1
+            with open(os.path.join(self.folder, "images", name + ".png"), "rb") as handle:
+                if handle.read() != expected[name]:
+                    self.figures.torn += 1
+                    self.figures.fail("uploaded image %s is not what was sent" % name)
+        if settle:
+            if labels in allowed:
+                self.labels = labels
+            if self.upload_inflight and self.upload_inflight[0] in found:
+                self.uploads[self.upload_inflight[0]] = self.upload_inflight[1]
+            self.label_inflight = None
+            self.upload_inflight = None
 
     def call(self, base, method, path, body=None):
         from hardening_common import http
@@ -355,11 +434,6 @@ class CrashTest:
                     continue
                 histories.setdefault(image, {})[int(name[:-4])] = self.read_mask(
                     os.path.join(history_folder, image, name), image)
-        with open(os.path.join(self.folder, "project.json"), "rb") as handle:
-            self.figures.files_checked += 1
-            if handle.read() != self.project_json:
-                self.figures.torn += 1
-                self.figures.fail("project.json changed")
         return masks, histories, self.read_context()
 
     def reconcile(self, masks, histories, context):
@@ -413,12 +487,17 @@ class CrashTest:
             raise RuntimeError("health is %s" % health)
         listed = http(base, "GET", "/api/projects")["projects"]
         mine = [p for p in listed if p["id"] == PROJECT]
-        if not mine or mine[0]["imageCount"] != len(self.images):
+        all_images = sorted(self.images + list(self.uploads))
+        if not mine or mine[0]["imageCount"] != len(all_images):
             raise RuntimeError("the project does not list right: %s" % listed)
         detail = http(base, "GET", "/api/projects/" + PROJECT)
-        if [image["id"] for image in detail["images"]] != self.images:
+        if [image["id"] for image in detail["images"]] != all_images:
             raise RuntimeError("the project's images are %s" % [i["id"] for i in detail["images"]])
+        if detail["labels"] != self.labels:
+            raise RuntimeError("the project's labels are %s, expected %s" % (detail["labels"], self.labels))
         for image in detail["images"]:
+            if image["id"] in self.uploads:
+                continue
             state = self.state[image["id"]]
             label = image["labels"][LABEL]
             expected = (state.mask is not None, state.entry is not None,
@@ -476,6 +555,11 @@ class CrashTest:
                 thread = threading.Thread(target=self.http_exporter, args=(server.url, stop))
                 thread.start()
                 threads.append(thread)
+            if self.rng.random() < 0.4:
+                thread = threading.Thread(target=self.project_editor,
+                                          args=(server.url, rng_from(self.rng.random()), stop))
+                thread.start()
+                threads.append(thread)
             window = self.rng.choice([0.03, 0.1, 0.25, 0.5])
             delay = self.rng.uniform(0.002, window)
             export = None
@@ -505,6 +589,15 @@ class CrashTest:
             figures.kills_with_staged += bool(os.path.isdir(pending) and any(
                 files for _, _, files in os.walk(pending)))
             raw = self.observe()  # raw files must be whole even before any recovery runs
+            self.check_project_files(settle=False)
+            if self.rng.random() < 0.15:
+                # Kill it again while it starts up, in the middle of its own recovery.
+                early = Server(self.args.binary, self.projects, os.path.join(self.work, "serve.log"), self.args.model)
+                time.sleep(self.rng.uniform(0, 0.04))
+                early.kill()
+                figures.kills += 1
+                figures.startup_kills += 1
+                self.observe()
 
             server = Server(self.args.binary, self.projects, os.path.join(self.work, "serve.log"), self.args.model)
             try:
@@ -519,6 +612,7 @@ class CrashTest:
                     figures.discarded += int(match.group(2))
             masks, histories, context = self.observe()
             self.reconcile(masks, histories, context)
+            self.check_project_files(settle=True)
             try:
                 self.check_app(server)
                 figures.restarts_ok += 1
@@ -581,7 +675,9 @@ def main():
     print("accepts sent / acknowledged       %d / %d" % (f.accepts_sent, f.accepts_acked))
     print("accepts cut by a kill (applied)   %d (%d requests of all kinds applied)" % (f.accepts_inflight, f.inflight_applied))
     print("acknowledged accepts durable      %d (lost: %d)" % (f.accepts_acked - f.lost, f.lost))
-    print("context edits sent / acknowledged %d / %d" % (f.edits_sent, f.edits_acked))
+    print("context/label edits sent / acked  %d / %d" % (f.edits_sent, f.edits_acked))
+    print("image uploads sent / acknowledged %d / %d" % (f.uploads_sent, f.uploads_acked))
+    print("kills during start-up recovery    %d" % f.startup_kills)
     print("export.zip downloads OK / cut     %d / %d" % (f.http_exports_ok, f.http_exports_interrupted))
     print("CLI exports OK / killed           %d / %d (killed: %d absent, %d complete)"
           % (f.cli_exports_ok, f.cli_exports_interrupted, f.cli_interrupted_absent, f.cli_interrupted_complete))
@@ -593,7 +689,7 @@ def main():
     print("torn files                        %d" % f.torn)
     print("lost or inconsistent              %d" % f.lost)
     print("failures                          %d" % len(f.failures))
-    ok = not f.failures and f.torn == 0 and f.lost == 0 and f.restarts_ok == f.kills
+    ok = not f.failures and f.torn == 0 and f.lost == 0 and f.restarts_ok == f.kills - f.startup_kills
     print("RESULT: %s" % ("PASS" if ok else "FAIL"))
     return 0 if ok else 1
 

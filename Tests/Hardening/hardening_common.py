@@ -171,11 +171,12 @@ class HTTPFailure(Exception):
         self.body = body
 
 
-def http(base, method, path, body=None, timeout=10, raw=False):
-    """One request; returns parsed JSON (or bytes when raw). Raises HTTPFailure on 4xx/5xx and
-    OSError (URLError) when the connection breaks."""
-    data = None
+def http(base, method, path, body=None, timeout=10, raw=False, data=None):
+    """One request with a JSON `body` (or raw bytes `data`); returns parsed JSON (or bytes when
+    raw). Raises HTTPFailure on 4xx/5xx and OSError (URLError) when the connection breaks."""
     headers = {}
+    if data is not None:
+        headers["Content-Type"] = "application/octet-stream"
     if body is not None:
         data = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
