@@ -30,7 +30,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hardening_common import (DEMO, HTTPFailure, MaskReader, Server, TornFile, accept_body, http,  # noqa: E402
+from storage_harness import (DEMO, HTTPFailure, MaskReader, Server, TornFile, accept_body, http,  # noqa: E402
                               mask_key, png_size, random_mask, rng_from, temp_files)
 
 PROJECT = "fetal-head-demo"

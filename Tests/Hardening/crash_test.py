@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ import time
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hardening_common import (DEMO, HTTPFailure, MaskReader, Server, TornFile, accept_body, mask_key,  # noqa: E402
+from storage_harness import (DEMO, HTTPFailure, MaskReader, Server, TornFile, accept_body, http, mask_key,  # noqa: E402
                               png_size, random_mask, rng_from, temp_files)
 
 PROJECT = "fetal-head-demo"
@@ -197,7 +196,6 @@ class CrashTest:
 
     def project_editor(self, base, rng, stop):
         """Adds labels (project.json) and uploads images (images/), as the page's buttons do."""
-        from hardening_common import http
         while not stop.is_set():
             time.sleep(rng.uniform(0.005, 0.04))
             try:
@@ -267,11 +265,9 @@ class CrashTest:
             self.upload_inflight = None
 
     def call(self, base, method, path, body=None):
-        from hardening_common import http
         return http(base, method, path, body, timeout=15)
 
     def http_exporter(self, base, stop):
-        from hardening_common import http
         while not stop.is_set():
             with self.lock:
                 required = {i for i, s in self.state.items() if s.mask is not None}
@@ -480,7 +476,6 @@ class CrashTest:
             state.inflight = None
 
     def check_app(self, server):
-        from hardening_common import http
         base = server.url
         health = http(base, "GET", "/api/health")
         if health.get("status") != "ok":
