@@ -392,8 +392,11 @@ public final class Project: Sendable {
         for label in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] {
             let labelFolder = root + "/" + label
             let names = (try? FileManager.default.contentsOfDirectory(atPath: labelFolder)) ?? []
-            let manifest = Identifier.isValid(label) && (try? labels().contains(label)) == true
-                ? try context(label: label) : nil
+            let known = Identifier.isValid(label) && (try? labels().contains(label)) == true
+            let manifest = known ? try? context(label: label) : nil
+            // An unreadable manifest cannot say whether the accept committed: keep its staged masks
+            // until the file is fixed, and let the other labels go on.
+            if known && manifest == nil { continue }
             for name in names {
                 let path = labelFolder + "/" + name
                 let parts = name.hasSuffix(".png") ? name.dropLast(4).split(separator: "@") : []

@@ -78,6 +78,19 @@ import Testing
         #expect(try fixture.library.project("cells").mask(label: "nucleus", image: "b") == v2)
     }
 
+    @Test func aStagedMaskOfAnUnreadableLabelWaitsAndOtherLabelsGoOn() throws {
+        let fixture = try StoreFixture()
+        let project = fixture.project
+        try project.addLabel("cyto")
+        try FileSystem.writeAtomically(Array("{ torn".utf8), to: project.folder + "/context/cyto.json")
+        let staged = project.folder + "/.pending/cyto/a@1.png"
+        try FileSystem.writeAtomically(try v1.pngData(), to: staged)
+        let entry = try fixture.library.project("cells").accept(
+            label: "nucleus", image: "a", mask: v2, annotator: "ana", interactions: 1)
+        #expect(entry.version == 1)
+        #expect(FileSystem.exists(staged), "whether cyto's accept committed is unknown until its manifest is fixed")
+    }
+
     /// Temporary files of interrupted writes are never taken for data, and recovery removes them.
     @Test func temporaryFilesAreIgnoredAndCleanedUp() throws {
         let fixture = try StoreFixture()
