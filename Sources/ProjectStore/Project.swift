@@ -279,17 +279,26 @@ public final class Project: Sendable {
     /// ```
     @discardableResult
     public func recover() throws -> Recovery {
-        try withLock {
+        // Look first without the lock, so that opening a clean (or read-only) folder writes nothing.
+        guard Self.hasEntries(folder + "/.pending") || !temporaryFiles().isEmpty else { return Recovery() }
+        return try withLock {
             let pending = try recoverPending()
             var report = Recovery(rolledForward: pending.rolledForward, discarded: pending.discarded)
-            guard let walker = FileManager.default.enumerator(atPath: folder) else { return report }
-            while let relative = walker.nextObject() as? String {
-                let name = (relative as NSString).lastPathComponent
-                guard FileSystem.isTemporary(name) else { continue }
-                if unlink(folder + "/" + relative) == 0 { report.temporaryFilesRemoved += 1 }
+            for relative in temporaryFiles() where unlink(folder + "/" + relative) == 0 {
+                report.temporaryFilesRemoved += 1
             }
             return report
         }
+    }
+
+    /// Temporary files of atomic writes anywhere in the project folder, relative to it.
+    private func temporaryFiles() -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
+        var found: [String] = []
+        while let relative = walker.nextObject() as? String {
+            if FileSystem.isTemporary((relative as NSString).lastPathComponent) { found.append(relative) }
+        }
+        return found
     }
 
     // MARK: Export

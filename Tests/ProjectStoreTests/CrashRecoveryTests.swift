@@ -91,6 +91,16 @@ import Testing
         #expect(FileSystem.exists(staged), "whether cyto's accept committed is unknown until its manifest is fixed")
     }
 
+    @Test func recoveringACleanProjectWritesNothing() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let library = try ProjectLibrary(root: directory.path)
+        let project = try library.createProject(name: "Clean", labels: ["x"])
+        unlink(project.folder + "/.multiverseg.lock")
+        #expect(library.recover().settled.isEmpty)
+        #expect(!FileSystem.exists(project.folder + "/.multiverseg.lock"), "a read-only start must not create files")
+    }
+
     /// Temporary files of interrupted writes are never taken for data, and recovery removes them.
     @Test func temporaryFilesAreIgnoredAndCleanedUp() throws {
         let fixture = try StoreFixture()
