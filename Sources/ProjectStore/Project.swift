@@ -9,7 +9,8 @@ import ZIP
 /// images/<id>.png                the images as imported
 /// masks/<label>/<id>.png         accepted masks, 0/255, image size
 /// context/<label>.json           the label's ordered context manifest
-/// history/<label>/<id>/<v>.png   every earlier version of a mask
+/// history/<label>/<id>/<v>.png   every earlier version of a mask (and a removed entry's)
+/// .pending/<label>/<id>@<v>.png  a mask being accepted, until its manifest entry is committed
 /// .multiverseg.lock              advisory lock serialising writers (also across processes)
 /// ```
 ///
@@ -18,7 +19,9 @@ import ZIP
 /// planted link can make the app read or write outside the folder.
 ///
 /// Nothing is cached between calls: every read goes to disk, so changes written by a collaborator's
-/// app on a shared folder show up at once. Writes take the project lock and are atomic.
+/// app on a shared folder show up at once. Writes take the project lock and are atomic; an accept,
+/// which changes two files, is made crash-safe by staging the mask in `.pending/` and committing it
+/// with the manifest (see `accept`).
 ///
 /// ```swift
 /// let project = try library.project("fetal-head-demo")
@@ -30,11 +33,14 @@ public final class Project: Sendable {
     /// `folder` with its links resolved: the boundary every file access is checked against.
     let resolvedFolder: String
 
-    init(id: String, folder: String) throws {
+    init(id: String, folder: String, settlingPending: Bool = true) throws {
         self.id = id
         self.folder = folder
         self.resolvedFolder = FileSystem.resolved(folder) ?? folder
         _ = try manifest()
+        // An accept cut short by a crash leaves a staged mask; settle it before anyone reads, so a
+        // committed entry never shows its old mask. Best effort: a read-only folder still opens.
+        if settlingPending, Self.hasEntries(folder + "/.pending") { try? withLock { _ = try recoverPending() } }
     }
 
     // MARK: Manifest and labels
@@ -173,7 +179,13 @@ public final class Project: Sendable {
     }
 
     /// Saves an accepted mask and makes the image a context entry of `label`. An earlier mask is
-    /// kept as `history/<label>/<image>/<version>.png` first, so accepting again loses nothing.
+    /// kept as `history/<label>/<image>/<version>.png` first, so accepting again loses nothing, and
+    /// the new version follows every earlier one (also after the entry was removed).
+    ///
+    /// Crash safety: the mask is staged as `.pending/<label>/<image>@<version>.png`, then the
+    /// manifest is written (the commit), then the staged file is renamed over the mask. A crash
+    /// before the commit leaves the old mask and entry; after it, the next open of the project
+    /// finishes the rename. Either way the entry's version always matches the mask on disk.
     @discardableResult
     public func accept(
         label: String, image: String, mask: BinaryMask, annotator: String, interactions: Int,
@@ -186,23 +198,30 @@ public final class Project: Sendable {
                 image: image, expected: "\(header.width) x \(header.height)", actual: "\(mask.width) x \(mask.height)")
         }
         let png = try mask.pngData()
-        return try withLock {
+        return try mutate {
             var manifest = try context(label: label)
             let target = try inside(maskPath(label: label, image: image))
             let previous = manifest.entry(image)
-            var version = 1
-            if let previous {
-                version = previous.version + 1
-                if FileSystem.exists(target) {
-                    try storage {
-                        try FileSystem.copy(target, to: try inside(folder + "/history/\(label)/\(image)/\(previous.version).png"))
-                    }
+            let kept = try historyVersions(label: label, image: image)
+            // Never reuse a version number: history may hold versions of a removed entry.
+            var latest = max(previous?.version ?? 0, kept.last ?? 0)
+            if FileSystem.exists(target) {
+                let current = try storage { try FileSystem.read(target) }
+                if let previous {
+                    try keepInHistory(current, label: label, image: image, version: previous.version)
+                } else if let last = kept.last, try historyPNG(label: label, image: image, version: last) == current {
+                    // The mask of a removed entry, kept in history when it was removed.
+                } else {
+                    // A mask without an entry (copied in by hand): keep it as version 0, or after
+                    // the versions already kept.
+                    let slot = kept.isEmpty ? 0 : latest + 1
+                    try keepInHistory(current, label: label, image: image, version: slot)
+                    latest = max(latest, slot)
                 }
-            } else if FileSystem.exists(target) {
-                // A mask without an entry (copied in by hand): keep it as version 0.
-                try storage { try FileSystem.copy(target, to: try inside(folder + "/history/\(label)/\(image)/0.png")) }
             }
-            try storage { try FileSystem.writeAtomically(png, to: target) }
+            let version = latest + 1
+            let staged = try inside(pendingPath(label: label, image: image, version: version))
+            try storage { try FileSystem.writeAtomically(png, to: staged) }
             let entry = ContextEntry(
                 id: image, version: version, annotator: String(annotator.prefix(100)),
                 acceptedAt: Self.timestamp(date), interactions: max(0, interactions), included: true)
@@ -212,6 +231,7 @@ public final class Project: Sendable {
                 manifest.entries.append(entry)
             }
             try write(json: manifest, to: folder + "/context/\(label).json")
+            try storage { try FileSystem.moveAtomically(staged, to: target) }
             return entry
         }
     }
@@ -225,9 +245,15 @@ public final class Project: Sendable {
         }
     }
 
-    /// Removes an image from the context set; its accepted mask stays on disk and in exports.
+    /// Removes an image from the context set; its accepted mask stays on disk and in exports, and is
+    /// also kept in history under its version, so accepting the image again continues the numbering.
     public func removeFromContext(label: String, image: String) throws {
         _ = try updateContext(label: label, image: image) { entries, index in
+            let target = maskPath(label: label, image: image)
+            if FileSystem.exists(target) {
+                try keepInHistory(try storage { try FileSystem.read(target) },
+                                  label: label, image: image, version: entries[index].version)
+            }
             entries.remove(at: index)
         }
     }
@@ -238,6 +264,59 @@ public final class Project: Sendable {
         try requireValid(image, kind: "image id")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/history/\(label)/\(image)")) ?? []
         return names.compactMap { $0.hasSuffix(".png") ? Int($0.dropLast(4)) : nil }.sorted()
+    }
+
+    // MARK: Recovery
+
+    /// What `recover()` found and settled.
+    public struct Recovery: Sendable, Equatable {
+        /// Accepts committed before a crash whose mask was then moved into place.
+        public var rolledForward = 0
+        /// Staged masks of accepts that never committed, removed.
+        public var discarded = 0
+        /// Temporary files of interrupted writes, removed.
+        public var temporaryFilesRemoved = 0
+
+        public init(rolledForward: Int = 0, discarded: Int = 0, temporaryFilesRemoved: Int = 0) {
+            self.rolledForward = rolledForward
+            self.discarded = discarded
+            self.temporaryFilesRemoved = temporaryFilesRemoved
+        }
+
+        public var isEmpty: Bool { rolledForward == 0 && discarded == 0 && temporaryFilesRemoved == 0 }
+    }
+
+    /// Settles what a crashed or killed process left behind: finishes or discards interrupted
+    /// accepts and removes the temporary files of interrupted writes. Run at start-up; safe while
+    /// collaborators' apps use the folder: every write into a project folder holds the project
+    /// lock, which this takes too, so a temporary file found here belongs to a writer that died.
+    ///
+    /// ```swift
+    /// let report = try library.project("cells").recover()
+    /// if !report.isEmpty { print(report) }
+    /// ```
+    @discardableResult
+    public func recover() throws -> Recovery {
+        // Look first without the lock, so that opening a clean (or read-only) folder writes nothing.
+        guard Self.hasEntries(folder + "/.pending") || !temporaryFiles().isEmpty else { return Recovery() }
+        return try withLock {
+            let pending = try recoverPending()
+            var report = Recovery(rolledForward: pending.rolledForward, discarded: pending.discarded)
+            for relative in temporaryFiles() where unlink(folder + "/" + relative) == 0 {
+                report.temporaryFilesRemoved += 1
+            }
+            return report
+        }
+    }
+
+    /// Temporary files of atomic writes anywhere in the project folder, relative to it.
+    private func temporaryFiles() -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
+        var found: [String] = []
+        while let relative = walker.nextObject() as? String {
+            if FileSystem.isTemporary((relative as NSString).lastPathComponent) { found.append(relative) }
+        }
+        return found
     }
 
     // MARK: Export
@@ -252,13 +331,15 @@ public final class Project: Sendable {
         }
     }
 
-    /// Writes `<image>.png` (0/255, original size) for every accepted mask into `destination`.
+    /// Writes `<image>.png` (0/255, original size) for every accepted mask into the folder
+    /// `destination`, all at once: a killed export leaves no folder (or the previous export), never
+    /// a partial set that looks complete. An existing folder is replaced only when it holds nothing
+    /// but PNG files. Throws `FileSystemError` (with the path, for the terminal) when it cannot.
     @discardableResult
     public func exportMasks(label: String, to destination: String) throws -> Int {
         let masks = try acceptedMasks(label: label)
-        for (image, png) in masks {
-            try storage { try FileSystem.writeAtomically(png, to: destination + "/\(image).png") }
-        }
+        try FileSystem.writeFolderAtomically(masks.map { ("\($0.image).png", $0.png) }, to: destination,
+                                             allowedExtension: "png")
         return masks.count
     }
 
@@ -276,7 +357,7 @@ public final class Project: Sendable {
     ) throws -> T {
         try requireLabel(label)
         try requireValid(image, kind: "image id")
-        return try withLock {
+        return try mutate {
             var manifest = try context(label: label)
             guard let index = manifest.entries.firstIndex(where: { $0.id == image }) else {
                 throw ProjectStoreError.notInContext(image: image, label: label)
@@ -300,6 +381,71 @@ public final class Project: Sendable {
         let lock = try storage { try FileLock(path: folder + "/.multiverseg.lock") }
         defer { lock.unlock() }
         return try body()
+    }
+
+    /// Runs a change of the context under the project lock, after settling any accept that a crash
+    /// interrupted (so a change never builds on a half-finished one).
+    private func mutate<T>(_ body: () throws -> T) throws -> T {
+        try withLock {
+            _ = try recoverPending()
+            return try body()
+        }
+    }
+
+    private func pendingPath(label: String, image: String, version: Int) -> String {
+        folder + "/.pending/\(label)/\(image)@\(version).png"
+    }
+
+    private func historyPNG(label: String, image: String, version: Int) throws -> [UInt8]? {
+        let path = try inside(folder + "/history/\(label)/\(image)/\(version).png")
+        guard FileSystem.exists(path) else { return nil }
+        return try storage { try FileSystem.read(path) }
+    }
+
+    /// Writes a mask into history unless that version is already kept with the same bytes (a retry
+    /// after a crash writes it again).
+    private func keepInHistory(_ png: [UInt8], label: String, image: String, version: Int) throws {
+        guard try historyPNG(label: label, image: image, version: version) != png else { return }
+        let path = try inside(folder + "/history/\(label)/\(image)/\(version).png")
+        try storage { try FileSystem.writeAtomically(png, to: path) }
+    }
+
+    /// Settles staged masks (the project lock must be held): a staged version whose manifest entry
+    /// was committed is moved into place; any other is discarded, the accept never happened.
+    private func recoverPending() throws -> (rolledForward: Int, discarded: Int) {
+        let root = folder + "/.pending"
+        guard Self.hasEntries(root) else { return (0, 0) }
+        var forward = 0
+        var discarded = 0
+        for label in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] {
+            let labelFolder = root + "/" + label
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: labelFolder)) ?? []
+            let known = Identifier.isValid(label) && (try? labels().contains(label)) == true
+            let manifest = known ? try? context(label: label) : nil
+            // An unreadable manifest cannot say whether the accept committed: keep its staged masks
+            // until the file is fixed, and let the other labels go on.
+            if known && manifest == nil { continue }
+            for name in names {
+                let path = labelFolder + "/" + name
+                let parts = name.hasSuffix(".png") ? name.dropLast(4).split(separator: "@") : []
+                if let manifest, parts.count == 2, Identifier.isValid(String(parts[0])),
+                   let version = Int(parts[1]), manifest.entry(String(parts[0]))?.version == version {
+                    try storage { try FileSystem.moveAtomically(path, to: maskPath(label: label, image: String(parts[0]))) }
+                    forward += 1
+                } else {
+                    unlink(path)
+                    discarded += 1
+                }
+            }
+            rmdir(labelFolder)
+        }
+        rmdir(root)
+        return (forward, discarded)
+    }
+
+    static func hasEntries(_ folder: String) -> Bool {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return false }
+        return !names.isEmpty
     }
 
     private func write<T: Encodable>(json value: T, to path: String) throws {

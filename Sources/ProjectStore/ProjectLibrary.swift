@@ -68,7 +68,7 @@ public struct ProjectLibrary: Sendable {
                 let manifest = try Self.readManifest(folder: folder, id: id)
                 projects.append(ProjectSummary(
                     id: id, name: manifest.name, labels: manifest.labels,
-                    imageCount: try Project(id: id, folder: folder).imageIDs().count))
+                    imageCount: try Project(id: id, folder: folder, settlingPending: false).imageIDs().count))
             } catch let error as ProjectStoreError {
                 problems.append(error)
             } catch {
@@ -79,6 +79,29 @@ public struct ProjectLibrary: Sendable {
     }
 
     public func projects() -> [ProjectSummary] { scan().projects }
+
+    /// Runs `Project.recover()` on every project (at start-up, after a crash): the projects where
+    /// something was settled, with what, and the errors of projects that could not be opened.
+    ///
+    /// ```swift
+    /// for (id, report) in library.recover().settled { print("\(id): \(report)") }
+    /// ```
+    public func recover() -> (settled: [(id: String, report: Project.Recovery)], problems: [ProjectStoreError]) {
+        var settled: [(id: String, report: Project.Recovery)] = []
+        var problems: [ProjectStoreError] = []
+        for summary in projects() {
+            do {
+                // Opened without settling, so that the report counts what was settled.
+                let report = try Project(id: summary.id, folder: root + "/" + summary.id, settlingPending: false).recover()
+                if !report.isEmpty { settled.append((summary.id, report)) }
+            } catch let error as ProjectStoreError {
+                problems.append(error)
+            } catch {
+                problems.append(.storage("\(error)"))
+            }
+        }
+        return (settled, problems)
+    }
 
     /// Opens the project folder `id`.
     public func project(_ id: String) throws -> Project {
@@ -122,7 +145,11 @@ public struct ProjectLibrary: Sendable {
             }
             do {
                 try FileSystem.makeFolder(root + "/" + id + "/images")
-                try FileSystem.writeAtomically(bytes, to: root + "/" + id + "/project.json")
+                // Under the project's own lock too, like every write in a project folder, so that
+                // `Project.recover()` (which holds it) never takes this write for an interrupted one.
+                try FileLock.withLock(root + "/" + id + "/.multiverseg.lock") {
+                    try FileSystem.writeAtomically(bytes, to: root + "/" + id + "/project.json")
+                }
             } catch let error as FileSystemError {
                 throw ProjectStoreError.storage(error.publicMessage)
             }

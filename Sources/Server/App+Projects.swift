@@ -28,6 +28,9 @@ extension App {
         let labels: [String]
         let description: String?
         let images: [ImageSummary]
+        /// Files in images/ that are not usable PNGs (dropped there by hand or by another tool):
+        /// listed apart so that one bad file does not hide the project.
+        let unreadableImages: [String]
     }
 
     func addProjectRoutes(to router: inout Router) {
@@ -92,8 +95,15 @@ extension App {
         try store {
             let manifest = try project.manifest()
             let contexts = try Dictionary(uniqueKeysWithValues: manifest.labels.map { ($0, try project.context(label: $0)) })
-            let images = try project.imageIDs().map { id -> ImageSummary in
-                let header = try project.imageHeader(id)
+            var unreadable: [String] = []
+            let images = try project.imageIDs().compactMap { id -> ImageSummary? in
+                let header: PNGHeader
+                do {
+                    header = try project.imageHeader(id)
+                } catch ProjectStoreError.invalidImage {
+                    unreadable.append(id)
+                    return nil
+                }
                 var states: [String: LabelState] = [:]
                 for label in manifest.labels {
                     let entry = contexts[label]?.entry(id)
@@ -106,7 +116,7 @@ extension App {
                                     channels: header.channels, labels: states)
             }
             return ProjectDetail(id: project.id, name: manifest.name, labels: manifest.labels,
-                                 description: manifest.description, images: images)
+                                 description: manifest.description, images: images, unreadableImages: unreadable)
         }
     }
 

@@ -172,18 +172,25 @@ final class PredictionService: @unchecked Sendable {
     // MARK: The worker
 
     private func run() {
+        // Collaborators' changes are looked for every 2 s between jobs, busy or not: while this
+        // app's user keeps the worker busy, the pages must still hear of the other app's accepts.
+        var lastWatch = Date()
         while true {
+            if Date().timeIntervalSince(lastWatch) >= 2 {
+                watchForCollaborators()
+                lastWatch = Date()
+            }
             condition.lock()
             while !stopped && arrival.isEmpty && prefetches.isEmpty {
-                if !condition.wait(until: Date(timeIntervalSinceNow: 2)) {
-                    condition.unlock()
-                    watchForCollaborators()
-                    condition.lock()
-                }
+                if !condition.wait(until: lastWatch.addingTimeInterval(2)) { break }
             }
             if stopped {
                 condition.unlock()
                 return
+            }
+            if arrival.isEmpty && prefetches.isEmpty {
+                condition.unlock()
+                continue
             }
             if !arrival.isEmpty {
                 let session = arrival.removeFirst()

@@ -72,7 +72,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "The label to export.")
     var label: String
 
-    @Option(name: [.short, .customLong("output")], help: "The folder to write the masks to (created if missing).")
+    @Option(name: [.short, .customLong("output")], help: "The folder to write the masks to (created, or replaced when it holds only PNGs; written all at once, so an interrupted export leaves none).")
     var output: String
 
     @Flag(help: "Write a zip archive to the --output path instead of a folder.")
@@ -94,6 +94,8 @@ struct ExportCommand: ParsableCommand {
             }
         } catch let error as ProjectStoreError {
             throw ValidationError(error.description)
+        } catch let error as FileSystemError where error.call == "replace" {
+            throw ValidationError("\(output) exists and holds more than mask PNGs; choose a new or empty folder")
         } catch let error as FileSystemError {
             throw ValidationError(error.description)
         }

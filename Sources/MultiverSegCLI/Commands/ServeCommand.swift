@@ -110,6 +110,12 @@ struct ServeCommand: ParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
+        // Settle what a crashed or killed run left behind before serving anything.
+        let recovery = app.library.recover()
+        for (id, report) in recovery.settled {
+            print("recovered project '\(id)': \(report.rolledForward) accept(s) completed, \(report.discarded) discarded, \(report.temporaryFilesRemoved) temporary file(s) removed")
+        }
+        for problem in recovery.problems { print("warning: could not check project for interrupted writes: \(problem)") }
         let scan = app.library.scan()
         print("MultiverSeg \(MultiverSegVersion.string): \(scan.projects.count) project(s) in \(app.configuration.projectsRoot)")
         for problem in scan.problems { print("warning: \(problem)") }
