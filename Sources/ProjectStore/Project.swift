@@ -72,11 +72,21 @@ public final class Project: Sendable {
         try storage { try FileSystem.read(try imagePath(image)) }
     }
 
+    /// The image's PNG header (size, layout), read from the start of the file only: the chunks
+    /// before the pixel data are small, so listing a project of large scans stays fast.
     public func imageHeader(_ image: String) throws -> PNGHeader {
-        do {
-            return try PNGImage.header(of: try imagePNG(image))
-        } catch let error as PNGError {
-            throw ProjectStoreError.invalidImage(name: image, reason: error.description)
+        let path = try imagePath(image)
+        var prefix = 64 << 10
+        while true {
+            let (bytes, complete) = try storage { try FileSystem.readPrefix(path, count: prefix) }
+            do {
+                return try PNGImage.header(of: bytes)
+            } catch PNGError.truncated where !complete {
+                // Large metadata chunks (an ICC profile, text) before the pixels: read further.
+                prefix *= 4
+            } catch let error as PNGError {
+                throw ProjectStoreError.invalidImage(name: image, reason: error.description)
+            }
         }
     }
 
