@@ -51,20 +51,30 @@ public final class Project: Sendable {
 
     // MARK: Images
 
-    /// Image ids (file names without `.png`), sorted. Files with other names are ignored.
+    /// Image ids (file names without `.png`), sorted. Files with other names (`.DS_Store`,
+    /// `Thumbs.db`, notes) and folders, even ones named `*.png`, are ignored.
     public func imageIDs() -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/images")) ?? []
         return names.compactMap { name -> String? in
             guard name.hasSuffix(".png") else { return nil }
             let id = String(name.dropLast(4))
-            return Identifier.isValid(id) ? id : nil
+            guard Identifier.isValid(id) else { return nil }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder + "/images/" + name, isDirectory: &isDirectory),
+                  !isDirectory.boolValue
+            else { return nil }
+            return id
         }.sorted()
     }
 
     public func imagePath(_ image: String) throws -> String {
         try requireValid(image, kind: "image id")
         let path = folder + "/images/\(image).png"
-        guard FileSystem.exists(path) else { throw ProjectStoreError.unknownImage(image) }
+        // A folder named like an image (left by a copy tool) is not one.
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw ProjectStoreError.unknownImage(image)
+        }
         return path
     }
 
@@ -76,7 +86,7 @@ public final class Project: Sendable {
     /// before the pixel data are small, so listing a project of large scans stays fast.
     public func imageHeader(_ image: String) throws -> PNGHeader {
         let path = try imagePath(image)
-        var prefix = 64 << 10
+        var prefix = 8 << 10
         while true {
             let (bytes, complete) = try storage { try FileSystem.readPrefix(path, count: prefix) }
             do {

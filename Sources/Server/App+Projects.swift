@@ -11,6 +11,9 @@ extension App {
         let bitDepth: Int
         let channels: Int
         let labels: [String: LabelState]
+        /// Why the file cannot be used (not a PNG, truncated...); nil for a good image, whose
+        /// size is then 0 x 0. One broken file must not hide the rest of the project.
+        let problem: String?
     }
 
     struct LabelState: Encodable {
@@ -81,7 +84,15 @@ extension App {
             let manifest = try project.manifest()
             let contexts = try Dictionary(uniqueKeysWithValues: manifest.labels.map { ($0, try project.context(label: $0)) })
             let images = try project.imageIDs().map { id -> ImageSummary in
-                let header = try project.imageHeader(id)
+                let header: PNGHeader?
+                let problem: String?
+                do {
+                    header = try project.imageHeader(id)
+                    problem = nil
+                } catch let error as ProjectStoreError {
+                    header = nil
+                    problem = error.description
+                }
                 var states: [String: LabelState] = [:]
                 for label in manifest.labels {
                     let entry = contexts[label]?.entry(id)
@@ -90,8 +101,9 @@ extension App {
                         inContext: entry != nil, included: entry?.included ?? false,
                         interactions: entry?.interactions, annotator: entry?.annotator, version: entry?.version)
                 }
-                return ImageSummary(id: id, width: header.width, height: header.height, bitDepth: header.bitDepth,
-                                    channels: header.channels, labels: states)
+                return ImageSummary(id: id, width: header?.width ?? 0, height: header?.height ?? 0,
+                                    bitDepth: header?.bitDepth ?? 0, channels: header?.channels ?? 0,
+                                    labels: states, problem: problem)
             }
             return ProjectDetail(id: project.id, name: manifest.name, labels: manifest.labels,
                                  description: manifest.description, images: images)

@@ -97,7 +97,10 @@ public final class App: Sendable {
                 throw HTTPError.conflict(error.description)
             case .invalidIdentifier, .invalidImage, .maskSizeMismatch:
                 throw HTTPError(status: 422, message: error.description)
-            case .libraryMissing, .unreadableManifest, .unsupportedSchema, .storage:
+            case .unreadableManifest, .unsupportedSchema:
+                // The folder's state, not the server, is at fault: say which file to fix.
+                throw HTTPError.conflict(error.description)
+            case .libraryMissing, .storage:
                 throw HTTPError.internalError(error.description)
             }
         }
