@@ -112,11 +112,11 @@ final class PredictionService: @unchecked Sendable {
         return stream
     }
 
-    /// Sessions with an open event stream (for tests and the load check).
-    var openSessionCount: Int {
+    /// Sessions remembered, open or not yet forgotten (for tests).
+    var sessionCount: Int {
         condition.lock()
         defer { condition.unlock() }
-        return sessions.values.filter { !$0.stream.isClosed }.count
+        return sessions.count
     }
 
     /// Queues a prediction; returns false when the session has no open event stream. A request
@@ -365,9 +365,14 @@ final class ContextCache: @unchecked Sendable {
 
     /// Decoded images kept at most: a few large scans must not pin gigabytes (a 4000 x 3000
     /// image is 48 MB of floats), nor many small ones thousands of entries.
-    static let maxCachedImages = 48
-    static let maxCachedImageBytes = 256 << 20
+    let maxCachedImages: Int
+    let maxCachedImageBytes: Int
     private var imageBytes = 0
+
+    init(maxCachedImages: Int = 48, maxCachedImageBytes: Int = 256 << 20) {
+        self.maxCachedImages = maxCachedImages
+        self.maxCachedImageBytes = maxCachedImageBytes
+    }
 
     /// The image as the network sees it: luminance at its original bit depth. `keep: false` reads
     /// it without caching (context entries are prepared once and need not evict the targets).
@@ -392,18 +397,18 @@ final class ContextCache: @unchecked Sendable {
         images[key] = grey
         imageBytes += grey.pixels.count * MemoryLayout<Float>.size
         while imageOrder.count > 1
-                && (imageOrder.count > Self.maxCachedImages || imageBytes > Self.maxCachedImageBytes) {
+                && (imageOrder.count > maxCachedImages || imageBytes > maxCachedImageBytes) {
             let evicted = imageOrder.removeFirst()
             if let old = images.removeValue(forKey: evicted) { imageBytes -= old.pixels.count * MemoryLayout<Float>.size }
         }
         return grey
     }
 
-    /// Bytes of decoded images held (for tests).
-    var cachedImageBytes: Int {
+    /// Decoded images held, and their bytes (for tests).
+    var cachedImages: (count: Int, bytes: Int) {
         lock.lock()
         defer { lock.unlock() }
-        return imageBytes
+        return (images.count, imageBytes)
     }
 
     /// The label's included context entries, prepared at the network's resolution. Only entries

@@ -16,11 +16,11 @@ final class EdgeApp {
     let router: Router
     var projects: String { directory.file("Projects") }
 
-    init(maxImagePixels: Int = 1 << 26) throws {
+    init(maxImagePixels: Int = 1 << 26, delay: TimeInterval = 0) throws {
         directory = try TemporaryDirectory("multiverseg-edge")
         try FileManager.default.createDirectory(atPath: directory.file("Projects"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: directory.file("Public"), withIntermediateDirectories: true)
-        let model = ModelRunner(name: "fake", predictor: try Predictor(network: SlowThresholdNetwork(delay: 0)))
+        let model = ModelRunner(name: "fake", predictor: try Predictor(network: SlowThresholdNetwork(delay: delay)))
         app = try App(configuration: .init(projectsRoot: directory.file("Projects"), publicRoot: directory.file("Public"),
                                            maxImagePixels: maxImagePixels), model: model)
         router = app.router()
