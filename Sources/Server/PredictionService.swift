@@ -89,8 +89,9 @@ final class PredictionService: @unchecked Sendable {
 
     // MARK: Pages
 
-    /// The event stream of a page; a page reconnecting with the same session id replaces its old stream.
-    func subscribe(session: String, project: Project, label: String) -> EventStream {
+    /// The event stream of a page; a page reconnecting with the same session id replaces its old
+    /// stream. Nil when `limit` other pages are open already.
+    func subscribe(session: String, project: Project, label: String, limit: Int = .max) -> EventStream? {
         let stream = EventStream()
         let signature = Self.contextSignature(project: project, label: label)
         condition.lock()
@@ -99,6 +100,10 @@ final class PredictionService: @unchecked Sendable {
         for (id, state) in sessions where state.stream.isClosed {
             sessions[id] = nil
             if pending.removeValue(forKey: id) != nil { arrival.removeAll { $0 == id } }
+        }
+        guard sessions.count - (sessions[session] == nil ? 0 : 1) < limit else {
+            condition.unlock()
+            return nil
         }
         let old = sessions[session]
         var state = Session(project: project.id, label: label, stream: stream, previous: nil)

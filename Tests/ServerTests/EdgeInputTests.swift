@@ -16,13 +16,13 @@ final class EdgeApp {
     let router: Router
     var projects: String { directory.file("Projects") }
 
-    init(maxImagePixels: Int = 1 << 26, delay: TimeInterval = 0) throws {
+    init(maxImagePixels: Int = 1 << 26, delay: TimeInterval = 0, maxEventStreams: Int = 160) throws {
         directory = try TemporaryDirectory("multiverseg-edge")
         try FileManager.default.createDirectory(atPath: directory.file("Projects"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: directory.file("Public"), withIntermediateDirectories: true)
         let model = ModelRunner(name: "fake", predictor: try Predictor(network: SlowThresholdNetwork(delay: delay)))
         app = try App(configuration: .init(projectsRoot: directory.file("Projects"), publicRoot: directory.file("Public"),
-                                           maxImagePixels: maxImagePixels), model: model)
+                                           maxImagePixels: maxImagePixels, maxEventStreams: maxEventStreams), model: model)
         router = app.router()
     }
 

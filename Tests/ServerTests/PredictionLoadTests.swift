@@ -67,6 +67,21 @@ import Testing
         #expect(edge.app.predictions.sessionCount == 1)
     }
 
+    /// Each page holds a connection thread; past the limit a page is told to close tabs, and
+    /// the server's remaining connections stay free for API calls.
+    @Test func eventStreamsAreCappedBelowTheConnectionLimit() throws {
+        let edge = try EdgeApp(maxEventStreams: 3)
+        try edge.makeProject()
+        let readers = try (0..<3).map { try edge.events(session: "page-\($0)") }
+        let refused = edge.call("GET", "/api/projects/edge/labels/cell/events", query: ["session": "page-3"])
+        #expect(refused.status == 503 && refused.text.contains("close some tabs"), "\(refused.text)")
+        // A page reconnecting under its own session id is not a new page.
+        _ = try edge.events(session: "page-1")
+        readers[0].stream.close()
+        _ = try edge.events(session: "page-3")
+        #expect(edge.call("GET", "/api/health").status == 200)
+    }
+
     @Test func decodedImagesAreBoundedInBytesAndContextImagesAreNotKept() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
