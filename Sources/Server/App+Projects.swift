@@ -11,9 +11,6 @@ extension App {
         let bitDepth: Int
         let channels: Int
         let labels: [String: LabelState]
-        /// Why the file cannot be used (not a PNG, truncated...); nil for a good image, whose
-        /// size is then 0 x 0. One broken file must not hide the rest of the project.
-        let problem: String?
     }
 
     struct LabelState: Encodable {
@@ -31,6 +28,9 @@ extension App {
         let labels: [String]
         let description: String?
         let images: [ImageSummary]
+        /// Files in images/ that are not usable PNGs (dropped there by hand or by another tool):
+        /// listed apart so that one bad file does not hide the project.
+        let unreadableImages: [String]
     }
 
     func addProjectRoutes(to router: inout Router) {
@@ -83,15 +83,14 @@ extension App {
         try store {
             let manifest = try project.manifest()
             let contexts = try Dictionary(uniqueKeysWithValues: manifest.labels.map { ($0, try project.context(label: $0)) })
-            let images = try project.imageIDs().map { id -> ImageSummary in
-                let header: PNGHeader?
-                let problem: String?
+            var unreadable: [String] = []
+            let images = try project.imageIDs().compactMap { id -> ImageSummary? in
+                let header: PNGHeader
                 do {
                     header = try project.imageHeader(id)
-                    problem = nil
-                } catch let error as ProjectStoreError {
-                    header = nil
-                    problem = error.description
+                } catch ProjectStoreError.invalidImage {
+                    unreadable.append(id)
+                    return nil
                 }
                 var states: [String: LabelState] = [:]
                 for label in manifest.labels {
@@ -101,12 +100,11 @@ extension App {
                         inContext: entry != nil, included: entry?.included ?? false,
                         interactions: entry?.interactions, annotator: entry?.annotator, version: entry?.version)
                 }
-                return ImageSummary(id: id, width: header?.width ?? 0, height: header?.height ?? 0,
-                                    bitDepth: header?.bitDepth ?? 0, channels: header?.channels ?? 0,
-                                    labels: states, problem: problem)
+                return ImageSummary(id: id, width: header.width, height: header.height, bitDepth: header.bitDepth,
+                                    channels: header.channels, labels: states)
             }
             return ProjectDetail(id: project.id, name: manifest.name, labels: manifest.labels,
-                                 description: manifest.description, images: images)
+                                 description: manifest.description, images: images, unreadableImages: unreadable)
         }
     }
 
