@@ -1,6 +1,9 @@
+#define _GNU_SOURCE  // POLLRDHUP
 #include "CMicroHTTPDShims.h"
 
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <string.h>
 
 const int MVS_MHD_YES = MHD_YES;
@@ -41,4 +44,23 @@ uint32_t mvs_mhd_client_ipv4(struct MHD_Connection *connection) {
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (!info || !info->client_addr || info->client_addr->sa_family != AF_INET) return 0;
     return ((const struct sockaddr_in *)info->client_addr)->sin_addr.s_addr;
+}
+
+int mvs_mhd_connection_fd(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info ? (int)info->connect_fd : -1;
+}
+
+int mvs_socket_peer_closed(int fd) {
+    if (fd < 0) return 0;
+    struct pollfd probe = { .fd = fd, .events = POLLIN | POLLRDHUP, .revents = 0 };
+    if (poll(&probe, 1, 0) <= 0) return 0;
+    if (probe.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) return 1;
+    if (probe.revents & POLLIN) {
+        // Readable: either more request bytes (not expected on a stream) or end of file.
+        char byte;
+        return recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+    }
+    return 0;
 }

@@ -17,9 +17,16 @@ public final class EventStream: HTTPBodyStream, @unchecked Sendable {
     /// A comment line is sent after this long without events, so proxies and browsers keep the
     /// connection open and a vanished client is noticed.
     private let keepAlive: TimeInterval
+    /// A client that stops reading must not make the server buffer without end: past this many
+    /// unsent bytes the stream is closed (the browser's EventSource reconnects).
+    private let maxPendingBytes: Int
+    private var clientGone: (@Sendable () -> Bool)?
+    /// How often a waiting `read` checks that the client is still there.
+    private let clientCheckInterval: TimeInterval = 0.5
 
-    public init(keepAlive: TimeInterval = 15) {
+    public init(keepAlive: TimeInterval = 15, maxPendingBytes: Int = 16 << 20) {
         self.keepAlive = keepAlive
+        self.maxPendingBytes = maxPendingBytes
     }
 
     public var response: HTTPResponse {
@@ -50,6 +57,12 @@ public final class EventStream: HTTPBodyStream, @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard !closed else { return false }
+        guard pending.count + text.utf8.count <= maxPendingBytes else {
+            closed = true
+            pending = []
+            condition.broadcast()
+            return false
+        }
         pending.append(contentsOf: text.utf8)
         condition.broadcast()
         return true
@@ -60,8 +73,13 @@ public final class EventStream: HTTPBodyStream, @unchecked Sendable {
         defer { condition.unlock() }
         let deadline = Date(timeIntervalSinceNow: keepAlive)
         while pending.isEmpty && !closed {
-            if !condition.wait(until: deadline) {
-                return Array(": keep-alive\n\n".utf8)
+            let slice = Date(timeIntervalSinceNow: clientCheckInterval)
+            if !condition.wait(until: min(slice, deadline)) {
+                if let clientGone, clientGone() {
+                    closed = true
+                    return nil
+                }
+                if Date() >= deadline { return Array(": keep-alive\n\n".utf8) }
             }
         }
         if pending.isEmpty { return nil }
@@ -69,6 +87,12 @@ public final class EventStream: HTTPBodyStream, @unchecked Sendable {
         let chunk = Array(pending[..<count])
         pending.removeFirst(count)
         return chunk
+    }
+
+    public func watchClient(_ isGone: @escaping @Sendable () -> Bool) {
+        condition.lock()
+        clientGone = isGone
+        condition.unlock()
     }
 
     public func close() {

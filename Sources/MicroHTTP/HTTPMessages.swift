@@ -52,6 +52,14 @@ public struct HTTPRequest: Sendable {
 public protocol HTTPBodyStream: AnyObject, Sendable {
     func read(maxBytes: Int) -> [UInt8]?
     func close()
+    /// Handed by the server before the first `read`: `isGone()` tells (without blocking) whether
+    /// the client has disconnected. A stream that waits long for data checks it while waiting and
+    /// ends, so a closed browser tab frees its connection at once instead of at the next write.
+    func watchClient(_ isGone: @escaping @Sendable () -> Bool)
+}
+
+extension HTTPBodyStream {
+    public func watchClient(_ isGone: @escaping @Sendable () -> Bool) {}
 }
 
 /// An HTTP response.

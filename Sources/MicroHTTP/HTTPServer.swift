@@ -194,6 +194,10 @@ public final class HTTPServer: @unchecked Sendable {
             let stopped = daemon == nil
             lock.unlock()
             if stopped { stream.close() }
+            // The stream's reads run on this connection's thread while the connection, and so
+            // its socket, is open.
+            let fd = mvs_mhd_connection_fd(connection)
+            stream.watchClient { mvs_socket_peer_closed(fd) != 0 }
             let context = Unmanaged.passRetained(StreamContext(stream: stream, server: self)).toOpaque()
             handle = MHD_create_response_from_callback(MVS_MHD_SIZE_UNKNOWN, 16 << 10, streamReader, context, streamFinished)
         }

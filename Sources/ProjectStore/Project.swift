@@ -64,7 +64,8 @@ public final class Project: Sendable {
 
     // MARK: Images
 
-    /// Image ids (file names without `.png`), sorted. Files with other names are ignored.
+    /// Image ids (file names without `.png`), sorted. Files with other names (`.DS_Store`,
+    /// `Thumbs.db`, notes) and folders, even ones named `*.png`, are ignored.
     public func imageIDs() -> [String] {
         let images = folder + "/images"
         guard FileSystem.isInside(images, folder: resolvedFolder) else { return [] }
@@ -73,13 +74,15 @@ public final class Project: Sendable {
             guard name.hasSuffix(".png") else { return nil }
             let id = String(name.dropLast(4))
             guard Identifier.isValid(id) else { return nil }
-            // Only links need resolving: a plain file in an inside folder is inside.
-            var status = stat()
             let path = images + "/" + name
-            if lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFLNK,
-               !FileSystem.isInside(path, folder: resolvedFolder) {
-                return nil
+            var status = stat()
+            guard lstat(path, &status) == 0 else { return nil }
+            if status.st_mode & S_IFMT == S_IFLNK {
+                // Only links need resolving: a plain file in an inside folder is inside.
+                guard FileSystem.isInside(path, folder: resolvedFolder), stat(path, &status) == 0 else { return nil }
             }
+            // Folders, even ones named `*.png` (left by a copy tool), are not images.
+            guard status.st_mode & S_IFMT != S_IFDIR else { return nil }
             return id
         }.sorted()
     }
@@ -87,7 +90,11 @@ public final class Project: Sendable {
     public func imagePath(_ image: String) throws -> String {
         try requireValid(image, kind: "image id")
         let path = folder + "/images/\(image).png"
-        guard FileSystem.exists(path) else { throw ProjectStoreError.unknownImage(image) }
+        // A folder named like an image (left by a copy tool) is not one.
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw ProjectStoreError.unknownImage(image)
+        }
         return try inside(path)
     }
 
@@ -95,11 +102,21 @@ public final class Project: Sendable {
         try storage { try FileSystem.read(try imagePath(image)) }
     }
 
+    /// The image's PNG header (size, layout), read from the start of the file only: the chunks
+    /// before the pixel data are small, so listing a project of large scans stays fast.
     public func imageHeader(_ image: String) throws -> PNGHeader {
-        do {
-            return try PNGImage.header(of: try imagePNG(image))
-        } catch let error as PNGError {
-            throw ProjectStoreError.invalidImage(name: image, reason: error.description)
+        let path = try imagePath(image)
+        var prefix = 8 << 10
+        while true {
+            let (bytes, complete) = try storage { try FileSystem.readPrefix(path, count: prefix) }
+            do {
+                return try PNGImage.header(of: bytes)
+            } catch PNGError.truncated where !complete {
+                // Large metadata chunks (an ICC profile, text) before the pixels: read further.
+                prefix *= 4
+            } catch let error as PNGError {
+                throw ProjectStoreError.invalidImage(name: image, reason: error.description)
+            }
         }
     }
 

@@ -12,7 +12,10 @@ extension App {
             guard let session = request.query["session"], Identifier.isValid(session) else {
                 throw HTTPError.badRequest("give a session id as ?session=ID (letters, digits, '.', '_', '-')")
             }
-            let stream = predictions.subscribe(session: session, project: project, label: label)
+            guard let stream = predictions.subscribe(session: session, project: project, label: label,
+                                                     limit: configuration.maxEventStreams) else {
+                throw HTTPError(status: 503, message: "too many labeling pages are open (\(configuration.maxEventStreams)); close some tabs and reload")
+            }
             let size = try store { try project.context(label: label).includedEntries.count }
             let model = predictions.model.map { PredictionService.quoted($0.name) } ?? "null"
             stream.send(event: "hello", data: "{\"contextSize\":\(size),\"model\":\(model)}")

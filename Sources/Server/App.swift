@@ -20,14 +20,18 @@ public final class App: Sendable {
         public var templatesRoot: String?
         /// Largest image accepted by upload, in pixels.
         public var maxImagePixels: Int
+        /// Most event streams (open labeling pages) at once. Each holds a connection, and the
+        /// HTTP server serves a limited number (256 by default): the rest stay free for API calls.
+        public var maxEventStreams: Int
 
         public init(projectsRoot: String, publicRoot: String, templatesRoot: String? = nil,
-                    weightsPath: String? = nil, maxImagePixels: Int = 1 << 26) {
+                    weightsPath: String? = nil, maxImagePixels: Int = 1 << 26, maxEventStreams: Int = 160) {
             self.projectsRoot = projectsRoot
             self.publicRoot = publicRoot
             self.templatesRoot = templatesRoot
             self.weightsPath = weightsPath
             self.maxImagePixels = maxImagePixels
+            self.maxEventStreams = maxEventStreams
         }
     }
 
@@ -101,9 +105,12 @@ public final class App: Sendable {
                 throw HTTPError(status: 422, message: error.description)
             case .linkLeavesFolder:
                 throw HTTPError.forbidden(error.description)
+            case .unreadableManifest, .unsupportedSchema:
+                // The folder's state, not the server, is at fault: say which file to fix.
+                throw HTTPError.conflict(error.description)
             case .libraryMissing:
                 throw HTTPError.internalError("the projects folder is gone; restore it or restart serve with --projects DIR")
-            case .unreadableManifest, .unsupportedSchema, .storage:
+            case .storage:
                 throw HTTPError.internalError(error.description)
             }
         }

@@ -49,6 +49,12 @@ final class PredictionService: @unchecked Sendable {
         let label: String
         let stream: EventStream
         var previous: (image: String, logits: [Float])?
+        /// The highest seq this session has submitted: an older request arriving late (requests
+        /// travel on several connections) is answered `superseded` at once.
+        var newestSubmitted = Int.min
+        /// The highest seq answered with a prediction: a slower, older prediction finishing after
+        /// it is answered `superseded`, so predictions reach the page in seq order.
+        var newestPredicted = Int.min
     }
 
     private struct Prefetch {
@@ -83,17 +89,39 @@ final class PredictionService: @unchecked Sendable {
 
     // MARK: Pages
 
-    /// The event stream of a page; a page reconnecting with the same session id replaces its old stream.
-    func subscribe(session: String, project: Project, label: String) -> EventStream {
+    /// The event stream of a page; a page reconnecting with the same session id replaces its old
+    /// stream. Nil when `limit` other pages are open already.
+    func subscribe(session: String, project: Project, label: String, limit: Int = .max) -> EventStream? {
         let stream = EventStream()
         let signature = Self.contextSignature(project: project, label: label)
         condition.lock()
-        let old = sessions[session]?.stream
-        sessions[session] = Session(project: project.id, label: label, stream: stream, previous: nil)
+        // Pages that went away leave closed streams behind; forget them (and their logits) here,
+        // so the table holds the open pages only, however many came and went.
+        for (id, state) in sessions where state.stream.isClosed {
+            sessions[id] = nil
+            if pending.removeValue(forKey: id) != nil { arrival.removeAll { $0 == id } }
+        }
+        guard sessions.count - (sessions[session] == nil ? 0 : 1) < limit else {
+            condition.unlock()
+            return nil
+        }
+        let old = sessions[session]
+        var state = Session(project: project.id, label: label, stream: stream, previous: nil)
+        // A reconnecting page keeps counting from where it was.
+        state.newestSubmitted = old?.newestSubmitted ?? .min
+        state.newestPredicted = old?.newestPredicted ?? .min
+        sessions[session] = state
         if lastSeenContext["\(project.id)/\(label)"] == nil { lastSeenContext["\(project.id)/\(label)"] = signature }
         condition.unlock()
-        old?.close()
+        old?.stream.close()
         return stream
+    }
+
+    /// Sessions remembered, open or not yet forgotten (for tests).
+    var sessionCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return sessions.count
     }
 
     /// Queues a prediction; returns false when the session has no open event stream. A request
@@ -103,31 +131,36 @@ final class PredictionService: @unchecked Sendable {
         let cacheKey = job.interactions.isEmpty && !job.usePrevious
             ? Self.readyKey(project: job.project, label: job.label, image: job.image) : nil
         condition.lock()
-        guard let session = sessions[job.session], !session.stream.isClosed else {
-            condition.unlock()
-            return false
-        }
-        if let cacheKey, let hit = ready[cacheKey] {
-            if let replaced = pending.removeValue(forKey: job.session) {
-                arrival.removeAll { $0 == job.session }
-                struct Superseded: Encodable { let image: String; let seq: Int }
-                session.stream.send(event: "superseded", data: Self.json(Superseded(image: replaced.image, seq: replaced.seq)))
-            }
-            sessions[job.session]?.previous = (job.image, hit.logits)
-            condition.unlock()
-            session.stream.send(event: "prediction", data: Self.json(hit.result.answering(seq: job.seq)))
+        defer { condition.unlock() }
+        guard var session = sessions[job.session], !session.stream.isClosed else { return false }
+        // Latest wins by seq, not by arrival: a request older than one already seen is stale.
+        guard job.seq > session.newestSubmitted else {
+            Self.sendSuperseded(image: job.image, seq: job.seq, on: session.stream)
             return true
         }
-        if let replaced = pending[job.session] {
-            struct Superseded: Encodable { let image: String; let seq: Int }
-            session.stream.send(event: "superseded", data: Self.json(Superseded(image: replaced.image, seq: replaced.seq)))
+        session.newestSubmitted = job.seq
+        if let replaced = pending.removeValue(forKey: job.session) {
+            Self.sendSuperseded(image: replaced.image, seq: replaced.seq, on: session.stream)
         } else {
             arrival.append(job.session)
         }
+        if let cacheKey, let hit = ready[cacheKey] {
+            arrival.removeAll { $0 == job.session }
+            session.previous = (job.image, hit.logits)
+            session.newestPredicted = job.seq
+            sessions[job.session] = session
+            session.stream.send(event: "prediction", data: Self.json(hit.result.answering(seq: job.seq)))
+            return true
+        }
+        sessions[job.session] = session
         pending[job.session] = job
         condition.signal()
-        condition.unlock()
         return true
+    }
+
+    private static func sendSuperseded(image: String, seq: Int, on stream: EventStream) {
+        struct Superseded: Encodable { let image: String; let seq: Int }
+        stream.send(event: "superseded", data: json(Superseded(image: image, seq: seq)))
     }
 
     /// Asks the worker to precompute the in-context prediction of `image` when it is idle.
@@ -197,7 +230,10 @@ final class PredictionService: @unchecked Sendable {
                 let job = pending.removeValue(forKey: session)
                 let state = sessions[session]
                 condition.unlock()
-                if let job, let state { run(job, stream: state.stream, previous: state.previous) }
+                // A page that closed before its turn needs no prediction.
+                if let job, let state, !state.stream.isClosed {
+                    run(job, stream: state.stream, previous: state.previous)
+                }
             } else {
                 let prefetch = prefetches.removeLast()
                 condition.unlock()
@@ -214,8 +250,18 @@ final class PredictionService: @unchecked Sendable {
                 project: job.project, label: job.label, image: job.image, interactions: job.interactions,
                 interactionCount: job.interactionCount, previous: previousLogits, seq: job.seq)
             condition.lock()
-            sessions[job.session]?.previous = (job.image, logits)
-            condition.unlock()
+            defer { condition.unlock() }
+            // Sent under the lock, so a cached answer to a newer request cannot slip in between
+            // the check and the send.
+            if var state = sessions[job.session], state.stream === stream {
+                if state.newestPredicted > job.seq {
+                    Self.sendSuperseded(image: job.image, seq: job.seq, on: stream)
+                    return
+                }
+                state.previous = (job.image, logits)
+                state.newestPredicted = job.seq
+                sessions[job.session] = state
+            }
             stream.send(event: "prediction", data: Self.json(result))
         } catch {
             let message = (error as? HTTPError)?.message ?? "\(error)"
@@ -329,8 +375,20 @@ final class ContextCache: @unchecked Sendable {
         return try library.project(id)
     }
 
-    /// The image as the network sees it: luminance at its original bit depth.
-    func greyImage(project: Project, image: String) throws -> GreyImage {
+    /// Decoded images kept at most: a few large scans must not pin gigabytes (a 4000 x 3000
+    /// image is 48 MB of floats), nor many small ones thousands of entries.
+    let maxCachedImages: Int
+    let maxCachedImageBytes: Int
+    private var imageBytes = 0
+
+    init(maxCachedImages: Int = 48, maxCachedImageBytes: Int = 256 << 20) {
+        self.maxCachedImages = maxCachedImages
+        self.maxCachedImageBytes = maxCachedImageBytes
+    }
+
+    /// The image as the network sees it: luminance at its original bit depth. `keep: false` reads
+    /// it without caching (context entries are prepared once and need not evict the targets).
+    func greyImage(project: Project, image: String, keep: Bool = true) throws -> GreyImage {
         let key = "\(project.id)/\(image)"
         lock.lock()
         if let cached = images[key] {
@@ -340,12 +398,29 @@ final class ContextCache: @unchecked Sendable {
         lock.unlock()
         let png = try project.loadImage(image)
         let grey = try GreyImage(width: png.width, height: png.height, pixels: png.luminance())
+        guard keep else { return grey }
         lock.lock()
-        if images[key] == nil { imageOrder.append(key) }
+        defer { lock.unlock() }
+        if let old = images[key] {
+            imageBytes -= old.pixels.count * MemoryLayout<Float>.size
+        } else {
+            imageOrder.append(key)
+        }
         images[key] = grey
-        while imageOrder.count > 48 { images[imageOrder.removeFirst()] = nil }
-        lock.unlock()
+        imageBytes += grey.pixels.count * MemoryLayout<Float>.size
+        while imageOrder.count > 1
+                && (imageOrder.count > maxCachedImages || imageBytes > maxCachedImageBytes) {
+            let evicted = imageOrder.removeFirst()
+            if let old = images.removeValue(forKey: evicted) { imageBytes -= old.pixels.count * MemoryLayout<Float>.size }
+        }
         return grey
+    }
+
+    /// Decoded images held, and their bytes (for tests).
+    var cachedImages: (count: Int, bytes: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (images.count, imageBytes)
     }
 
     /// The label's included context entries, prepared at the network's resolution. Only entries
@@ -360,9 +435,15 @@ final class ContextCache: @unchecked Sendable {
         if cached.signature == wanted { return cached.set }
         for id in cached.signature.keys where wanted[id] == nil { _ = cached.set.remove(id: id) }
         for (id, version) in wanted where cached.signature[id] != version {
-            guard let mask = try project.mask(label: label, image: id) else { continue }
-            let image = try greyImage(project: project, image: id)
-            guard mask.width == image.width, mask.height == image.height else { continue }
+            // An entry whose image or mask went missing or broke on disk (a hand-edited folder)
+            // is left out rather than failing every prediction of the label.
+            guard let mask = try? project.mask(label: label, image: id),
+                  let image = try? greyImage(project: project, image: id, keep: false),
+                  mask.width == image.width, mask.height == image.height
+            else {
+                _ = cached.set.remove(id: id)
+                continue
+            }
             try cached.set.insert(id: id, image: image, mask: mask.values)
         }
         cached.signature = wanted

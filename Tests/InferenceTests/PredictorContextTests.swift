@@ -82,6 +82,13 @@ struct PredictorContextTests {
         let blob = ContextSet.thumbnail(try blobImage(x0: 2, y0: 2).pixels, resolution: 32)
         #expect(flat.allSatisfy { $0 == 0 })
         #expect(ContextSet.similarity(flat, blob) == 0)
+        // Any brightness, any resolution: resampling residue must not pose as a layout.
+        for resolution in [16, 24, 32, 128] {
+            for value: Float in [0.7, 1, 0.001, 0.999] {
+                let thumbnail = ContextSet.thumbnail([Float](repeating: value, count: resolution * resolution), resolution: resolution)
+                #expect(thumbnail.allSatisfy { $0 == 0 }, "\(value) at \(resolution)")
+            }
+        }
         #expect(abs(ContextSet.similarity(blob, blob) - 1) < 1e-5)
     }
 

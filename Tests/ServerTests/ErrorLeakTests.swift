@@ -66,10 +66,10 @@ import Testing
         expectNoPath(health, "health", status: 200, fixture: fixture)
         #expect(health.text.contains("w.safetensors"), "the file name stays, so the user knows which file")
 
-        // Storage failures (500): an unreadable context manifest, a project whose images/ is a file.
+        // A broken context manifest is the folder's fault (409, naming the file); a project whose images/ is a file is a storage failure (500).
         try FileManager.default.createDirectory(atPath: fixture.projects + "/demo/context", withIntermediateDirectories: true)
         try "{ broken".write(toFile: fixture.projects + "/demo/context/cell.json", atomically: true, encoding: .utf8)
-        expectNoPath(try fixture.get("/api/projects/demo/labels/cell/context"), "broken manifest", status: 500, fixture: fixture)
+        expectNoPath(try fixture.get("/api/projects/demo/labels/cell/context"), "broken manifest", status: 409, fixture: fixture)
         try FileManager.default.removeItem(atPath: fixture.projects + "/masked/images")
         FileManager.default.createFile(atPath: fixture.projects + "/masked/images", contents: Data("x".utf8))
         expectNoPath(try fixture.request("POST", "/api/projects/masked/images?name=a.png", body: png),

@@ -21,6 +21,12 @@ uint16_t mvs_mhd_bound_port(struct MHD_Daemon *daemon);
 /// The peer's IPv4 address in network byte order, or 0 when unknown / not IPv4.
 uint32_t mvs_mhd_client_ipv4(struct MHD_Connection *connection);
 
+/// The socket of a connection, or -1.
+int mvs_mhd_connection_fd(struct MHD_Connection *connection);
+
+/// 1 when the peer of a connected socket has closed or reset it (checked without blocking).
+int mvs_socket_peer_closed(int fd);
+
 /// Values of MHD's enum result / content-reader constants, which Swift imports awkwardly.
 extern const int MVS_MHD_YES;
 extern const int MVS_MHD_NO;

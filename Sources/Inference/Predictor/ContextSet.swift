@@ -90,7 +90,12 @@ public struct ContextSet: Sendable {
             norm += small[i] * small[i]
         }
         norm = norm.squareRoot()
-        guard norm > 1e-6 else { return [Float](repeating: 0, count: small.count) }
+        // A constant image leaves only rounding residue after the mean is taken away; scaled to
+        // unit length that residue would be noise posing as a layout. The threshold is relative
+        // to the brightness, as the residue is.
+        guard norm > 1e-5 * max(abs(mean), 1e-2) * Float(small.count).squareRoot() else {
+            return [Float](repeating: 0, count: small.count)
+        }
         return small.map { $0 / norm }
     }
 
