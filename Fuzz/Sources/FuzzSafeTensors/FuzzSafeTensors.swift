@@ -27,12 +27,27 @@ public func fuzzSafeTensors(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32
     }
     _ = try? weights.checkFormat()
     guard let configuration = try? NetworkConfiguration(weights: weights) else { return 0 }
+    let network: SegmentationNetwork?
     switch configuration.architecture {
-    case .multiverseg: _ = try? MultiverSegNetwork(weights: weights, threads: 1)
-    case .scribblepromptUNet: _ = try? ScribblePromptUNet(weights: weights, threads: 1)
+    case .multiverseg: network = try? MultiverSegNetwork(weights: weights, threads: 1)
+    case .scribblepromptUNet: network = try? ScribblePromptUNet(weights: weights, threads: 1)
+    }
+    // What the server does with the first click: a loaded network must predict (or throw).
+    // Above 128 (the released models' size, and the most the corpus reaches cheaply) one
+    // prediction takes seconds; `NetworkConfiguration.maxResolution` bounds what loads at all.
+    expect(configuration.resolution <= NetworkConfiguration.maxResolution, "a network of resolution \(configuration.resolution) loaded")
+    if let network, network.resolution <= 128, let predictor = try? Predictor(network: network) {
+        var interactions = Interactions()
+        interactions.positiveClicks = [ImagePoint(x: 3, y: 2)]
+        if let prediction = try? predictor.predict(clickImage, interactions: interactions) {
+            expect(prediction.probabilities.count == clickImage.width * clickImage.height,
+                   "prediction does not cover the image")
+        }
     }
     return 0
 }
+
+private let clickImage = try! GreyImage(width: 6, height: 4, pixels: (0..<24).map { Float($0) / 23 })
 
 /// Same names, shapes and bit patterns (NaN payloads included), and the same metadata.
 func sameContents(_ a: WeightsFile?, _ b: WeightsFile) -> Bool {
