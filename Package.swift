@@ -10,6 +10,11 @@ let package = Package(
         .executable(name: "multiverseg", targets: ["MultiverSegCLI"]),
         .library(name: "Inference", targets: ["Inference"]),
         .library(name: "PNGCodec", targets: ["PNGCodec"]),
+        // For the fuzzers in Fuzz/ (a separate package, so the normal build never compiles them).
+        .library(name: "ProjectStore", targets: ["ProjectStore"]),
+        .library(name: "MicroHTTP", targets: ["MicroHTTP"]),
+        .library(name: "Server", targets: ["Server"]),
+        .library(name: "ZIP", targets: ["ZIP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -25,7 +25,41 @@ typedef struct {
     size_t out_size;
     size_t out_capacity;
     int out_of_memory;
+    // What libpng holds through `counted_malloc`, now and at most (reported in mvs_png_info).
+    size_t held_bytes;
+    size_t peak_bytes;
 } mvs_io;
+
+// Largest single buffer libpng may ask for while reading: ancillary chunks (text, ICC profiles)
+// and their decompressed contents. libpng allocates a chunk's declared length before reading
+// it, so without a cap a 100-byte file declaring a 2 GB tEXt chunk gets 2 GB reserved.
+// libpng's own buffers are at most a row or two (its default width limit of 10^6 pixels x 8 bytes
+// is 8 MB) plus zlib's state, so the cap only stops lengths that a file merely declares.
+#define MVS_PNG_MAX_ALLOCATION ((size_t)64 << 20)
+// Ancillary chunks are skipped beyond this size (libpng's recommended 8 MB for untrusted input).
+#define MVS_PNG_MAX_CHUNK_BYTES ((png_alloc_size_t)8 << 20)
+
+// Each block carries its size in front so `counted_free` can keep the running total.
+typedef union { size_t size; max_align_t align; } mvs_block_header;
+
+static png_voidp counted_malloc(png_structp png, png_alloc_size_t size) {
+    mvs_io *io = (mvs_io *)png_get_mem_ptr(png);
+    if (size > MVS_PNG_MAX_ALLOCATION) return NULL; // libpng turns this into an error or a skipped chunk
+    mvs_block_header *block = malloc(sizeof(mvs_block_header) + size);
+    if (!block) return NULL;
+    block->size = size;
+    io->held_bytes += size;
+    if (io->held_bytes > io->peak_bytes) io->peak_bytes = io->held_bytes;
+    return block + 1;
+}
+
+static void counted_free(png_structp png, png_voidp pointer) {
+    if (!pointer) return;
+    mvs_io *io = (mvs_io *)png_get_mem_ptr(png);
+    mvs_block_header *block = (mvs_block_header *)pointer - 1;
+    io->held_bytes -= block->size;
+    free(block);
+}
 
 static void set_message(mvs_io *io, const char *text) {
     if (io->message && io->message_size > 0) {
@@ -102,7 +136,8 @@ static mvs_png_status read_common(const uint8_t *data, size_t size, mvs_png_info
     io.message = message;
     io.message_size = message_size;
 
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, on_error, on_warning);
+    png_structp png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, &io, on_error, on_warning,
+                                               &io, counted_malloc, counted_free);
     if (!png) return MVS_PNG_NO_MEMORY;
     png_infop info = png_create_info_struct(png);
     if (!info) { png_destroy_read_struct(&png, NULL, NULL); return MVS_PNG_NO_MEMORY; }
@@ -111,12 +146,16 @@ static mvs_png_status read_common(const uint8_t *data, size_t size, mvs_png_info
     if (setjmp(png_jmpbuf(png))) {
         free(rows);
         png_destroy_read_struct(&png, &info, NULL);
+        if (result) result->libpng_peak_bytes = io.peak_bytes;
         return io.truncated ? MVS_PNG_TRUNCATED : MVS_PNG_LIBPNG;
     }
     png_set_read_fn(png, &io, on_read);
+    // Untrusted input: bound what ancillary chunks may claim and how many of them are kept.
+    png_set_chunk_malloc_max(png, MVS_PNG_MAX_CHUNK_BYTES);
+    png_set_chunk_cache_max(png, 1000);
     png_read_info(png, info);
 
-    mvs_png_info local;
+    mvs_png_info local = {0};
     local.width = png_get_image_width(png, info);
     local.height = png_get_image_height(png, info);
     local.bit_depth = png_get_bit_depth(png, info);
@@ -145,6 +184,7 @@ static mvs_png_status read_common(const uint8_t *data, size_t size, mvs_png_info
         rows = NULL;
     }
     png_destroy_read_struct(&png, &info, NULL);
+    if (result) result->libpng_peak_bytes = io.peak_bytes;
     return MVS_PNG_OK;
 }
 
@@ -158,6 +198,12 @@ mvs_png_status mvs_png_decode(const uint8_t *data, size_t size, uint8_t *out, si
                               char *message, size_t message_size) {
     if (!out) return MVS_PNG_BAD_ARGUMENT;
     return read_common(data, size, NULL, out, out_size, message, message_size);
+}
+
+mvs_png_status mvs_png_decode_measured(const uint8_t *data, size_t size, uint8_t *out, size_t out_size,
+                                       mvs_png_info *info, char *message, size_t message_size) {
+    if (!out || !info) return MVS_PNG_BAD_ARGUMENT;
+    return read_common(data, size, info, out, out_size, message, message_size);
 }
 
 static int channels_of(int color_type) {

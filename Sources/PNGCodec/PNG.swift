@@ -142,6 +142,32 @@ enum LibPNG {
             channels: Int(info.out_channels), bitDepth: Int(info.out_bit_depth))
     }
 
+    /// The most memory libpng held at once while reading the header of `bytes`, whether or not
+    /// that succeeded (for tests that check a file cannot make it reserve much).
+    static func headerPeakAllocation(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return 0 }
+        var info = mvs_png_info()
+        _ = withMessage { mvs_png_read_info(base.assumingMemoryBound(to: UInt8.self), bytes.count, &info, $0, $1) }
+        return info.libpng_peak_bytes
+    }
+
+    /// Like `headerPeakAllocation`, for a whole decode into a scratch buffer of the declared size
+    /// (callers keep `bytes` small).
+    static func decodePeakAllocation(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard let header = try? readHeader(bytes), header.width * header.height <= 1 << 20 else {
+            return headerPeakAllocation(bytes)
+        }
+        var scratch = [UInt8](repeating: 0, count: header.width * header.height * header.channels * header.bitDepth / 8)
+        var info = mvs_png_info()
+        _ = withMessage { message, size in
+            scratch.withUnsafeMutableBytes { out in
+                mvs_png_decode_measured(bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), bytes.count,
+                                        out.baseAddress!.assumingMemoryBound(to: UInt8.self), out.count, &info, message, size)
+            }
+        }
+        return info.libpng_peak_bytes
+    }
+
     static func decode(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) throws {
         guard let base = bytes.baseAddress, let outBase = out.baseAddress else { throw PNGError.truncated }
         let (status, message) = withMessage {

@@ -46,6 +46,14 @@ public struct PNGImage: Sendable, Equatable {
         guard !overflow, pixels <= limits.maxPixels else {
             throw PNGError.tooLarge(width: header.width, height: header.height, maxPixels: limits.maxPixels)
         }
+        // DEFLATE expands at most 1032:1, so a file of n bytes cannot hold more than ~1032·n bytes
+        // of pixel rows. A tiny file declaring a large image is refused here, before the buffers
+        // below are allocated and zeroed (otherwise ~100 bytes could cost hundreds of MB).
+        let storedRowBytes = (header.width * header.storedColorType.storedChannels * header.storedBitDepth + 7) / 8
+        let (storedBytes, storedOverflow) = storedRowBytes.multipliedReportingOverflow(by: header.height)
+        guard !storedOverflow, storedBytes <= Self.maxInflatedBytes(fromFileOf: bytes.count) else {
+            throw PNGError.truncated
+        }
         let sampleCount = pixels * header.channels
         var samples: [UInt16]
         if header.bitDepth == 16 {
@@ -62,6 +70,13 @@ public struct PNGImage: Sendable, Equatable {
         }
         self.init(width: header.width, height: header.height, channels: header.channels,
                   bitDepth: header.bitDepth, samples: samples)
+    }
+
+    /// The most pixel-row bytes a PNG file of `fileBytes` bytes can hold: DEFLATE's 1032:1 limit
+    /// plus slack for tiny files.
+    static func maxInflatedBytes(fromFileOf fileBytes: Int) -> Int {
+        let (product, overflow) = fileBytes.multipliedReportingOverflow(by: 1032)
+        return overflow ? Int.max : product + 4096
     }
 
     /// Reads and decodes a PNG file.

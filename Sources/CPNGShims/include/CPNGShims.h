@@ -24,6 +24,7 @@ typedef struct {
     int interlaced;
     int out_channels;     // after expansion: 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA
     int out_bit_depth;    // after expansion: 8 or 16 (16-bit samples in host byte order)
+    size_t libpng_peak_bytes; // the most memory libpng held at once while reading (set on failure too)
 } mvs_png_info;
 
 /// Reads the signature and header chunks only; allocates nothing proportional to the image.
@@ -34,6 +35,10 @@ mvs_png_status mvs_png_read_info(const uint8_t *data, size_t size, mvs_png_info 
 /// out_bit_depth / 8). Palettes become RGB(A), grey below 8 bits is scaled to 8 bits, tRNS becomes alpha.
 mvs_png_status mvs_png_decode(const uint8_t *data, size_t size, uint8_t *out, size_t out_size,
                               char *message, size_t message_size);
+
+/// `mvs_png_decode` that also fills `info` (including `libpng_peak_bytes`), for tests.
+mvs_png_status mvs_png_decode_measured(const uint8_t *data, size_t size, uint8_t *out, size_t out_size,
+                                       mvs_png_info *info, char *message, size_t message_size);
 
 /// Encodes samples (one uint16 per sample, interleaved channels, rows top to bottom) as a PNG of
 /// the given colour type and bit depth. For palette images the samples are indices into

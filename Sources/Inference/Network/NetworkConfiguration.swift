@@ -47,6 +47,11 @@ public struct NetworkConfiguration: Sendable, Equatable, CustomStringConvertible
             + (architecture == .multiverseg ? "+\(contextChannels)" : "")
     }
 
+    /// The largest input side accepted. The released models use 128; a weights file claiming more
+    /// than this would make the first prediction allocate resolution² buffers per feature (80 GB
+    /// at 65536) or overflow computing their size.
+    public static let maxResolution = 1024
+
     /// Throws unless the network can be built (levels, features and resolution fit together).
     public func check() throws {
         guard !features.isEmpty else { throw NetworkError.invalidConfiguration(reason: "no levels") }
@@ -55,6 +60,10 @@ public struct NetworkConfiguration: Sendable, Equatable, CustomStringConvertible
         }
         guard targetChannels > 0, contextChannels > 0 else {
             throw NetworkError.invalidConfiguration(reason: "input channels must be positive")
+        }
+        guard resolution <= Self.maxResolution else {
+            throw NetworkError.invalidConfiguration(
+                reason: "resolution \(resolution) is larger than \(Self.maxResolution), the most a network input may be; the weights file's metadata is wrong")
         }
         // MultiverSeg pools between its levels, the ScribblePrompt-UNet after each of them.
         let pools = architecture == .multiverseg ? levels - 1 : levels

@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// libFuzzer targets for the four parsers that read untrusted bytes. Built by `scripts/fuzz`
+// with `--sanitize=fuzzer` (coverage on every target of the root package too); each target
+// defines `LLVMFuzzerTestOneInput`, so it is compiled as a library (`-parse-as-library`).
+let fuzzerFlags: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
+
+let package = Package(
+    name: "MultiverSegFuzz",
+    platforms: [.macOS(.v14)],
+    dependencies: [.package(name: "MultiverSeg", path: "..")],
+    targets: [
+        .executableTarget(
+            name: "FuzzPNG",
+            dependencies: [
+                .product(name: "PNGCodec", package: "MultiverSeg"),
+                .product(name: "ProjectStore", package: "MultiverSeg"),
+            ],
+            swiftSettings: fuzzerFlags),
+        .executableTarget(
+            name: "FuzzSafeTensors",
+            dependencies: [.product(name: "Inference", package: "MultiverSeg")],
+            swiftSettings: fuzzerFlags),
+        .executableTarget(
+            name: "FuzzCheckpoint",
+            dependencies: [
+                .product(name: "Inference", package: "MultiverSeg"),
+                .product(name: "ZIP", package: "MultiverSeg"),
+            ],
+            swiftSettings: fuzzerFlags),
+        .executableTarget(
+            name: "FuzzAPI",
+            dependencies: [
+                .product(name: "Server", package: "MultiverSeg"),
+                .product(name: "MicroHTTP", package: "MultiverSeg"),
+                .product(name: "Inference", package: "MultiverSeg"),
+                .product(name: "PNGCodec", package: "MultiverSeg"),
+            ],
+            swiftSettings: fuzzerFlags),
+    ]
+)
