@@ -55,10 +55,23 @@ def _chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
+def grey_png_from_rows(width, height, raw, declared=None):
+    """An 8-bit grey PNG of filtered rows `raw` (a 0 filter byte before each row); `declared`
+    writes another size into the header (a pixel bomb) without more data."""
+    w, h = declared or (width, height)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+            + _chunk(b"IDAT", zlib.compress(raw, 6)) + _chunk(b"IEND", b""))
+
+
+def grey_png(width, height, pixel, declared=None):
+    """An 8-bit grey PNG whose pixel (x, y) is pixel(x, y)."""
+    raw = b"".join(b"\x00" + bytes(pixel(x, y) for x in range(width)) for y in range(height))
+    return grey_png_from_rows(width, height, raw, declared)
+
+
 def encode_mask_png(bits, width, height):
     raw = b"".join(b"\x00" + bytes(255 if v else 0 for v in bits[y * width:(y + 1) * width]) for y in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + _chunk(b"IDAT", zlib.compress(raw, 6)) + _chunk(b"IEND", b""))
+    return grey_png_from_rows(width, height, raw)
 
 
 def png_size(data):
