@@ -11,20 +11,26 @@ let package = Package(
     platforms: [.macOS(.v14)],
     dependencies: [.package(name: "MultiverSeg", path: "..")],
     targets: [
+        // The invariant check and comparisons the fuzzers share.
+        .target(
+            name: "FuzzSupport",
+            dependencies: [.product(name: "Inference", package: "MultiverSeg")]),
         .executableTarget(
             name: "FuzzPNG",
             dependencies: [
+                "FuzzSupport",
                 .product(name: "PNGCodec", package: "MultiverSeg"),
                 .product(name: "ProjectStore", package: "MultiverSeg"),
             ],
             swiftSettings: fuzzerFlags),
         .executableTarget(
             name: "FuzzSafeTensors",
-            dependencies: [.product(name: "Inference", package: "MultiverSeg")],
+            dependencies: ["FuzzSupport", .product(name: "Inference", package: "MultiverSeg")],
             swiftSettings: fuzzerFlags),
         .executableTarget(
             name: "FuzzCheckpoint",
             dependencies: [
+                "FuzzSupport",
                 .product(name: "Inference", package: "MultiverSeg"),
                 .product(name: "ZIP", package: "MultiverSeg"),
             ],
@@ -32,6 +38,7 @@ let package = Package(
         .executableTarget(
             name: "FuzzAPI",
             dependencies: [
+                "FuzzSupport",
                 .product(name: "Server", package: "MultiverSeg"),
                 .product(name: "MicroHTTP", package: "MultiverSeg"),
                 .product(name: "Inference", package: "MultiverSeg"),

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import Inference
 import MicroHTTP
 import PNGCodec
@@ -133,13 +134,4 @@ public func fuzzAPI(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         }
     }
     return 0
-}
-
-/// Reports a broken invariant and aborts, so libFuzzer saves the input (`precondition` drops its
-/// message in optimized builds).
-func expect(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String = "invariant broken",
-            file: StaticString = #fileID, line: UInt = #line) {
-    guard !condition() else { return }
-    FileHandle.standardError.write(Data("\n==FUZZ== \(file):\(line): \(message())\n".utf8))
-    abort()
 }

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import Inference
 import ZIP
 
@@ -62,22 +63,4 @@ public func fuzzCheckpoint(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 
         }
     }
     return 0
-}
-
-/// Same names, shapes and bit patterns (NaN payloads included), and the same metadata.
-func sameContents(_ a: WeightsFile?, _ b: WeightsFile) -> Bool {
-    guard let a, a.metadata == b.metadata, a.tensors.count == b.tensors.count else { return false }
-    return a.tensors.allSatisfy { name, tensor in
-        guard let other = b.tensors[name], other.shape == tensor.shape else { return false }
-        return tensor.values.map(\.bitPattern) == other.values.map(\.bitPattern)
-    }
-}
-
-/// Reports a broken invariant and aborts, so libFuzzer saves the input (`precondition` drops its
-/// message in optimized builds).
-func expect(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String = "invariant broken",
-            file: StaticString = #fileID, line: UInt = #line) {
-    guard !condition() else { return }
-    FileHandle.standardError.write(Data("\n==FUZZ== \(file):\(line): \(message())\n".utf8))
-    abort()
 }

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import Inference
 
 // `multiverseg serve --weights FILE` reads the file as safetensors, infers the network's
@@ -48,21 +49,3 @@ public func fuzzSafeTensors(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32
 }
 
 private let clickImage = try! GreyImage(width: 6, height: 4, pixels: (0..<24).map { Float($0) / 23 })
-
-/// Same names, shapes and bit patterns (NaN payloads included), and the same metadata.
-func sameContents(_ a: WeightsFile?, _ b: WeightsFile) -> Bool {
-    guard let a, a.metadata == b.metadata, a.tensors.count == b.tensors.count else { return false }
-    return a.tensors.allSatisfy { name, tensor in
-        guard let other = b.tensors[name], other.shape == tensor.shape else { return false }
-        return tensor.values.map(\.bitPattern) == other.values.map(\.bitPattern)
-    }
-}
-
-/// Reports a broken invariant and aborts, so libFuzzer saves the input (`precondition` drops its
-/// message in optimized builds).
-func expect(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String = "invariant broken",
-            file: StaticString = #fileID, line: UInt = #line) {
-    guard !condition() else { return }
-    FileHandle.standardError.write(Data("\n==FUZZ== \(file):\(line): \(message())\n".utf8))
-    abort()
-}
