@@ -73,8 +73,9 @@ public enum FileSystem {
         let path = destination.hasSuffix("/") && destination.count > 1 ? String(destination.dropLast()) : destination
         let parent = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
-        try makeFolder(parent.isEmpty ? "." : parent)
-        let base = parent.isEmpty ? "" : parent + "/"
+        let parentFolder = parent.isEmpty ? "." : parent
+        try makeFolder(parentFolder)
+        let base = parentFolder + "/"
         var isDirectory: ObjCBool = false
         let existing = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if existing {
@@ -94,6 +95,7 @@ public enum FileSystem {
         syncFolder(temporary)
         // rename(2) replaces an empty folder in one step; a full one is moved aside first, so a
         // kill in between leaves no destination at all rather than a mix.
+        var replaced: String?
         if rename(temporary, path) != 0 {
             guard errno == ENOTEMPTY || errno == EEXIST else {
                 throw FileSystemError(call: "rename", path: path, code: errno)
@@ -105,13 +107,11 @@ public enum FileSystem {
                 _ = rename(old, path)
                 throw FileSystemError(call: "rename", path: path, code: code)
             }
-            committed = true
-            syncFolder(parent.isEmpty ? "." : parent)
-            try? FileManager.default.removeItem(atPath: old)
-            return
+            replaced = old
         }
         committed = true
-        syncFolder(parent.isEmpty ? "." : parent)
+        syncFolder(parentFolder)
+        if let replaced { try? FileManager.default.removeItem(atPath: replaced) }
     }
 
     /// Whether `name` is a temporary file of an interrupted atomic write (`.<name>.<pid>.<n>.tmp`).
@@ -187,7 +187,8 @@ public enum FileSystem {
     public static func isInside(_ path: String, folder: String) -> Bool {
         var existing = path
         var rest: [String] = []
-        while resolved(existing) == nil {
+        var base = resolved(existing)
+        while base == nil {
             // A dangling link is refused: following it later could create a file anywhere.
             var status = stat()
             if lstat(existing, &status) == 0 { return false }
@@ -195,9 +196,9 @@ public enum FileSystem {
             guard parent != existing, !parent.isEmpty else { return false }
             rest.insert((existing as NSString).lastPathComponent, at: 0)
             existing = parent
+            base = resolved(existing)
         }
-        guard let base = resolved(existing) else { return false }
-        let full = ([base] + rest).joined(separator: "/")
+        let full = ([base!] + rest).joined(separator: "/")
         return full == folder || full.hasPrefix(folder == "/" ? "/" : folder + "/")
     }
 

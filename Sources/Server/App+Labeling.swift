@@ -59,13 +59,12 @@ extension App {
             let (project, label) = try openLabel(p)
             let image = p["image"] ?? ""
             let body: API.Accept = try request.decodeJSON()
-            guard let png = Data(base64Encoded: body.maskPNG) else {
+            guard let png = Data(base64Encoded: body.maskPNG).map({ [UInt8]($0) }) else {
                 throw HTTPError.badRequest("maskPNG must be a base64-encoded PNG")
             }
             // The mask's header must match the image before the mask is decoded: a few bytes of
             // base64 could otherwise declare a mask of billions of pixels.
-            try checkPixelLimit([UInt8](png), what: "the mask")
-            if let declared = try? PNGImage.header(of: [UInt8](png)) {
+            if let declared = try checkPixelLimit(png, what: "the mask") {
                 let header = try store { try project.imageHeader(image) }
                 guard declared.width == header.width, declared.height == header.height else {
                     throw HTTPError(status: 422, message: ProjectStoreError.maskSizeMismatch(
@@ -75,7 +74,7 @@ extension App {
             }
             let mask: BinaryMask
             do {
-                mask = try BinaryMask(png: [UInt8](png), limits: PNGLimits(maxPixels: configuration.maxImagePixels))
+                mask = try BinaryMask(png: png, limits: PNGLimits(maxPixels: configuration.maxImagePixels))
             } catch {
                 throw HTTPError(status: 422, message: "maskPNG is not a readable PNG: \(error)")
             }

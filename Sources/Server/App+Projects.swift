@@ -78,13 +78,16 @@ extension App {
 
     /// Refuses a PNG whose header declares more pixels than the server accepts, with a 413, before
     /// anything proportional to its size is allocated (a small file can declare a huge image).
-    func checkPixelLimit(_ png: [UInt8], what: String) throws {
-        guard let header = try? PNGImage.header(of: png) else { return }  // the decoder explains bad files
+    /// Returns the header, or nil when there is none to read (the decoder then explains the file).
+    @discardableResult
+    func checkPixelLimit(_ png: [UInt8], what: String) throws -> PNGHeader? {
+        guard let header = try? PNGImage.header(of: png) else { return nil }
         let (pixels, overflow) = header.width.multipliedReportingOverflow(by: header.height)
         if overflow || pixels > configuration.maxImagePixels {
             throw HTTPError(status: 413, message: "\(what) is \(header.width) x \(header.height) pixels, more than this "
                 + "server's limit of \(configuration.maxImagePixels); downscale it or restart serve with --max-image-pixels N")
         }
+        return header
     }
 
     func open(_ parameters: RouteParameters) throws -> Project {
