@@ -17,6 +17,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from weights_format import build_model, save_file_deterministic, weights_metadata  # noqa: E402
 
 
+def _steps(cfg) -> str:
+    """'3' or '2-5 (first and last backpropagated)' from a run's config."""
+    hi, lo = cfg.get("interaction_steps"), cfg.get("min_interaction_steps") or cfg.get("interaction_steps")
+    text = f"{lo}-{hi}" if lo != hi else f"{hi}"
+    return text + (" (first and last backpropagated)" if cfg.get("grad_steps") == "first-last" else "")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("checkpoint")
@@ -44,8 +51,12 @@ def main(argv=None):
         "training_resolution": str(cfg.get("resolution")),
         "training_phases": json.dumps(phases + [{"resolution": cfg.get("resolution"), "steps": ck["step"]}]),
         "training_recipe": (f"Algorithm 1: batch {cfg.get('batch')}, context U[0,{cfg.get('max_context')}], "
-                            f"{cfg.get('interaction_steps')} interaction steps, p_synth {cfg.get('p_synth')}, "
-                            f"Adam lr {cfg.get('lr')}, loss soft Dice + focal(20)"),
+                            f"{_steps(cfg)} interaction steps, p_synth {cfg.get('p_synth')}, "
+                            f"Adam lr {cfg.get('lr')}, loss soft Dice + focal(20)"
+                            + (f", prompt styles none/clicks/scribbles/box/mixed {cfg['styles']}, "
+                               f"{cfg.get('p_center')} of click corrections at the error's center"
+                               if cfg.get("styles") else "")
+                            + (", bf16 autocast" if cfg.get("amp") else "")),
         "heldout_datasets": a.heldout,
         "validation": json.dumps(ck.get("val", {})),
         "previous_prediction": "logits",

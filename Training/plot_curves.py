@@ -47,9 +47,12 @@ def main(argv=None):
     ax1.legend()
     ax1.grid(alpha=0.3)
     vs = [r["global_step"] for r in vals]
-    for key, label in (("val_dice_ctx0", "context 0, no click"), ("val_dice_ctx", "context 8, no click"),
-                       ("val_dice_ctx_1click", "context 8, 1 center click")):
-        ax2.plot(vs, [r[key] for r in vals], marker="o", ms=3, label=label)
+    for key, label in (("val_dice_ctx0_1click", "context 0, 1 center click"),
+                       ("val_dice_ctx0_3click", "context 0, 3 center clicks"),
+                       ("val_dice_ctx", "context 8, no click"),
+                       ("val_dice_ctx_1click", "context 8, 1 center click"),
+                       ("val_dice_ctx_3click", "context 8, 3 center clicks")):
+        ax2.plot(vs, [r.get(key, np.nan) for r in vals], marker="o", ms=3, label=label)
     bounds = {}
     for r in vals:
         bounds.setdefault((r["run"], r.get("resolution")), r["global_step"])

@@ -70,3 +70,49 @@ def test_evaluate_task_shapes_and_ranges():
     assert sorted(res) == [0, 1, 4], "context 16 is skipped when the task has only 6 images"
     for v in res.values():
         assert v.shape == (6, 3) and np.all((v >= 0) & (v <= 1))
+
+
+def test_first_last_gradient_with_bf16_logs_two_losses_and_learns(tmp_path):
+    torch.set_num_threads(1)
+    cfg = _config(tmp_path, out=str(tmp_path / "fl"), steps=2, amp=True, grad_steps="first-last",
+                  interaction_steps=4, min_interaction_steps=2)
+    run(cfg, log=lambda *_: None)
+    records = [json.loads(line) for line in open(os.path.join(cfg.out, "log.jsonl"))]
+    losses = [r for r in records if "loss" in r]
+    assert [len(r["last_steps"]) for r in losses] == [2, 2], "only the first and the last step have a loss"
+    vals = [r for r in records if "val_score" in r]
+    assert vals and all(k in vals[-1] for k in ("val_dice_ctx_3click", "val_dice_ctx0_3click", "val_click_gain"))
+
+
+def test_init_from_exported_weights(tmp_path):
+    torch.set_num_threads(1)
+    from multiverseg_ref import MultiverSegNet
+    from weights_format import save_weights
+    net = MultiverSegNet(features=4, levels=3)
+    path = str(tmp_path / "w.safetensors")
+    save_weights(net.state_dict(), path, arch="multiverseg", features=4, levels=3, resolution=32,
+                 training={"training_steps": 7, "training_seconds": 12})
+    out = run(_config(tmp_path, out=str(tmp_path / "ft"), steps=1, init=path), log=lambda *_: None)
+    assert any(p.get("weights") == "w.safetensors" for p in out["phases"]) and out["train_seconds"] >= 12
+
+
+def test_sigterm_ends_the_period_with_a_checkpoint(tmp_path):
+    import signal
+    import subprocess
+    import time
+    cfg = _config(tmp_path, out=str(tmp_path / "term"), steps=100000, val_every=100000, minutes=10)
+    here = os.path.dirname(os.path.abspath(__file__))
+    args = [sys.executable, os.path.join(here, "..", "train.py"), "--pack", cfg.pack, "--out", cfg.out,
+            "--features", "4", "--levels", "3", "--resolution", "32", "--batch", "2", "--max-context", "2",
+            "--val-every", "100000", "--val-targets", "1", "--val-context", "2", "--log-every", "1",
+            "--threads", "1", "--minutes", "10"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = os.path.join(cfg.out, "log.jsonl")
+    deadline = time.time() + 120
+    while time.time() < deadline and not (os.path.exists(log) and os.path.getsize(log) > 0):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+    ck = torch.load(os.path.join(cfg.out, "checkpoint.pt"), weights_only=False)
+    assert ck["step"] >= 1 and "stopped at step" in out

@@ -1,10 +1,14 @@
 """The training loop of paper Algorithm 1, resumable and bounded in wall time per call.
 
-Per step: B tasks (one context size n ~ U[0, N] for the batch), augmented; 3 interaction steps, the first
-from the ground truth, each later one from the error region of the previous prediction, whose logits are fed
-back (detached); loss = sum over steps of soft Dice + focal(20); Adam. Each step's backward runs right after
-its forward (the fed-back prediction is detached, so this equals one backward of the sum and holds only one
-step's activations).
+Per step: B tasks (one context size n ~ U[0, N] for the batch), augmented; T interaction steps (T drawn in
+[min_interaction_steps, interaction_steps] per batch), the first from the ground truth in the episode's
+prompt style, each later one from the error region of the previous prediction, whose logits are fed back
+(detached); loss = soft Dice + focal(20) summed over the steps that get a gradient; Adam. With
+`grad_steps = "first-last"` only the first and the last step are backpropagated and the steps between run
+without gradient (a third of the cost of a step with one), which buys longer correction sequences per
+CPU-second; `"all"` backpropagates every step (the paper). Each step's backward runs right after its forward
+(the fed-back prediction is detached, so this equals one backward of the sum and holds only one step's
+activations). `amp` is bf16 autocast on CUDA and on CPUs with bf16 instructions.
 
     >>> cfg = TrainConfig(pack=".pack/train128.npz.xz", out="runs/a", device="cuda", minutes=9)
     >>> run(cfg)   # call again with the same out to resume
@@ -12,6 +16,8 @@ step's activations).
 import json
 import math
 import os
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional
@@ -32,13 +38,17 @@ class TrainConfig:
     pack: str
     out: str
     device: str = "cpu"
-    amp: bool = False                  # bf16 autocast (CUDA only)
+    amp: bool = False                  # bf16 autocast (CUDA, or CPU: 1.5-2.4x faster where AVX512_BF16/AMX)
     features: int = 32
     levels: int = 4
     resolution: int = 128              # training resolution (the pack's or lower; the net is fully convolutional)
     batch: int = 8
     max_context: int = 16              # N: context size ~ U[0, N]
-    interaction_steps: int = 3
+    interaction_steps: int = 3         # the most interaction steps per episode
+    min_interaction_steps: int = 0     # the fewest (0: always interaction_steps)
+    grad_steps: str = "all"            # "all" | "first-last": which steps are backpropagated
+    styles: str = "0.15,0.35,0.15,0.1,0.25"  # prompt styles none,clicks,scribbles,box,mixed (interactions.py)
+    p_center: float = 0.7              # share of click corrections at the error's center
     p_synth: float = 0.5
     lr: float = 1e-4
     steps: int = 100000                # total optimiser steps of the run (across calls)
@@ -53,6 +63,17 @@ class TrainConfig:
     init: Optional[str] = None         # start from this checkpoint's model (new optimiser), e.g. a 64x64 run
     note: str = ""
     phases: List[Dict] = field(default_factory=list)
+
+
+def cpu_has_bf16() -> bool:
+    """True when the CPU has bf16 instructions (AVX512_BF16 or AMX). Without them PyTorch emulates bf16 and
+    CPU autocast is several times slower than float32 (measured: Training/EXPERIMENTS.md)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = set(f.read().split())
+    except OSError:
+        return False
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
 
 
 def build_model(cfg: TrainConfig) -> MultiverSegNet:
@@ -80,28 +101,43 @@ class ValidationSet:
                     self.episodes.append((t, x[0, 0], y[0, 0], cx, cy))
 
     @torch.no_grad()
-    def score(self, model, amp_dtype=None) -> Dict[str, float]:
+    def score(self, model, amp_dtype=None, clicks: int = 3) -> Dict[str, float]:
+        """Dice after 0..clicks center-click steps, with the context (val_dice_ctx, _1click, _2click, ...) and
+        without it (val_dice_ctx0, val_dice_ctx0_1click, ...). val_score averages the context run's 0, 1 and
+        3 click Dice and the context-free run's 1 and 3 click Dice, so a network that ignores clicks cannot
+        score well; val_click_gain is the context run's Dice after 3 clicks minus before any."""
         model.eval()
-        d0, d1, z0 = [], [], []
+        runs = {"ctx": [[] for _ in range(clicks + 1)], "ctx0": [[] for _ in range(clicks + 1)]}
         dev = self.episodes[0][1].device
         for t, x, y, cx, cy in self.episodes:
-            with torch.autocast(dev.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                h, w = x.shape
-                empty = Interactions.empty(1, h, w, dev)
-                lz = model(target_input(x[None], empty, None), None, None).float()
-                l0 = model(target_input(x[None], empty, None), cx[None], cy[None]).float()
-                c = center_click(y.cpu().numpy() > 0.5, (l0[0, 0] > 0).cpu().numpy())
-                inter = Interactions.empty(1, h, w, dev)
-                if c is not None:
-                    (inter.pos if c[2] else inter.neg)[0, c[0], c[1]] = 1.0
-                l1 = model(target_input(x[None], inter, l0[:, 0]), cx[None], cy[None]).float()
-            z0.append(float(dice_score(lz[:, 0] > 0, y[None])))
-            d0.append(float(dice_score(l0[:, 0] > 0, y[None])))
-            d1.append(float(dice_score(l1[:, 0] > 0, y[None])))
+            yn = y.cpu().numpy() > 0.5
+            h, w = x.shape
+            for name, (c_x, c_y) in (("ctx", (cx[None], cy[None])), ("ctx0", (None, None))):
+                inter, prev = Interactions.empty(1, h, w, dev), None
+                for k in range(clicks + 1 if c_x is not None else clicks):
+                    if k > 0 or c_x is None:
+                        c = center_click(yn, None if prev is None else (prev[0] > 0).cpu().numpy())
+                        if c is not None:
+                            (inter.pos if c[2] else inter.neg)[0, c[0], c[1]] = 1.0
+                    with torch.autocast(dev.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+                        logits = model(target_input(x[None], inter, prev), c_x, c_y).float()
+                    prev = logits[:, 0]
+                    # Without a context, step 0 already has the first click: list it under 1 click.
+                    slot = k + 1 if c_x is None else k
+                    runs[name][slot].append(float(dice_score(prev > 0, y[None])))
         model.train()
-        return {"val_dice_ctx0": float(np.mean(z0)), "val_dice_ctx": float(np.mean(d0)),
-                "val_dice_ctx_1click": float(np.mean(d1)), "val_score": float(np.mean(d0) + np.mean(d1)) / 2,
-                "val_episodes": len(self.episodes)}
+        mean = {name: [float(np.mean(v)) if v else float("nan") for v in r] for name, r in runs.items()}
+        out = {"val_dice_ctx": mean["ctx"][0]}
+        for k in range(1, clicks + 1):
+            out[f"val_dice_ctx_{k}click"] = mean["ctx"][k]
+        for k in range(1, clicks + 1):
+            out[f"val_dice_ctx0_{k}click"] = mean["ctx0"][k]
+        c3 = min(3, clicks)
+        out["val_click_gain"] = mean["ctx"][c3] - mean["ctx"][0]
+        out["val_score"] = float(np.mean([mean["ctx"][0], mean["ctx"][1], mean["ctx"][c3],
+                                          mean["ctx0"][1], mean["ctx0"][c3]]))
+        out["val_episodes"] = len(self.episodes)
+        return out
 
 
 def _rows(sampler: TaskSampler, rows: np.ndarray):
@@ -109,6 +145,21 @@ def _rows(sampler: TaskSampler, rows: np.ndarray):
     x = sampler.images[sampler.ex_image_t[r]].float()[:, None] / 255
     y = sampler.masks[r].float()[:, None]
     return sampler._resize(x, False), sampler._resize(y, True)
+
+
+def load_init(path: str, device) -> Dict:
+    """A starting point: a training checkpoint (.pt) or exported weights (.safetensors, e.g. the shipped
+    Weights/default.safetensors) as {"model": state_dict, "step": ..., "train_seconds": ..., "phases": ...}."""
+    if path.endswith(".safetensors"):
+        from safetensors import safe_open
+        with safe_open(path, "pt", device="cpu") as f:
+            meta = f.metadata() or {}
+            state = {k: f.get_tensor(k).to(device) for k in f.keys()}
+        return {"model": state, "step": int(meta.get("training_steps", 0) or 0),
+                "config": {"features": int(meta.get("features", 32)), "levels": int(meta.get("levels", 4))},
+                "train_seconds": float(meta.get("training_seconds", 0) or 0),
+                "phases": [{"weights": os.path.basename(path), "exported": meta.get("exported")}]}
+    return torch.load(path, map_location=device, weights_only=False)
 
 
 def _checkpoint_path(out: str) -> str:
@@ -122,23 +173,29 @@ def save_checkpoint(path: str, model, opt, step: int, state: Dict) -> None:
 
 
 def train_step(model, opt, sampler: TaskSampler, sim: InteractionSimulator, cfg: TrainConfig, gen, amp_dtype):
+    """One optimiser step on one batch; returns (context size, [loss of each backpropagated step], steps run)."""
     n = int(sampler.rng.integers(0, cfg.max_context + 1))
+    lo = cfg.min_interaction_steps or cfg.interaction_steps
+    steps = int(sampler.rng.integers(lo, cfg.interaction_steps + 1))
     x, y = sampler.batch(cfg.batch, n, gen)
     b, m, _, h, w = x.shape
     tx, ty = x[:, 0, 0], y[:, 0, 0]
     cx, cy = (x[:, 1:], y[:, 1:]) if n else (None, None)
     opt.zero_grad(set_to_none=True)
     prev, inter, losses = None, None, []
-    for j in range(cfg.interaction_steps):
-        inter = sim.first_step(ty) if j == 0 else sim.correction_step(ty, prev, inter)
-        with torch.autocast(x.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+    for j in range(steps):
+        inter = sim.first_step(ty, has_context=n > 0) if j == 0 else sim.correction_step(ty, prev, inter)
+        grad = cfg.grad_steps == "all" or j == 0 or j == steps - 1
+        with torch.set_grad_enabled(grad), \
+                torch.autocast(x.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
             logits = model(target_input(tx, inter, prev), cx, cy)
-        loss = dice_focal_loss(logits.float(), ty[:, None])
-        loss.backward()
-        losses.append(float(loss.detach()))
+        if grad:
+            loss = dice_focal_loss(logits.float(), ty[:, None])
+            loss.backward()
+            losses.append(float(loss.detach()))
         prev = logits.detach()[:, 0].float()
     opt.step()
-    return n, losses
+    return n, losses, steps
 
 
 def _validate(model, val: "ValidationSet", cfg: TrainConfig, state: Dict, step: int, amp_dtype, logf, log) -> None:
@@ -161,7 +218,11 @@ def run(cfg: TrainConfig, log=print) -> Dict:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = torch.device(cfg.device)
-    amp_dtype = torch.bfloat16 if (cfg.amp and device.type == "cuda") else None
+    amp_dtype = torch.bfloat16 if cfg.amp else None
+    if cfg.amp and device.type == "cpu" and not cpu_has_bf16():
+        log("warning: --amp on a CPU without bf16 instructions (AVX512_BF16/AMX): bf16 is emulated and slower")
+    if cfg.grad_steps not in ("all", "first-last"):
+        raise ValueError(f"grad_steps must be 'all' or 'first-last', got {cfg.grad_steps!r}")
     torch.manual_seed(cfg.seed)
     model = build_model(cfg).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
@@ -175,7 +236,7 @@ def run(cfg: TrainConfig, log=print) -> Dict:
         state = {k: ck[k] for k in ("best_score", "train_seconds", "phases") if k in ck}
         log(f"resumed {ckpt_path} at step {step}")
     elif cfg.init:
-        ck = torch.load(cfg.init, map_location=device, weights_only=False)
+        ck = load_init(cfg.init, device)
         model.load_state_dict(ck["model"])
         state["phases"] = list(ck.get("phases", [])) + [{"init": cfg.init, "from_step": ck.get("step")}]
         state["train_seconds"] = float(ck.get("train_seconds", 0.0))
@@ -190,7 +251,7 @@ def run(cfg: TrainConfig, log=print) -> Dict:
     val = ValidationSet(pack, cfg.resolution, device, cfg.val_targets, cfg.val_context)
     gen = torch.Generator(device=device)
     gen.manual_seed(cfg.seed * 7919 + step)
-    sim = InteractionSimulator(gen)
+    sim = InteractionSimulator(gen, styles=[float(v) for v in cfg.styles.split(",")], p_center=cfg.p_center)
     logf = open(os.path.join(cfg.out, "log.jsonl"), "a")
     model.train()
     deadline = t_start + 60 * cfg.minutes
@@ -200,8 +261,14 @@ def run(cfg: TrainConfig, log=print) -> Dict:
         _validate(model, val, cfg, state, step, amp_dtype, logf, log)
     last_ckpt, t_seg, window = time.time(), time.time(), []
     start_step = step
-    while step < cfg.steps and time.time() < deadline:
-        n, losses = train_step(model, opt, sampler, sim, cfg, gen, amp_dtype)
+    # SIGTERM / SIGINT end the period after the current step, with a checkpoint (a campaign period can be cut
+    # short without losing the minutes since the last periodic checkpoint).
+    stop = []
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, lambda *_: stop.append(True)) for sig in (signal.SIGTERM, signal.SIGINT)}
+    while step < cfg.steps and time.time() < deadline and not stop:
+        n, losses, _ = train_step(model, opt, sampler, sim, cfg, gen, amp_dtype)
         if not all(math.isfinite(v) for v in losses):
             raise FloatingPointError(f"non-finite loss {losses} at step {step}: lower --lr or disable --amp")
         step += 1
@@ -224,6 +291,8 @@ def run(cfg: TrainConfig, log=print) -> Dict:
             t_seg = time.time()
             save_checkpoint(ckpt_path, model, opt, step, state)
             last_ckpt = time.time()
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
     state["train_seconds"] += time.time() - t_seg
     save_checkpoint(ckpt_path, model, opt, step, state)
     logf.close()

@@ -1,0 +1,124 @@
+"""The model issue's training campaign: one resumable run, continued period after period, on whatever
+machine a session has (CPU, or CUDA where one is lent), and published into the repository after each period.
+
+    # train for a period (resumes from Training/campaign/checkpoint.pt on a fresh clone)
+    nice -n 10 python3 Training/campaign.py train --pack .pack/train128.npz.xz --minutes 120
+    # after it: checkpoint, log and curve into Training/campaign/, the best model into
+    # Weights/default.safetensors when its validation score beats the shipped one's
+    python3 Training/campaign.py publish
+
+The run directory is .scratch/runs/campaign (ignored by git); Training/campaign/ holds what a fresh machine
+needs to resume (checkpoint.pt: model + Adam state, ~3.6 MB, replaced each period) and the record
+(log.jsonl, validation_curve.png). The recipe is fixed here so every period trains the same way; a change of
+recipe is a new campaign (and a line in Training/EXPERIMENTS.md).
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+RUN = os.path.join(ROOT, ".scratch", "runs", "campaign")
+KEEP = os.path.join(HERE, "campaign")
+WEIGHTS = os.path.join(ROOT, "Weights", "default.safetensors")
+METRIC = "campaign-v2"   # val_score of train/loop.py ValidationSet (0/1/3 clicks with context, 1/3 without)
+
+# The recipe (Training/EXPERIMENTS.md): 128x128, 2-5 interaction steps of which the first and
+# the last are backpropagated, prompt styles with common click-only episodes, context U[0, 8].
+RECIPE = ["--resolution", "128", "--grad-steps", "first-last", "--interaction-steps", "5",
+          "--min-interaction-steps", "2", "--batch", "4", "--max-context", "8", "--lr", "2e-4",
+          "--val-every", "250", "--val-targets", "1", "--log-every", "10", "--checkpoint-minutes", "5"]
+START = os.path.join(ROOT, "Weights", "default.safetensors")   # the first period started from these weights
+
+
+def train(a) -> None:
+    os.makedirs(RUN, exist_ok=True)
+    ck = os.path.join(RUN, "checkpoint.pt")
+    if not os.path.exists(ck) and os.path.exists(os.path.join(KEEP, "checkpoint.pt")):
+        shutil.copy2(os.path.join(KEEP, "checkpoint.pt"), ck)
+        if os.path.exists(os.path.join(KEEP, "log.jsonl")):
+            shutil.copy2(os.path.join(KEEP, "log.jsonl"), os.path.join(RUN, "log.jsonl"))
+        print(f"resuming the committed campaign checkpoint ({KEEP})")
+    args = [sys.executable, os.path.join(HERE, "train.py"), "--pack", a.pack, "--out", RUN, "--device", a.device,
+            "--minutes", str(a.minutes), *RECIPE]
+    if a.threads:
+        args += ["--threads", str(a.threads)]
+    from train.loop import cpu_has_bf16
+    if a.device.startswith("cuda") or cpu_has_bf16():
+        args.append("--amp")   # bf16 where the hardware has it; emulated bf16 is slower than float32
+    if not os.path.exists(ck):
+        args += ["--init", START]
+    print(" ".join(args), flush=True)
+    os.execv(sys.executable, args)   # the trainer itself gets SIGTERM: it checkpoints and stops
+
+
+def _shipped_score():
+    """The campaign score of the shipped weights, when they came from this campaign; else None."""
+    from safetensors import safe_open
+    with safe_open(WEIGHTS, "pt") as f:
+        meta = f.metadata() or {}
+    if meta.get("validation_metric") != METRIC:
+        return None
+    return json.loads(meta.get("validation", "{}")).get("val_score")
+
+
+def publish(a) -> None:
+    import torch
+    os.makedirs(KEEP, exist_ok=True)
+    ck = os.path.join(RUN, "checkpoint.pt")
+    state = torch.load(ck, map_location="cpu", weights_only=False)
+    tmp = os.path.join(KEEP, "checkpoint.pt.tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, os.path.join(KEEP, "checkpoint.pt"))
+    shutil.copy2(os.path.join(RUN, "log.jsonl"), os.path.join(KEEP, "log.jsonl"))
+    subprocess.check_call([sys.executable, os.path.join(HERE, "plot_curves.py"), RUN, "-o",
+                           os.path.join(KEEP, "validation_curve.png"), "--title", "MultiverSeg nf=32 campaign"])
+    records = [json.loads(line) for line in open(os.path.join(RUN, "log.jsonl"))]
+    vals = [r for r in records if "val_score" in r]
+    steps = int(state["step"])
+    print(f"campaign: step {steps} ({steps * 4} target examples), {state['train_seconds'] / 3600:.2f} h of training")
+    if vals:
+        last = vals[-1]
+        print("last validation: " + ", ".join(f"{k} {v:.3f}" for k, v in last.items()
+                                                if k.startswith("val_") and k != "val_episodes"))
+    best_path = os.path.join(RUN, "best.pt")
+    if not os.path.exists(best_path):
+        print("no best.pt yet: Weights/default.safetensors unchanged")
+        return
+    best = torch.load(best_path, map_location="cpu", weights_only=False)
+    bar = _shipped_score()
+    if bar is None and vals:
+        bar = vals[0]["val_score"] if vals[0]["step"] == 0 else None   # the starting weights' own score
+    score = best["val"]["val_score"]
+    if bar is not None and score <= bar:
+        print(f"best validation {score:.4f} does not beat the shipped {bar:.4f}: Weights/default.safetensors unchanged")
+        return
+    subprocess.check_call([sys.executable, os.path.join(HERE, "export_trained.py"), best_path, "-o", WEIGHTS,
+                           "--training-data", a.training_data, "--hardware", a.hardware,
+                           "--meta", f"validation_metric={METRIC}", "--meta", "model_card=Weights/MODEL_CARD.md"])
+    print(f"exported best.pt (step {best['step']}, val_score {score:.4f} > {bar}) to {WEIGHTS}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train")
+    t.add_argument("--pack", default=os.path.join(ROOT, ".pack", "train128.npz.xz"))
+    t.add_argument("--minutes", type=float, required=True)
+    t.add_argument("--threads", type=int, default=2)
+    t.add_argument("--device", default="cpu")
+    p = sub.add_parser("publish")
+    p.add_argument("--training-data", default="shared/data train split: 23 datasets, 39 tasks "
+                   "(+ synthetic tasks from 2679 images incl. 1315 unlabelled), p_synth 0.5")
+    p.add_argument("--hardware", default="CPU only: 2-core AMD EPYC shared with other jobs (no GPU)")
+    a = ap.parse_args(argv)
+    {"train": train, "publish": publish}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()
