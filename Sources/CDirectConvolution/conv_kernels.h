@@ -142,8 +142,40 @@ void KERNELS_CAT(mvs_direct_kernel, KERNELS)(const float *pad, long cin, long wi
     else direct_band_any(pad, cin, width, rows, weights, cout, out, ep, addend);
 }
 
-// V[t][xi][c] = (Bᵀ d B)[xi] for every 4x4 input tile d (stride 2) of the padded band; tiles
-// from `tiles` to `tiles_padded` are zeroed. Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+// V[t][xi][c ..< c+VL] = (Bᵀ d B)[xi] for the 4x4 input tile d at (2*ty, 2*tx) of the padded band
+// (lanes m). Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+__attribute__((always_inline)) static inline void winograd_input_block(
+    const float *pad, long cin, long pw, long ty, long tx, long c, vmask m, float *vt) {
+    for (int half = 0; half < 2; half++) {  // two columns of Bᵀ d at a time: fewer live registers
+        vec s[4][2];
+        for (int jj = 0; jj < 2; jj++) {  // Bᵀ d, columns j = 2*half + jj
+            const long j = 2 * half + jj;
+            const float *d = pad + ((2 * ty) * pw + 2 * tx + j) * cin + c;
+            const vec d0 = vload(m, d), d1 = vload(m, d + pw * cin);
+            const vec d2 = vload(m, d + 2 * pw * cin), d3 = vload(m, d + 3 * pw * cin);
+            s[0][jj] = vsub(d0, d2);
+            s[1][jj] = vadd(d1, d2);
+            s[2][jj] = vsub(d2, d1);
+            s[3][jj] = vsub(d1, d3);
+        }
+        for (int i = 0; i < 4; i++)
+            for (int jj = 0; jj < 2; jj++)
+                vstore(vt + (i * 4 + 2 * half + jj) * cin + c, m, s[i][jj]);
+    }
+    for (int i = 0; i < 4; i++) {  // (Bᵀ d) B, in place
+        float *row = vt + (i * 4) * cin + c;
+        const vec s0 = vload(m, row), s1 = vload(m, row + cin);
+        const vec s2 = vload(m, row + 2 * cin), s3 = vload(m, row + 3 * cin);
+        vstore(row, m, vsub(s0, s2));
+        vstore(row + cin, m, vadd(s1, s2));
+        vstore(row + 2 * cin, m, vsub(s2, s1));
+        vstore(row + 3 * cin, m, vsub(s1, s3));
+    }
+}
+
+// V[t] for every tile t of the band; tiles from `tiles` to `tiles_padded` are zeroed. Full
+// vectors first, with a mask that is a constant (plain loads and stores: AVX2's masked stores are
+// slow), then the masked tail.
 static void winograd_input(const float *pad, long cin, long width, long tile_rows, long tiles_padded, float *v) {
     const long pw = width + 2;
     const long tw = width / 2;
@@ -151,35 +183,10 @@ static void winograd_input(const float *pad, long cin, long width, long tile_row
     memset(v + tiles * 16 * cin, 0, (size_t)((tiles_padded - tiles) * 16 * cin) * sizeof(float));
     for (long ty = 0; ty < tile_rows; ty++)
     for (long tx = 0; tx < tw; tx++) {
-        const long t = ty * tw + tx;
-        for (long c = 0; c < cin; c += VL) {
-            const vmask m = vmask_first(cin - c);
-            for (int half = 0; half < 2; half++) {  // two columns of Bᵀ d at a time: fewer live registers
-                vec s[4][2];
-                for (int jj = 0; jj < 2; jj++) {  // Bᵀ d, columns j = 2*half + jj
-                    const long j = 2 * half + jj;
-                    const float *d = pad + ((2 * ty) * pw + 2 * tx + j) * cin + c;
-                    const vec d0 = vload(m, d), d1 = vload(m, d + pw * cin);
-                    const vec d2 = vload(m, d + 2 * pw * cin), d3 = vload(m, d + 3 * pw * cin);
-                    s[0][jj] = vsub(d0, d2);
-                    s[1][jj] = vadd(d1, d2);
-                    s[2][jj] = vsub(d2, d1);
-                    s[3][jj] = vsub(d1, d3);
-                }
-                for (int i = 0; i < 4; i++)
-                    for (int jj = 0; jj < 2; jj++)
-                        vstore(v + (t * 16 + i * 4 + 2 * half + jj) * cin + c, m, s[i][jj]);
-            }
-            for (int i = 0; i < 4; i++) {  // (Bᵀ d) B, in place
-                float *row = v + (t * 16 + i * 4) * cin + c;
-                const vec s0 = vload(m, row), s1 = vload(m, row + cin);
-                const vec s2 = vload(m, row + 2 * cin), s3 = vload(m, row + 3 * cin);
-                vstore(row, m, vsub(s0, s2));
-                vstore(row + cin, m, vadd(s1, s2));
-                vstore(row + 2 * cin, m, vsub(s2, s1));
-                vstore(row + 3 * cin, m, vsub(s1, s3));
-            }
-        }
+        float *vt = v + (ty * tw + tx) * 16 * cin;
+        long c = 0;
+        for (; c + VL <= cin; c += VL) winograd_input_block(pad, cin, pw, ty, tx, c, vmask_first(VL), vt);
+        if (c < cin) winograd_input_block(pad, cin, pw, ty, tx, c, vmask_first(cin - c), vt);
     }
 }
 
@@ -201,33 +208,40 @@ static void winograd_products_any(const float *v, long cin, long tiles_padded, c
     winograd_products(v, cin, tiles_padded, u, cout, mout);
 }
 
-// Y = Aᵀ M A (Aᵀ = [1 1 1 0; 0 1 -1 -1]) for every tile, then the epilogue, stored into the
-// band's output rows.
+// Y = Aᵀ M A (Aᵀ = [1 1 1 0; 0 1 -1 -1]) for output channels c ..< c+VL (lanes m) of tile
+// (ty, tx), then the epilogue, stored into the band's output rows.
+__attribute__((always_inline)) static inline void winograd_output_block(
+    const float *mt, long ty, long tx, long width, long cout, long c, vmask m, float *out,
+    const mvs_epilogue *ep, const float *addend, int kind) {
+    vec s[2][4];
+    for (int j = 0; j < 4; j++) {  // Aᵀ M
+        const vec x0 = vload(m, mt + j * cout), x1 = vload(m, mt + (4 + j) * cout);
+        const vec x2 = vload(m, mt + (8 + j) * cout), x3 = vload(m, mt + (12 + j) * cout);
+        s[0][j] = vadd(vadd(x0, x1), x2);
+        s[1][j] = vsub(vsub(x1, x2), x3);
+    }
+    for (int i = 0; i < 2; i++) {  // (Aᵀ M) A
+        const vec y0 = vadd(vadd(s[i][0], s[i][1]), s[i][2]);
+        const vec y1 = vsub(vsub(s[i][1], s[i][2]), s[i][3]);
+        const long at = ((2 * ty + i) * width + 2 * tx) * cout + c;
+        store_kind(out + at, y0, m, ep, c, addend ? addend + at : 0, kind);
+        store_kind(out + at + cout, y1, m, ep, c, addend ? addend + at + cout : 0, kind);
+    }
+}
+
+// Every tile's outputs: full vectors with a constant mask, then the masked tail (as the input).
 __attribute__((always_inline)) static inline void winograd_output_kind(
     const float *mout, long tile_rows, long width, long cout, float *out,
     const mvs_epilogue *ep, const float *addend, int kind) {
     const long tw = width / 2;
     for (long ty = 0; ty < tile_rows; ty++)
     for (long tx = 0; tx < tw; tx++) {
-        const long t = ty * tw + tx;
-        for (long c = 0; c < cout; c += VL) {
-            const vmask m = vmask_first(cout - c);
-            const float *mt = mout + t * 16 * cout + c;
-            vec s[2][4];
-            for (int j = 0; j < 4; j++) {  // Aᵀ M
-                const vec x0 = vload(m, mt + j * cout), x1 = vload(m, mt + (4 + j) * cout);
-                const vec x2 = vload(m, mt + (8 + j) * cout), x3 = vload(m, mt + (12 + j) * cout);
-                s[0][j] = vadd(vadd(x0, x1), x2);
-                s[1][j] = vsub(vsub(x1, x2), x3);
-            }
-            for (int i = 0; i < 2; i++) {  // (Aᵀ M) A
-                const vec y0 = vadd(vadd(s[i][0], s[i][1]), s[i][2]);
-                const vec y1 = vsub(vsub(s[i][1], s[i][2]), s[i][3]);
-                const long at = ((2 * ty + i) * width + 2 * tx) * cout + c;
-                store_kind(out + at, y0, m, ep, c, addend ? addend + at : 0, kind);
-                store_kind(out + at + cout, y1, m, ep, c, addend ? addend + at + cout : 0, kind);
-            }
-        }
+        const float *mt = mout + (ty * tw + tx) * 16 * cout;
+        long c = 0;
+        for (; c + VL <= cout; c += VL)
+            winograd_output_block(mt + c, ty, tx, width, cout, c, vmask_first(VL), out, ep, addend, kind);
+        if (c < cout)
+            winograd_output_block(mt + c, ty, tx, width, cout, c, vmask_first(cout - c), out, ep, addend, kind);
     }
 }
 
