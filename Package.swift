@@ -34,8 +34,10 @@ let package = Package(
         // C shims: MHD_start_daemon is variadic; libpng reports errors by longjmp.
         .target(name: "CMicroHTTPDShims", dependencies: ["CMicroHTTPD"]),
         .target(name: "CPNGShims", dependencies: ["CPNG"]),
-        // AVX-512 direct 3x3 convolution (chosen at run time; im2col + OpenBLAS otherwise).
-        .target(name: "CDirectConvolution"),
+        // Direct and Winograd 3x3 convolution kernels: AVX-512, AVX2, NEON, portable (chosen at run time).
+        // Optimised in debug builds too: they are the default path on every CPU, and at -O0 a debug
+        // build's forward pass (and the tests that run it) would be many times slower.
+        .target(name: "CDirectConvolution", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
 
         // Swift libraries.
         .target(name: "PNGCodec", dependencies: ["CPNG", "CPNGShims"]),

@@ -1,27 +1,34 @@
 #!/usr/bin/env python3
 """Time the Swift network against onnxruntime and PyTorch eager on the same weights, side by side.
 
-    python3 Training/bench_reference.py --weights .scratch/random_nf32.safetensors \
+    python3 Training/bench_reference.py --weights Weights/default.safetensors \
         --swift .build/release/multiverseg --threads 2
 
 For each context size (default 0, 1, 4, 16, 64; 128x128, batch 1) it times
-  (a) the Swift binary: `<swift> bench --weights W --threads T --contexts C --json` (extra flags, e.g.
+  (a) the Swift binary, one column per 3x3 convolution path (--algorithms, default `all`: every path
+      this CPU runs, e.g. avx2, avx2-direct, portable, portable-direct, im2col-gemm; the bench
+      interleaves their runs so they share the machine's load alike):
+      `<swift> bench --weights W --threads T --contexts C --algorithm A --json` (extra flags, e.g.
       `--runs 20` or `--parallelism blas`, via --swift-args); when the binary is missing or fails, the
       table says so and the other columns are still printed;
   (b) onnxruntime CPU, intra_op_num_threads = --threads, inter_op 1, sequential, on the ONNX export of the
       same weights for that context size (context 0 = the graph for 1 entry fed the all-0.5 dummy entry,
       which is what the network does for an empty context);
   (c) PyTorch eager, torch.set_num_threads(--threads), inference mode.
+Per context this is repeated --rounds times, alternating the backends; the table shows each backend's
+median round and the speed-up over onnxruntime as the median of the ratios taken within a round (the
+machine may be shared with other work: absolute times drift, ratios within a round hold).
 Each (backend, context) runs in a fresh child process, so peak RSS (VmHWM) is per configuration; it
 includes the Python interpreter and the library (PyTorch ~ 250 MB of it).
 
 JSON the Swift `bench --json` command is expected to print on stdout (the last line that parses as JSON
 is used; other lines are ignored):
 
-    {"threads": 2, "resolution": 128,
-     "results": [{"context": 16, "median_ms": 180.2, "p90_ms": 190.0, "peak_rss_mb": 95.1}, ...]}
+    {"threads": 2, "resolution": 128, "algorithm": "avx2",
+     "results": [{"context": 16, "median_ms": 180.2, "p90_ms": 190.0, "peak_rss_mb": 95.1}, ...],
+     "algorithms": {"avx2": [...like results...], "portable": [...], ...}}
 
-(the `bench` command on branch `kernels` prints exactly this, plus more keys that are ignored here).
+(`algorithms` is optional: without it `results` is the one Swift column; more keys are ignored).
 `peak_rss_mb` is optional. Times are wall-clock milliseconds per full forward pass (all context entries
 through the network), after warm-up runs. Median and p90 here use linear interpolation between order
 statistics (numpy.percentile). `--json-out` writes this script's results in the same shape, one entry per
@@ -139,13 +146,24 @@ def run_python_backend(backend, weights, onnx_dir, context, a):
     return res
 
 
-def run_swift(binary, weights, threads, contexts, extra_args, timeout_s):
+def _per_algorithm(doc):
+    """{path name: {context: result}} from the Swift bench's JSON."""
+    algorithms = doc.get("algorithms")
+    if isinstance(algorithms, dict) and algorithms:
+        return {name: {int(r["context"]): r for r in rs} for name, rs in algorithms.items()}
+    return {doc.get("algorithm", "swift"): {int(r["context"]): r for r in doc["results"]}}
+
+
+def run_swift(binary, weights, threads, contexts, algorithms, extra_args, timeout_s):
     if not binary:
         return None, "no --swift given"
     if not (os.path.isfile(binary) and os.access(binary, os.X_OK)) and shutil.which(binary) is None:
         return None, f"Swift binary not found: {binary} (build it with `swift build -c release`)"
     cmd = [binary, "bench", "--weights", weights, "--threads", str(threads),
-           "--contexts", ",".join(map(str, contexts)), "--json"] + extra_args
+           "--contexts", ",".join(map(str, contexts)), "--json"]
+    if algorithms:
+        cmd += ["--algorithm", algorithms]
+    cmd += extra_args
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -159,11 +177,11 @@ def run_swift(binary, weights, threads, contexts, extra_args, timeout_s):
         except ValueError:
             continue
         if isinstance(doc, dict) and isinstance(doc.get("results"), list):
-            return {int(r["context"]): r for r in doc["results"]}, doc
+            return _per_algorithm(doc), doc
     # Maybe the JSON spans several lines.
     try:
         doc = json.loads(proc.stdout)
-        return {int(r["context"]): r for r in doc["results"]}, doc
+        return _per_algorithm(doc), doc
     except (ValueError, KeyError, TypeError):
         return None, "Swift bench printed no JSON with a `results` list"
 
@@ -180,17 +198,13 @@ def fmt(res, key="median_ms"):
     return f"{res[key]:.1f}"
 
 
-def ratio(a, b):
-    if a is None or b is None or "median_ms" not in a or "median_ms" not in b:
-        return "—"
-    return f"{a['median_ms'] / b['median_ms']:.2f}x"
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", required=True, help="our safetensors weights file")
     ap.add_argument("--swift", help="path of the multiverseg binary (e.g. .build/release/multiverseg)")
     ap.add_argument("--swift-args", default="", help="extra flags for `multiverseg bench`, one string")
+    ap.add_argument("--algorithms", default="all",
+                    help="3x3 convolution paths of the Swift bench, comma-separated, or all (empty: its default)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--contexts", default="0,1,4,16,64")
     ap.add_argument("--resolution", type=int, default=128)
@@ -199,6 +213,8 @@ def main(argv=None):
     ap.add_argument("--max-runs", type=int, default=30)
     ap.add_argument("--budget-s", type=float, default=8.0, help="stop adding runs after this many seconds")
     ap.add_argument("--timeout-s", type=float, default=600.0)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="measure every backend this many times per context, alternating (see below)")
     ap.add_argument("--skip", default="", help="comma list of backends to skip: swift,onnxruntime,torch")
     ap.add_argument("--json-out", help="write all results as JSON here")
     a = ap.parse_args(argv)
@@ -215,46 +231,86 @@ def main(argv=None):
     if meta["arch"] != "multiverseg":
         contexts = [0]
 
-    swift, swift_note = (None, "skipped") if "swift" in skip else run_swift(
-        a.swift, a.weights, a.threads, contexts, a.swift_args.split(), a.timeout_s)
-    if swift is None:
-        print(f"Swift: {swift_note}")
-    elif isinstance(swift_note, dict) and swift_note.get("threads") not in (None, a.threads):
-        print(f"warning: Swift bench ran with {swift_note.get('threads')} threads, the others with {a.threads}")
-
-    results = {"swift": {}, "onnxruntime": {}, "torch": {}}
+    # Rounds: per context, the Swift bench (all paths, interleaved) then onnxruntime then PyTorch,
+    # again and again. On a machine shared with other work the load drifts over minutes; ratios
+    # taken within a round and their median over rounds hold where one long pass per backend does
+    # not.
+    paths, swift_note = [], "skipped" if "swift" in skip else None
+    rounds = {}  # (backend, context) -> [result of each round]
     with tempfile.TemporaryDirectory() as tmp:
         if "onnxruntime" not in skip:
             export_onnx_models(a.weights, contexts, a.resolution, tmp)
         for c in contexts:
-            if swift is not None:
-                results["swift"][c] = swift.get(c)
-            for backend in ("onnxruntime", "torch"):
-                if backend in skip:
-                    continue
-                res = run_python_backend(backend, a.weights, tmp, c, opts)
-                results[backend][c] = res
-                if "error" in res:
-                    print(f"{backend} context {c}: {res['error']}")
-                else:
-                    print(f"  {backend:11s} context {c:3d}: median {res['median_ms']:.1f} ms, p90 "
-                          f"{res['p90_ms']:.1f} ms, {res['runs']} runs, peak RSS {res['peak_rss_mb']:.0f} MB",
-                          flush=True)
+            for r in range(a.rounds):
+                if "swift" not in skip:
+                    swift, note = run_swift(a.swift, a.weights, a.threads, [c], a.algorithms,
+                                            a.swift_args.split(), a.timeout_s)
+                    if swift is None:
+                        swift_note = note
+                    else:
+                        if isinstance(note, dict) and note.get("threads") not in (None, a.threads):
+                            print(f"warning: Swift bench ran with {note.get('threads')} threads, the others with {a.threads}")
+                        for p, by_context in swift.items():
+                            if p not in paths:
+                                paths.append(p)
+                            rounds.setdefault((f"swift {p}", c), []).append(by_context.get(c))
+                        print(f"  swift       context {c:3d} round {r + 1}: " + ", ".join(
+                            f"{p} {by_context[c]['median_ms']:.1f}" for p, by_context in swift.items() if c in by_context)
+                            + " ms", flush=True)
+                for backend in ("onnxruntime", "torch"):
+                    if backend in skip:
+                        continue
+                    res = run_python_backend(backend, a.weights, tmp, c, opts)
+                    rounds.setdefault((backend, c), []).append(res)
+                    if "error" in res:
+                        print(f"{backend} context {c}: {res['error']}")
+                    else:
+                        print(f"  {backend:11s} context {c:3d} round {r + 1}: median {res['median_ms']:.1f} ms, p90 "
+                              f"{res['p90_ms']:.1f} ms, {res['runs']} runs, peak RSS {res['peak_rss_mb']:.0f} MB",
+                              flush=True)
+    if swift_note and not paths:
+        print(f"Swift: {swift_note}")
 
-    header = (f"{'ctx':>4} | {'swift med':>9} {'p90':>7} {'RSS MB':>6} | {'ORT med':>9} {'p90':>7} {'RSS MB':>6} | "
-              f"{'torch med':>9} {'p90':>7} {'RSS MB':>6} | {'swift/ORT':>9} {'swift/torch':>11} {'ORT/torch':>9}")
+    def median_round(results):
+        """The round whose median is the median over rounds (its p90 and RSS go with it)."""
+        good = sorted((r for r in results if r and "median_ms" in r), key=lambda r: r["median_ms"])
+        return good[(len(good) - 1) // 2] if good else (results[0] if results else None)
+
+    def ratio_over_rounds(num, den):
+        """Median over rounds of num's median / den's median, taken within each round."""
+        pairs = [x["median_ms"] / y["median_ms"] for x, y in zip(num or [], den or [])
+                 if x and y and "median_ms" in x and "median_ms" in y]
+        return f"{float(np.median(pairs)):.2f}x" if pairs else "—"
+
+    results = {name: {} for name in [f"swift {p}" for p in paths] + ["onnxruntime", "torch"]}
+    for (name, c), rs in rounds.items():
+        results[name][c] = median_round(rs)
+
+    # One column per backend (each Swift path, onnxruntime, PyTorch): median wall ms per forward.
+    columns = list(results)
+    width = max(11, *(len(name) for name in columns))
     print()
-    print(f"median / p90 wall ms per forward, {a.threads} threads, {a.resolution}x{a.resolution}")
+    print(f"median wall ms per forward, {a.threads} threads, {a.resolution}x{a.resolution}, the median "
+          f"round of {a.rounds} (p90 and peak RSS: --json-out)")
+    header = f"{'ctx':>4} | " + " ".join(f"{name:>{width}}" for name in columns)
     print(header)
     print("-" * len(header))
     for c in contexts:
-        s, o, t = results["swift"].get(c), results["onnxruntime"].get(c), results["torch"].get(c)
-        print(f"{c:>4} | {fmt(s):>9} {fmt(s, 'p90_ms'):>7} {fmt(s, 'peak_rss_mb'):>6} | "
-              f"{fmt(o):>9} {fmt(o, 'p90_ms'):>7} {fmt(o, 'peak_rss_mb'):>6} | "
-              f"{fmt(t):>9} {fmt(t, 'p90_ms'):>7} {fmt(t, 'peak_rss_mb'):>6} | "
-              f"{ratio(s, o):>9} {ratio(s, t):>11} {ratio(o, t):>9}")
-    if swift is None:
-        print(f"(Swift column empty: {swift_note})")
+        print(f"{c:>4} | " + " ".join(f"{fmt(results[name].get(c)):>{width}}" for name in columns))
+    if paths and "onnxruntime" not in skip:
+        # How many times faster than onnxruntime each Swift path is (ORT time / path time).
+        print()
+        print(f"speed-up over onnxruntime (ORT ms / path ms, median over {a.rounds} rounds of ratios within a round)")
+        header = f"{'ctx':>4} | " + " ".join(f"{p:>{width}}" for p in paths + ["torch"])
+        print(header)
+        print("-" * len(header))
+        for c in contexts:
+            o = rounds.get(("onnxruntime", c))
+            cells = [ratio_over_rounds(o, rounds.get((f"swift {p}", c))) for p in paths]
+            cells.append(ratio_over_rounds(o, rounds.get(("torch", c))) if "torch" not in skip else "—")
+            print(f"{c:>4} | " + " ".join(f"{cell:>{width}}" for cell in cells))
+    if not paths:
+        print(f"(no Swift columns: {swift_note})")
 
     if a.json_out:
         doc = {"threads": a.threads, "resolution": a.resolution, "weights": a.weights,

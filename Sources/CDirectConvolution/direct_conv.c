@@ -1,24 +1,47 @@
-// Direct 3x3 convolution for channels-last activations with AVX-512 (see CDirectConvolution.h).
+// The choke point of the 3x3 convolution kernels (see CDirectConvolution.h): CPU feature checks,
+// the padded band every instruction set reads, and the dispatch to the kernels of conv_kernels.h.
 //
 // Why: the network's convolutions have few channels (32-64), where im2col + OpenBLAS sgemm spends
-// a third of its time copying (im2col, then sgemm's own packing of that copy) and, with the
-// Haswell kernels this machine's OpenBLAS runs, uses half the vector width. Here the band is
+// a third of its time copying (im2col, then sgemm's own packing of that copy). Here the band is
 // copied once with a zero border; each output pixel's nine taps are then fixed offsets into it, so
-// a tile of MR consecutive pixels x 32 output channels is accumulated in 28 zmm registers.
+// a tile of MR consecutive pixels x 2 vectors of output channels is accumulated in registers.
 //
 // Layout of the padded band: (rows + 2 + slack) rows of (width + 2) pixels of cin floats. Output
 // pixel (y, x) of the band is padded index o = y*(width+2) + x; tap (ky, kx) reads o + ky*(width+2)
 // + kx. Tiles run over consecutive o, so a tile may cover the two border columns: those results
-// are computed and dropped.
+// are computed and dropped, and the last tile may read up to MR_MAX pixels into the slack rows.
 
+#include <string.h>
 #include "conv_band.h"
 
-int mvs_direct_conv_available(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+int mvs_kernels_available(int kernels) {
+    switch (kernels) {
+    case MVS_KERNELS_PORTABLE:
+        return 1;
+#if defined(__x86_64__)
+    case MVS_KERNELS_AVX2:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+    case MVS_KERNELS_AVX512:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") ? 1 : 0;
+#endif
+#if defined(__aarch64__)
+    case MVS_KERNELS_NEON:
+        return 1;  // part of the aarch64 base architecture
+#endif
+    default:
+        return 0;
+    }
 }
 
-static int slack_rows(int width) { return 2 + MR / (width + 2); }
+// Kernels the CPU cannot run (or this binary lacks) become the portable ones: a wrong request
+// costs speed, never an illegal instruction. (The feature check reads a cached word.)
+static int runnable(int kernels) {
+    return mvs_kernels_available(kernels) ? kernels : MVS_KERNELS_PORTABLE;
+}
+
+static int slack_rows(int width) { return 2 + MR_MAX / (width + 2); }
 
 size_t mvs_conv3x3_band_scratch(int rows, int width, int in_channels) {
     return (size_t)(rows + 2 + slack_rows(width)) * (size_t)(width + 2) * (size_t)in_channels;
@@ -52,94 +75,70 @@ void mvs_fill_band(const float *first, int c1, const float *second, int c2, int 
     }
 }
 
-// One tile: MR pixels from padded index o, NV (1 or 2) vectors of 16 output channels starting at
-// column `col`. `cin` is a constant in the specialised callers, so the row offsets i*cin fold
-// into addressing displacements. The row loops are spelled out (FOR_ROWS) so the accumulators
-// stay in registers: 2 x 14 accumulators + 2 weight vectors + 1 broadcast = 31 zmm.
-#define STORE(i) {                                                                                 \
-        const long oi = o + i;                                                                     \
-        const long y = oi / pw;                                                                    \
-        const long x = oi - y * pw;                                                                \
-        if (x < width && y < rows) {                                                               \
-            const long at = (y * width + x) * cout + col;                                          \
-            store(out + at, p##i, m0, ep, col, addend ? addend + at : 0);                          \
-            if (nv == 2) store(out + at + 16, q##i, m1, ep, col + 16, addend ? addend + at + 16 : 0); \
-        } }
-
-#define DEFINE_TILE(NAME, NV, FMA)                                                                 \
-__attribute__((target("avx512f"), always_inline)) static inline void NAME(                        \
-    const float *pad, long o, long cin, long pw, const float *weights, long cout, long col,        \
-    __mmask16 m0, __mmask16 m1, float *out, long width, long rows, const mvs_epilogue *ep,         \
-    const float *addend) {                                                                         \
-    const int nv = NV;                                                                             \
-    FOR_ROWS(DECLARE)                                                                              \
-    for (int ky = 0; ky < 3; ky++) {                                                               \
-        for (int kx = 0; kx < 3; kx++) {                                                           \
-            const float *a = pad + (o + ky * pw + kx) * cin;                                       \
-            const float *w = weights + (long)((ky * 3 + kx) * cin) * cout + col;                   \
-            for (long ci = 0; ci < cin; ci++) {                                                    \
-                const __m512 b0 = _mm512_maskz_loadu_ps(m0, w + ci * cout);                        \
-                const __m512 b1 = NV == 2 ? _mm512_maskz_loadu_ps(m1, w + ci * cout + 16)          \
-                                          : _mm512_setzero_ps();                                   \
-                (void)b1;                                                                          \
-                FOR_ROWS(FMA)                                                                      \
-            }                                                                                      \
-        }                                                                                          \
-    }                                                                                              \
-    FOR_ROWS(STORE)                                                                                \
-}
-
-DEFINE_TILE(tile2, 2, FMA2)
-DEFINE_TILE(tile1, 1, FMA1)
-
-__attribute__((target("avx512f"), always_inline)) static inline void band_kernel(
-    const float *pad, long cin, long width, long rows, const float *weights, long cout, float *out,
-    const mvs_epilogue *ep, const float *addend) {
-    const long pw = width + 2;
-    const long last = (rows - 1) * pw + width;  // one past the last output pixel's padded index
-    for (long col = 0; col < cout;) {
-        const long left = cout - col;
-        if (left > 16) {
-            const __mmask16 m1 = left >= 32 ? (__mmask16)0xFFFF : (__mmask16)((1u << (left - 16)) - 1);
-            for (long o = 0; o < last; o += MR)
-                tile2(pad, o, cin, pw, weights, cout, col, (__mmask16)0xFFFF, m1, out, width, rows, ep, addend);
-            col += 32;
-        } else {
-            const __mmask16 m0 = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-            for (long o = 0; o < last; o += MR)
-                tile1(pad, o, cin, pw, weights, cout, col, m0, 0, out, width, rows, ep, addend);
-            col += 16;
-        }
-    }
-}
-
-__attribute__((target("avx512f"))) static void band_kernel_32(
-    const float *pad, long width, long rows, const float *weights, long cout, float *out,
-    const mvs_epilogue *ep, const float *addend) {
-    band_kernel(pad, 32, width, rows, weights, cout, out, ep, addend);
-}
-
-__attribute__((target("avx512f"))) static void band_kernel_64(
-    const float *pad, long width, long rows, const float *weights, long cout, float *out,
-    const mvs_epilogue *ep, const float *addend) {
-    band_kernel(pad, 64, width, rows, weights, cout, out, ep, addend);
-}
-
-__attribute__((target("avx512f"))) static void band_kernel_any(
-    const float *pad, long cin, long width, long rows, const float *weights, long cout, float *out,
-    const mvs_epilogue *ep, const float *addend) {
-    band_kernel(pad, cin, width, rows, weights, cout, out, ep, addend);
-}
-
-void mvs_conv3x3_band(const float *first, int c1, const float *second, int c2,
-                      int height, int width, int y0, int rows,
-                      const float *weights, int cout, float *out, float *scratch,
-                      const mvs_epilogue *epilogue) {
+int mvs_conv3x3_band(int kernels, const float *first, int c1, const float *second, int c2,
+                     int height, int width, int y0, int rows,
+                     const float *weights, int cout, float *out, float *scratch,
+                     const mvs_epilogue *epilogue) {
     const int cin = c1 + (second ? c2 : 0);
     mvs_fill_band(first, c1, second, second ? c2 : 0, height, width, y0, rows, scratch);
     float *band_out = out + (size_t)y0 * width * cout;
     const float *addend = epilogue->kind == 3 ? epilogue->addend + (size_t)y0 * width * cout : 0;
-    if (cin == 32) band_kernel_32(scratch, width, rows, weights, cout, band_out, epilogue, addend);
-    else if (cin == 64) band_kernel_64(scratch, width, rows, weights, cout, band_out, epilogue, addend);
-    else band_kernel_any(scratch, cin, width, rows, weights, cout, band_out, epilogue, addend);
+    const int ran = runnable(kernels);
+    switch (ran) {
+#if defined(__x86_64__)
+    case MVS_KERNELS_AVX512:
+        mvs_direct_kernel_avx512(scratch, cin, width, rows, weights, cout, band_out, epilogue, addend);
+        break;
+    case MVS_KERNELS_AVX2:
+        mvs_direct_kernel_avx2(scratch, cin, width, rows, weights, cout, band_out, epilogue, addend);
+        break;
+#endif
+#if defined(__aarch64__)
+    case MVS_KERNELS_NEON:
+        mvs_direct_kernel_neon(scratch, cin, width, rows, weights, cout, band_out, epilogue, addend);
+        break;
+#endif
+    default:
+        mvs_direct_kernel_portable(scratch, cin, width, rows, weights, cout, band_out, epilogue, addend);
+        break;
+    }
+    return ran;
+}
+
+size_t mvs_winograd_band_scratch(int rows, int width, int in_channels, int out_channels) {
+    // V and M hold the band's tiles rounded up to the kernels' MR, at most MR_MAX more.
+    const long tiles = (long)(rows / 2) * (width / 2) + MR_MAX;
+    return mvs_conv3x3_band_scratch(rows, width, in_channels) + (size_t)(16 * tiles) * (in_channels + out_channels);
+}
+
+int mvs_winograd_band(int kernels, const float *first, int c1, const float *second, int c2,
+                      int height, int width, int y0, int rows,
+                      const float *transformed, int cout, float *out, float *scratch,
+                      const mvs_epilogue *epilogue) {
+    const int cin = c1 + (second ? c2 : 0);
+    float *pad = scratch;
+    float *work = pad + mvs_conv3x3_band_scratch(rows, width, cin);
+    mvs_fill_band(first, c1, second, second ? c2 : 0, height, width, y0, rows, pad);
+    float *band_out = out + (size_t)y0 * width * cout;
+    const float *addend = epilogue->kind == 3 ? epilogue->addend + (size_t)y0 * width * cout : 0;
+    const int ran = runnable(kernels);
+    switch (ran) {
+#if defined(__x86_64__)
+    case MVS_KERNELS_AVX512:
+        mvs_winograd_kernel_avx512(pad, cin, width, rows, transformed, cout, band_out, epilogue, addend, work);
+        break;
+    case MVS_KERNELS_AVX2:
+        mvs_winograd_kernel_avx2(pad, cin, width, rows, transformed, cout, band_out, epilogue, addend, work);
+        break;
+#endif
+#if defined(__aarch64__)
+    case MVS_KERNELS_NEON:
+        mvs_winograd_kernel_neon(pad, cin, width, rows, transformed, cout, band_out, epilogue, addend, work);
+        break;
+#endif
+    default:
+        mvs_winograd_kernel_portable(pad, cin, width, rows, transformed, cout, band_out, epilogue, addend, work);
+        break;
+    }
+    return ran;
 }

@@ -14,14 +14,16 @@ import Testing
         let x = channelsLast(input.values, n: n, c: cin, h: h, w: w)
         let packed = packConvolutionWeights(oihw: weight.values, outChannels: cout, inChannels: cin, kernelSize: 3, channels: 0..<cin)
         for threads in [1, 2] {
+            let workspace = KernelWorkspace(threads: threads, chunkFloats: 27 * 10, algorithm: algorithm)
             var out = [Float](repeating: .nan, count: n * h * w * cout)
             x.withUnsafeBufferPointer { xi in packed.withUnsafeBufferPointer { wt in bias.values.withUnsafeBufferPointer { b in
                 withPointers(&out) {
                     conv3x3(first: FeatureSource(xi.baseAddress!, channels: cin), entries: n, height: h, width: w,
                             weights: wt.baseAddress!, outChannels: cout, output: $0, epilogue: .bias(b.baseAddress!),
-                            workspace: KernelWorkspace(threads: threads, chunkFloats: 27 * 10, algorithm: algorithm))
+                            workspace: workspace)
                 }
             } } }
+            expectKernelsRan(algorithm, workspace)
             expectClose(channelsFirst(out, n: n, c: cout, h: h, w: w), g.tensors["output"]!.values,
                         absolute: tolerance, relative: tolerance, "\(fixture) \(algorithm.rawValue) (\(threads) threads)")
         }
@@ -122,6 +124,7 @@ import Testing
         var part = [Float](repeating: .nan, count: h * w * f)
         var z = [Float](repeating: .nan, count: n * h * w * f)
         var mean = [Float](repeating: .nan, count: h * w * f)
+        let workspace = KernelWorkspace(threads: 2, chunkFloats: 63 * 16, algorithm: algorithm)
         q.withUnsafeBufferPointer { qp in v.withUnsafeBufferPointer { vp in
             withPointers(&targetOut) { to in withPointers(&entryOut) { eo in
                 withPointers(&part) { pp in withPointers(&z) { zp in withPointers(&mean) { mp in
@@ -129,10 +132,11 @@ import Testing
                               context: (FeatureSource(vp.baseAddress!, channels: cv), nil),
                               entries: n, height: h, width: w, targetOutput: to, entryOutput: eo,
                               scratch: .init(targetPart: pp, cross: zp, mean: mp),
-                              workspace: KernelWorkspace(threads: 2, chunkFloats: 63 * 16, algorithm: algorithm))
+                              workspace: workspace)
                 } } }
             } }
         } }
+        expectKernelsRan(algorithm, workspace)
         let loose: Float = 1e-4
         expectClose(channelsFirst(z, n: n, c: f, h: h, w: w), g.tensors["z"]!.values,
                     absolute: loose, relative: loose, "cross block z (\(algorithm.rawValue))")

@@ -85,16 +85,24 @@ func randomFloats(_ count: Int, seed: UInt64) -> [Float] {
     return (0..<count).map { _ in Float(Double(generator.next() >> 11) * 0x1.0p-53 * 2 - 1) }
 }
 
-/// The 3x3 convolution algorithms this machine can run: im2col + sgemm always, the AVX-512
-/// direct and Winograd kernels where the CPU has them.
+/// The 3x3 convolution algorithms this machine can run: im2col + sgemm and the portable kernels
+/// always, the AVX2, AVX-512 and NEON kernels where the CPU has them, each Winograd and direct.
 let convolutionBackends = ConvolutionAlgorithm.available
 
-/// Runs `body` with the Winograd weights of OIHW `oihw` (nil where the CPU has no AVX-512).
+/// Runs `body` with the Winograd weights of OIHW `oihw`.
 func withWinogradWeights<R>(
     oihw: [Float], outChannels: Int, inChannels: Int, _ body: (UnsafePointer<Float>?) -> R
 ) -> R {
-    guard DirectConvolution.isAvailable else { return body(nil) }
     let transformed = winogradTransformWeights(oihw: oihw, outChannels: outChannels, inChannels: inChannels,
                                                channels: 0..<inChannels)
     return transformed.withUnsafeBufferPointer { body($0.baseAddress!) }
+}
+
+/// Expects that the convolutions of `workspace` ran exactly the kernels `algorithm` names (none for
+/// im2col + sgemm): the C side would quietly run the portable ones in place of kernels the CPU lacks.
+func expectKernelsRan(_ algorithm: ConvolutionAlgorithm, _ workspace: KernelWorkspace,
+                      sourceLocation: SourceLocation = #_sourceLocation) {
+    let want: Set<ConvolutionKernels> = algorithm.kernels.map { [$0] } ?? []
+    #expect(workspace.kernelsRan == want, "\(algorithm.rawValue) ran \(workspace.kernelsRan)",
+            sourceLocation: sourceLocation)
 }

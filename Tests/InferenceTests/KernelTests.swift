@@ -80,11 +80,15 @@ import Testing
 
     @Test(arguments: convolutionBackends)
     func networkSizedConvsMatchTheDefinition(algorithm: ConvolutionAlgorithm) {
-        // The channel counts the network uses (32 and 32+32 inputs, which the direct kernel
-        // specialises) and odd ones (masked tails: 48 = 32 + 16, 5 < 16), on wide and narrow images.
-        // Even sizes run Winograd where chosen; odd ones and < 16 input channels fall back to direct.
+        // The channel counts the network uses (32 and 32+32 inputs, which the kernels specialise)
+        // and odd ones, on wide and narrow images: output channels that leave a full 1-vector block
+        // (48 with 16 lanes, 40 with 8), a partial 1-vector block (5, 40 with 16 lanes) or a partial
+        // 2-vector block (28 with 16 or 8 lanes, 5 with 4); input channels with a masked tail in the
+        // Winograd input transform (24 with 16 lanes). Even sizes run Winograd where chosen; odd ones
+        // and < 16 input channels fall back to direct.
         for (c1, c2, cout, h, w) in [(32, 0, 32, 10, 20), (32, 32, 32, 6, 4), (32, 32, 32, 5, 3), (2, 0, 48, 4, 17),
-                                     (24, 40, 5, 4, 2), (16, 0, 40, 2, 2), (24, 40, 5, 3, 1)] {
+                                     (24, 40, 5, 4, 2), (16, 0, 40, 2, 2), (24, 40, 5, 3, 1), (24, 0, 28, 4, 6),
+                                     (8, 16, 28, 7, 9)] {
             let n = 2
             let cin = c1 + c2
             let first = randomFloats(n * h * w * c1, seed: UInt64(cin))
@@ -99,6 +103,7 @@ import Testing
             let want = referenceConv3x3(input: joined, n: n, h: h, w: w, cin: cin, oihw: oihw, bias: bias, cout: cout)
             let packed = packConvolutionWeights(oihw: oihw, outChannels: cout, inChannels: cin, kernelSize: 3, channels: 0..<cin)
             var got = [Float](repeating: .nan, count: want.count)
+            let workspace = KernelWorkspace(threads: 2, chunkFloats: 2 * (w + 2) * cin, algorithm: algorithm)
             first.withUnsafeBufferPointer { a in second.withUnsafeBufferPointer { b in
                 packed.withUnsafeBufferPointer { wt in bias.withUnsafeBufferPointer { bs in
                     withPointers(&got) { o in withWinogradWeights(oihw: oihw, outChannels: cout, inChannels: cin) { u in
@@ -107,11 +112,11 @@ import Testing
                                 entries: n, height: h, width: w, weights: wt.baseAddress!, winogradWeights: u,
                                 outChannels: cout,
                                 output: o, epilogue: .bias(bs.baseAddress!),
-                                workspace: KernelWorkspace(threads: 2, chunkFloats: 2 * (w + 2) * cin,
-                                                           algorithm: algorithm))
+                                workspace: workspace)
                     } }
                 } }
             } }
+            expectKernelsRan(algorithm, workspace)
             expectClose(got, want, absolute: 1e-4, relative: 1e-5,
                         "conv3x3 \(algorithm.rawValue) \(c1)+\(c2)->\(cout) at \(h)x\(w)")
         }

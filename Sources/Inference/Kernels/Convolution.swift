@@ -123,9 +123,9 @@ func copyFloats(from source: UnsafePointer<Float>, to destination: UnsafeMutable
 //   with zero padding 1, stride 1.
 // in: `first` ++ `second` on the channel axis, [N][H][W][Cin]; weights: packed [9*Cin][Cout]
 //   (`packConvolutionWeights`); out: [N][H][W][Cout]. All N entries are rows of one product
-//   (M = N*H*W, K = 9*Cin, N = Cout), cut into chunks that fit a core's cache. Where the
-//   workspace says so (AVX-512 CPUs by default) the direct or Winograd kernels compute the same
-//   without im2col.
+//   (M = N*H*W, K = 9*Cin, N = Cout), cut into chunks that fit a core's cache. Unless the
+//   workspace says im2col-gemm, the direct or Winograd kernels of its instruction set compute
+//   the same without im2col (conv3x3Direct).
 // PyTorch: F.conv2d(torch.cat([first, second], 1), w, b, padding=1) on NCHW tensors.
 public func conv3x3(
     first: FeatureSource, second: FeatureSource? = nil,

@@ -19,19 +19,21 @@ public final class KernelWorkspace {
     /// Floats of im2col matrix (or padded band, for the direct kernel) one worker fills before
     /// computing on it (tuned by `multiverseg bench`).
     public var chunkFloats: Int
-    /// How 3x3 convolutions are computed (default: the fastest this CPU runs).
+    /// How 3x3 convolutions are computed (default: `ConvolutionAlgorithm.default`, the fastest
+    /// this CPU runs unless MULTIVERSEG_CONVOLUTION says otherwise).
     public var algorithm: ConvolutionAlgorithm
 
     private var columnBuffers: [UnsafeMutablePointer<Float>] = []
     private var columnCapacity = 0
     private let nextUnit = Atomic<Int>(0)
+    private let ranMask = Atomic<Int>(0)
     private var statisticsBuffer: UnsafeMutablePointer<Double>?
     private var statisticsCapacity = 0
 
     /// A workspace for `threads` threads; the other arguments are tuning and test knobs.
     public init(
         threads: Int = 1, chunkWorkers: Int? = nil, chunkFloats: Int = 96 * 1024,
-        algorithm: ConvolutionAlgorithm = .fastest
+        algorithm: ConvolutionAlgorithm = .default
     ) {
         precondition(ConvolutionAlgorithm.available.contains(algorithm), "this CPU cannot run \(algorithm)")
         self.algorithm = algorithm
@@ -45,6 +47,17 @@ public final class KernelWorkspace {
         for buffer in columnBuffers { buffer.deallocate() }
         statisticsBuffer?.deallocate()
     }
+
+    /// The im2col-free kernels that ran with this workspace since `resetKernelsRan()`: the C side
+    /// runs the portable ones in place of any the CPU lacks, so the tests check the forced ones ran.
+    public var kernelsRan: Set<ConvolutionKernels> {
+        let mask = ranMask.load(ordering: .relaxed)
+        return Set(ConvolutionKernels.allCases.filter { mask & (1 << Int($0.rawValue)) != 0 })
+    }
+
+    public func resetKernelsRan() { ranMask.store(0, ordering: .relaxed) }
+
+    func noteKernelsRan(_ kernels: Int32) { ranMask.bitwiseOr(1 << Int(kernels), ordering: .relaxed) }
 
     /// Makes sure every worker has `count` floats of im2col space; call before a parallel section.
     func reserveColumns(_ count: Int) {

@@ -30,7 +30,7 @@ final class FloatBuffer {
 /// One 3x3 (or 1x1) convolution's parameters, packed for the im2col product.
 struct PackedConvolution {
     let weights: FloatBuffer
-    /// Winograd F(2x2, 3x3) weights [16][cin][cout] (3x3 kernels, where AVX-512 runs them).
+    /// Winograd F(2x2, 3x3) weights [16][cin][cout] (3x3 kernels; every CPU runs some Winograd kernels).
     let winograd: FloatBuffer?
     let bias: FloatBuffer?
     let inChannels: Int
@@ -43,7 +43,7 @@ struct PackedConvolution {
         self.weights = FloatBuffer(packConvolutionWeights(
             oihw: weight.values, outChannels: weight.shape[0], inChannels: weight.shape[1],
             kernelSize: weight.shape[2], channels: range))
-        self.winograd = weight.shape[2] == 3 && DirectConvolution.isAvailable
+        self.winograd = weight.shape[2] == 3
             ? FloatBuffer(winogradTransformWeights(oihw: weight.values, outChannels: weight.shape[0],
                                                    inChannels: weight.shape[1], channels: range))
             : nil

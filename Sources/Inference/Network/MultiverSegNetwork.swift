@@ -37,7 +37,7 @@ public final class MultiverSegNetwork: SegmentationNetwork {
         set { workspace.chunkFloats = max(1, newValue) }
     }
 
-    /// How 3x3 convolutions are computed (default: the fastest this CPU runs); one this CPU
+    /// How 3x3 convolutions are computed (default: `ConvolutionAlgorithm.default`); one this CPU
     /// cannot run is ignored.
     public var convolutionAlgorithm: ConvolutionAlgorithm {
         get { workspace.algorithm }

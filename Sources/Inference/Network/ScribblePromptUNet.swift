@@ -29,9 +29,9 @@ public final class ScribblePromptUNet: SegmentationNetwork {
     private let bottleneck: Layer
     private let ups: [Layer]
     private let finalConv: PackedConvolution
-    private let workspace: KernelWorkspace
+    let workspace: KernelWorkspace
 
-    /// How 3x3 convolutions are computed (default: the fastest this CPU runs); one this CPU
+    /// How 3x3 convolutions are computed (default: `ConvolutionAlgorithm.default`); one this CPU
     /// cannot run is ignored.
     public var convolutionAlgorithm: ConvolutionAlgorithm {
         get { workspace.algorithm }
