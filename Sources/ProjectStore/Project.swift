@@ -129,9 +129,12 @@ public final class Project: Sendable {
     }
 
     /// Adds a PNG under an id derived from `name` (made unique with `-2`, `-3`, … when taken).
-    /// The bytes are checked to decode within `limits` and stored unchanged.
+    /// The bytes are checked to decode within `limits` and stored unchanged. With
+    /// `refusingDuplicates`, a file whose bytes equal an image already in the project is refused
+    /// with `duplicateImage` (a file uploaded twice), so the project never holds it twice.
     @discardableResult
-    public func importImage(name: String, png: [UInt8], limits: PNGLimits = .default) throws -> String {
+    public func importImage(name: String, png: [UInt8], limits: PNGLimits = .default,
+                            refusingDuplicates: Bool = false) throws -> String {
         guard let base = Identifier.sanitize(name) else {
             throw ProjectStoreError.invalidIdentifier(kind: "image name", value: name)
         }
@@ -141,6 +144,9 @@ public final class Project: Sendable {
             throw ProjectStoreError.invalidImage(name: name, reason: error.description)
         }
         return try withLock {
+            if refusingDuplicates, let existing = try imageIdentical(to: png) {
+                throw ProjectStoreError.duplicateImage(name: name, existing: existing)
+            }
             var id = base
             var suffix = 2
             while FileSystem.exists(folder + "/images/\(id).png") {
@@ -151,6 +157,18 @@ public final class Project: Sendable {
             try storage { try FileSystem.writeAtomically(png, to: target) }
             return id
         }
+    }
+
+    /// The id of an image whose file holds exactly `png`, or nil. Only files of the same size are
+    /// read, so a large project costs one `stat` per image.
+    public func imageIdentical(to png: [UInt8]) throws -> String? {
+        for id in imageIDs() {
+            let path = try imagePath(id)
+            guard let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int,
+                  size == png.count else { continue }
+            if try storage({ try FileSystem.read(path) }) == png { return id }
+        }
+        return nil
     }
 
     // MARK: Masks and the context set
@@ -247,31 +265,71 @@ public final class Project: Sendable {
             } else {
                 manifest.entries.append(entry)
             }
+            manifest.removedEntries.removeAll { $0.id == image }
             try write(json: manifest, to: folder + "/context/\(label).json")
             try storage { try FileSystem.moveAtomically(staged, to: target) }
             return entry
         }
     }
 
-    /// Includes or excludes a context entry (its mask stays either way).
+    /// Includes or excludes a context entry (its mask stays either way). Including an image that
+    /// was removed from the context set but still has its accepted mask puts it back, with the
+    /// annotator, interactions and version it had (the way back from `removeFromContext`).
     @discardableResult
     public func setIncluded(label: String, image: String, included: Bool) throws -> ContextEntry {
-        try updateContext(label: label, image: image) { entries, index in
-            entries[index].included = included
-            return entries[index]
+        try requireLabel(label)
+        try requireValid(image, kind: "image id")
+        return try mutate {
+            var manifest = try context(label: label)
+            if let index = manifest.entries.firstIndex(where: { $0.id == image }) {
+                manifest.entries[index].included = included
+                try write(json: manifest, to: folder + "/context/\(label).json")
+                return manifest.entries[index]
+            }
+            let target = try inside(maskPath(label: label, image: image))
+            guard included, FileSystem.exists(target) else {
+                throw ProjectStoreError.notInContext(image: image, label: label)
+            }
+            let removed = manifest.removedEntries.last { $0.id == image }
+            let kept = try historyVersions(label: label, image: image)
+            let current = try storage { try FileSystem.read(target) }
+            var entry: ContextEntry
+            if let removed, try historyPNG(label: label, image: image, version: removed.version) == current {
+                entry = removed
+            } else {
+                // A mask copied in by hand, or changed since it was removed: a version of its own.
+                entry = ContextEntry(id: image, version: (kept.last ?? 0) + 1, annotator: removed?.annotator ?? "",
+                                     acceptedAt: Self.timestamp(Date()), interactions: removed?.interactions ?? 0,
+                                     included: true)
+            }
+            entry.included = true
+            manifest.entries.append(entry)
+            manifest.removedEntries.removeAll { $0.id == image }
+            try write(json: manifest, to: folder + "/context/\(label).json")
+            return entry
         }
     }
 
     /// Removes an image from the context set; its accepted mask stays on disk and in exports, and is
     /// also kept in history under its version, so accepting the image again continues the numbering.
     public func removeFromContext(label: String, image: String) throws {
-        _ = try updateContext(label: label, image: image) { entries, index in
+        try requireLabel(label)
+        try requireValid(image, kind: "image id")
+        try mutate {
+            var manifest = try context(label: label)
+            guard let index = manifest.entries.firstIndex(where: { $0.id == image }) else {
+                throw ProjectStoreError.notInContext(image: image, label: label)
+            }
+            let entry = manifest.entries.remove(at: index)
             let target = maskPath(label: label, image: image)
             if FileSystem.exists(target) {
-                try keepInHistory(try storage { try FileSystem.read(target) },
-                                  label: label, image: image, version: entries[index].version)
+                try keepInHistory(try storage { try FileSystem.read(try inside(target)) },
+                                  label: label, image: image, version: entry.version)
             }
-            entries.remove(at: index)
+            // Kept so that including the image again restores who accepted it and how.
+            manifest.removedEntries.removeAll { $0.id == image }
+            manifest.removedEntries.append(entry)
+            try write(json: manifest, to: folder + "/context/\(label).json")
         }
     }
 

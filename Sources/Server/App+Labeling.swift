@@ -59,6 +59,9 @@ extension App {
             let (project, label) = try openLabel(p)
             let image = p["image"] ?? ""
             let body: API.Accept = try request.decodeJSON()
+            if let count = body.interactions, count < 0 {
+                throw HTTPError.badRequest("interactions must be 0 or more (the clicks, boxes and scribbles the mask took), not \(count)")
+            }
             guard let png = Data(base64Encoded: body.maskPNG).map({ [UInt8]($0) }) else {
                 throw HTTPError.badRequest("maskPNG must be a base64-encoded PNG")
             }
@@ -120,6 +123,10 @@ extension App {
         }
         router.add("GET", base + "/export.zip") { [self] _, p in
             let (project, label) = try openLabel(p)
+            // An empty archive would download without a word: say why there is nothing instead.
+            guard try unlabeled(project: project, label: label).count < project.imageIDs().count else {
+                throw HTTPError.notFound("nothing to export: no image of '\(label)' has an accepted mask yet; accept one first")
+            }
             let zip = try store { try project.exportZip(label: label) }
             return HTTPResponse(status: 200, headers: [
                 ("Content-Type", "application/zip"),

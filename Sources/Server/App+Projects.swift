@@ -60,7 +60,7 @@ extension App {
             guard !request.body.isEmpty else { throw HTTPError.badRequest("the request body must be the PNG file") }
             try checkPixelLimit(request.body, what: "the image")
             let limits = PNGLimits(maxPixels: configuration.maxImagePixels)
-            let id = try store { try project.importImage(name: name, png: request.body, limits: limits) }
+            let id = try store { try project.importImage(name: name, png: request.body, limits: limits, refusingDuplicates: true) }
             return .json(["id": id], status: 201)
         }
         router.add("GET", "/api/projects/:project/images/:file") { [self] _, p in
@@ -110,10 +110,12 @@ extension App {
                 var states: [String: LabelState] = [:]
                 for label in manifest.labels {
                     let entry = contexts[label]?.entry(id)
+                    let accepted = FileSystem.exists(project.maskPath(label: label, image: id))
+                    // An accepted image removed from the context set still says who accepted it and how.
+                    let known = entry ?? (accepted ? contexts[label]?.removedEntries.last { $0.id == id } : nil)
                     states[label] = LabelState(
-                        accepted: FileSystem.exists(project.maskPath(label: label, image: id)),
-                        inContext: entry != nil, included: entry?.included ?? false,
-                        interactions: entry?.interactions, annotator: entry?.annotator, version: entry?.version)
+                        accepted: accepted, inContext: entry != nil, included: entry?.included ?? false,
+                        interactions: known?.interactions, annotator: known?.annotator, version: known?.version)
                 }
                 return ImageSummary(id: id, width: header.width, height: header.height, bitDepth: header.bitDepth,
                                     channels: header.channels, labels: states)

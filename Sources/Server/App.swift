@@ -99,7 +99,7 @@ public final class App: Sendable {
             switch error {
             case .unknownProject, .unknownImage, .unknownLabel, .notInContext:
                 throw HTTPError.notFound(error.description)
-            case .duplicateLabel:
+            case .duplicateLabel, .duplicateImage:
                 throw HTTPError.conflict(error.description)
             case .invalidIdentifier, .invalidImage, .maskSizeMismatch:
                 throw HTTPError(status: 422, message: error.description)
