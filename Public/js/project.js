@@ -56,6 +56,12 @@ async function renderLabels(project) {
     const exportLink = element("a", "button", "Export masks (zip)");
     exportLink.href = paths.exportZip(project.id, label);
     exportLink.setAttribute("download", `${project.id}-${label}-masks.zip`);
+    exportLink.addEventListener("click", (e) => {
+      // An empty label has nothing to download; the link would fail without a word.
+      if (accepted > 0) return;
+      e.preventDefault();
+      status(`Nothing to export for “${label}” yet: no image has an accepted mask.`, "warn");
+    });
     links.append(open, exportLink);
     item.append(links);
     return item;
@@ -139,7 +145,9 @@ $("add-label").addEventListener("submit", async (e) => {
 bindDropZone($("dropzone"), $("files"), async (files) => {
   const log = $("upload-log");
   const rows = new Map();
+  let duplicates = 0;
   const done = await importFiles(projectId, files, (file, kind, text) => {
+    if (kind === "warn") duplicates++;
     let row = rows.get(file);
     if (!row) {
       row = document.createElement("li");
@@ -149,7 +157,8 @@ bindDropZone($("dropzone"), $("files"), async (files) => {
     row.className = kind;
     row.textContent = `${file.name}: ${text}`;
   });
-  status(`${done} of ${files.length} file(s) imported`, done === files.length ? "ok" : "warn");
+  const skipped = duplicates ? ` (${duplicates} already in the project, not imported again)` : "";
+  status(`${done} of ${files.length} file(s) imported${skipped}`, done === files.length ? "ok" : "warn");
   await load();
 });
 

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -231,18 +232,36 @@ def run(args, results):
             "return li && li.className !== 'busy' ? [li.className, li.textContent] : null"), 20, "the TIFF upload's outcome")
         results.check("a TIFF the browser cannot decode is refused with a message that says so",
                       row[0] == "error" and "TIFF" in row[1], row[1])
+        # The same BMP again: identical content is not added a second time, and the log says which image it is.
+        driver.find_element(By.ID, "files").send_keys(bmp)
+        again = wait_for(driver, lambda d: d.execute_script(
+            "const li = [...document.querySelectorAll('#upload-log li')].find((li) => li.textContent.includes('identical'));"
+            "return li ? [li.className, li.textContent] : null"), 20, "the duplicate upload's outcome")
+        tiles_now = len(driver.find_elements(By.CSS_SELECTOR, "#images li[data-image]"))
+        results.check("uploading the same file again says it is already there and adds nothing",
+                      again[0] == "warn" and uploaded and uploaded[0][:-4] in again[1] and tiles_now == originals + 1,
+                      f"{again[1]}; {tiles_now} tiles")
         driver.save_screenshot(os.path.join(shots, "multiverseg-project.png"))
         driver.back()
         click(driver, f'[data-project="{PROJECT}"] a.label-link')
         wait_for(driver, lambda d: "label.html" in d.current_url, 10, "the labeling page")
 
-        # 4. The first image shows its in-context prediction before any interaction.
-        wait_for(driver, lambda d: body_data(d, "image"), 20, "an image to open")
+        # 4. Cold start: the demo's context set is empty, so the first image shows no mask (the
+        #    network has nothing to condition on) and a hint how to start, and asks for no prediction.
+        wait_for(driver, lambda d: body_data(d, "image") and body_data(d, "coldStart") == "true", 20,
+                 "the first image with the cold-start hint")
         first = body_data(driver, "image")
-        wait_for(driver, lambda d: int(body_data(d, "shownSeq") or -1) >= int(body_data(d, "firstSeq") or 1), args.predict_timeout,
-                 "the in-context prediction of the first image")
-        results.check("first image opens with a prediction before any click", True,
-                      f"{first}: {body_data(driver, 'maskPixels')} mask pixels, {driver.find_element(By.ID, 'sb-latency').text}")
+        hint = driver.find_element(By.ID, "hint")
+        results.check("with an empty context the first image shows no mask and a hint to click, box or scribble",
+                      hint.is_displayed() and "Click" in hint.text and body_data(driver, "maskPixels") == "0"
+                      and body_data(driver, "pending") == "false" and overlay_pixels(driver) == 0,
+                      f"{first}: {hint.text!r}, {body_data(driver, 'maskPixels')} mask pixels")
+        # Nothing is accepted yet: Export says so instead of downloading an empty zip.
+        driver.find_element(By.ID, "export").click()
+        time.sleep(0.5)
+        status = driver.find_element(By.ID, "status").text
+        results.check("Export of a label without masks says there is nothing to export, and downloads nothing",
+                      "Nothing to export" in status and not os.listdir(downloads), f"{status!r}, downloads {os.listdir(downloads)}")
 
         # 5. A positive click on the canvas (on the image) produces a mask drawn over the image.
         seq_before = int(body_data(driver, "shownSeq"))
@@ -251,6 +270,7 @@ def run(args, results):
         wait_for(driver, lambda d: int(body_data(d, "shownSeq")) > seq_before, args.predict_timeout,
                  "the prediction after the click")
         wait_for(driver, lambda d: int(body_data(d, "maskPixels")) > 0, 5, "a non-empty mask after a positive click")
+        results.check("the cold-start hint goes once there is an interaction", not driver.find_element(By.ID, "hint").is_displayed())
         time.sleep(0.2)  # one animation frame for the overlay
         tinted = overlay_pixels(driver)
         results.check("a click yields a prediction drawn as an overlay on the canvas", tinted > 100,
@@ -308,7 +328,8 @@ def run(args, results):
         Select(driver.find_element(By.ID, "order")).select_by_value("uncertain")
         driver.execute_script("document.activeElement.blur()")  # keys in a focused select stay there
         press(driver, "n")
-        wait_for(driver, lambda d: body_data(d, "image") not in (None, "", second), 20, "the image after Skip")
+        # "least confident first" ranks the candidates by a prediction each: allow for a slow machine.
+        wait_for(driver, lambda d: body_data(d, "image") not in (None, "", second), args.predict_timeout, "the image after Skip")
         third = body_data(driver, "image")
         results.check("Skip with “least confident first” opens another unlabeled image", third not in (first, second), third)
 
@@ -354,6 +375,17 @@ def run(args, results):
         else:
             _, _, data = fetch_bytes(driver, f"/api/projects/{PROJECT}/labels/{LABEL}/export.zip")
         check_export(results, data, projects, {first: accepted_pixels, other: 128 * 64})
+
+        # 11. Context states: removing an entry leaves it accepted but visibly not in the context
+        #     set, and "Add back" returns it with its interaction count.
+        check_context_states(driver, results, first)
+
+        # 12. URLs naming what does not exist give a message and a way home, never another image.
+        check_bad_urls(driver, results, server.url)
+
+        # 13. Through a proxy that slows predictions down: Enter while "predicting…" waits and saves
+        #     the mask of the last interaction; a prediction request that fails is sent again.
+        check_slow_and_flaky_server(driver, results, server, projects, args.predict_timeout)
     except Exception as error:
         results.check("the flow ran to the end", False, f"{error}\n{traceback.format_exc()}")
         print("server output (last lines):\n  " + "\n  ".join(server.lines[-15:]))
@@ -465,6 +497,186 @@ def check_tools(driver, results, canvas, timeout):
     press(driver, "o")
     results.check("outline mode draws only the mask's boundary", 0 < outlined < filled,
                   f"{filled} tinted pixels filled, {outlined} outlined")
+
+
+def check_context_states(driver, results, image):
+    context = json.loads(fetch_bytes(driver, f"/api/projects/{PROJECT}/labels/{LABEL}/context")[2])
+    interactions = next(e["interactions"] for e in context["entries"] if e["id"] == image)
+    click(driver, f'#context .context-entry[data-image="{image}"] button.danger')
+    wait_for(driver, lambda d: d.switch_to.alert, 5, "the confirmation").accept()
+    state = wait_for(driver, lambda d: d.execute_script(
+        "const li = document.querySelector(`#images li[data-image='${arguments[0]}']`);"
+        "const out = document.querySelector(`#context .context-outside li[data-image='${arguments[0]}']`);"
+        "return li && li.dataset.state === 'excluded' && out ? [li.querySelector('button').title, "
+        "document.getElementById('progress').textContent] : null", image), 10, "the removed image's state")
+    results.check("a removed context entry shows as accepted but not in the context set, not counted as in context",
+                  "not in the context set" in state[0] and "in context" in state[1], f"{state[0]!r}; {state[1]!r}")
+    click(driver, f'#context .context-outside li[data-image="{image}"] button.restore')
+    meta = wait_for(driver, lambda d: d.execute_script(
+        "const card = document.querySelector(`#context .context-entry[data-image='${arguments[0]}'] .meta`);"
+        "const li = document.querySelector(`#images li[data-image='${arguments[0]}']`);"
+        "return card && li.dataset.state === 'done' ? card.textContent : null", image), 10, "the entry back in the context panel")
+    results.check("“Add back” returns it to the context set with its interaction count", meta.startswith(f"{interactions} int."),
+                  meta)
+
+
+def check_bad_urls(driver, results, url):
+    def stage_message():
+        return driver.execute_script(
+            "const box = document.getElementById('stage-message');"
+            "return box && !box.hidden ? [box.textContent, [...box.querySelectorAll('a')].map((a) => a.getAttribute('href'))] : null")
+
+    driver.get(f"{url}label.html?project={PROJECT}&label=nolabel")
+    text, links = wait_for(driver, lambda d: stage_message(), 20, "the message for an unknown label")
+    results.check("label.html with an unknown label says so and links home instead of opening another label",
+                  "no label “nolabel”" in text and "/" in links and not body_data(driver, "image"), f"{text!r} {links}")
+    driver.get(f"{url}label.html?project={PROJECT}&label={LABEL}&image=nope")
+    text, links = wait_for(driver, lambda d: stage_message(), 20, "the message for an unknown image")
+    results.check("label.html with an unknown image says so and links home instead of opening another image",
+                  "no image “nope”" in text and "/" in links and not body_data(driver, "image"), f"{text!r} {links}")
+    driver.get(f"{url}label.html?project=nope&label={LABEL}")
+    text, links = wait_for(driver, lambda d: stage_message(), 20, "the message for an unknown project")
+    results.check("label.html with an unknown project says so and links home", "nope" in text and "/" in links, f"{text!r} {links}")
+    driver.get(f"{url}projects/nope")
+    page = wait_for(driver, lambda d: d.find_elements(By.ID, "page-error"), 10, "the error page")[0]
+    results.check("/projects/nope is a page with the reason and a link home, not raw JSON",
+                  "no project" in page.text and driver.find_element(By.ID, "home-link").get_attribute("href") == url,
+                  page.text.replace("\n", " / "))
+
+
+class DelayingProxy:
+    """Between the browser and the app: forwards each request on its own connection, holding
+    prediction requests back `delay` seconds, or dropping them unanswered while `down` (the server
+    gone for a moment). Host and Origin are rewritten to the app's, as a reverse proxy does."""
+
+    def __init__(self, upstream_port):
+        self.upstream = upstream_port
+        self.delay = 0.0
+        self.down = False
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.forward, args=(client,), daemon=True).start()
+
+    def forward(self, client):
+        try:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = client.recv(65536)
+                if not chunk:
+                    return
+                head += chunk
+            head, rest = head.split(b"\r\n\r\n", 1)
+            lines = head.decode("latin-1").split("\r\n")
+            method, target = lines[0].split(" ")[:2]
+            kept = [line for line in lines[1:]
+                    if line.split(":", 1)[0].strip().lower() not in ("host", "origin", "connection", "keep-alive")]
+            kept += [f"Host: 127.0.0.1:{self.upstream}", "Connection: close"]
+            if any(line.lower().startswith("origin:") for line in lines[1:]):
+                kept.append(f"Origin: http://127.0.0.1:{self.upstream}")
+            if method == "POST" and target.endswith("/predict"):
+                if self.down:
+                    return  # closed without an answer: the browser's fetch fails
+                time.sleep(self.delay)
+            upstream = socket.create_connection(("127.0.0.1", self.upstream))
+            upstream.sendall(("\r\n".join([lines[0]] + kept) + "\r\n\r\n").encode("latin-1") + rest)
+            threading.Thread(target=self.pipe, args=(client, upstream), daemon=True).start()
+            self.pipe(upstream, client)
+        except OSError:
+            pass
+        finally:
+            client.close()
+
+    @staticmethod
+    def pipe(source, sink):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            try:
+                sink.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.listener.close()
+
+
+RECORD_PREDICTIONS = """
+    const page = window.multiversegPage, original = page.channel.handlers.onPrediction;
+    window.seenPredictions = [];
+    page.channel.handlers.onPrediction = (data, roundTrip) => {
+      window.seenPredictions.push({ image: data.image, seq: data.seq, maskPNG: data.maskPNG });
+      return original(data, roundTrip);
+    };"""
+
+
+def foreground(png):
+    _, _, _, rows = luminance_rows(png)
+    return {(x, y) for y, row in enumerate(rows) for x, v in enumerate(row) if v > 127}
+
+
+def check_slow_and_flaky_server(driver, results, server, projects, timeout):
+    port = int(server.url.rstrip("/").rsplit(":", 1)[1])
+    proxy = DelayingProxy(port)
+    try:
+        with urllib.request.urlopen(f"{server.url}api/projects/{PROJECT}/labels/{LABEL}/next", timeout=10) as response:
+            image = json.load(response)["id"]
+        proxy.delay = 2.0
+        driver.get(f"{proxy.url}label.html?project={PROJECT}&label={LABEL}&image={image}")
+        wait_for(driver, lambda d: body_data(d, "image") == image and int(body_data(d, "shownSeq") or -1) >= int(body_data(d, "firstSeq") or 1)
+                 and body_data(d, "pending") == "false", timeout, "the in-context prediction through the slow proxy")
+        driver.execute_script("localStorage.setItem('multiverseg.annotator', 'e2e-tester');" + RECORD_PREDICTIONS)
+        canvas = driver.find_element(By.ID, "view")
+        ActionChains(driver).move_to_element(canvas).click().send_keys(Keys.ENTER).perform()
+        waiting = wait_for(driver, lambda d: body_data(d, "acceptState") == "waiting" and d.find_element(By.ID, "accept").text, 5,
+                           "the accept waiting for the prediction")
+        results.check("Enter while “predicting…” shows that the accept waits for the prediction", "Waiting" in waiting, waiting)
+        wait_for(driver, lambda d: body_data(d, "image") not in (None, "", image), timeout, "the next image after the accept")
+        with open(os.path.join(projects, PROJECT, "masks", LABEL, image + ".png"), "rb") as f:
+            saved = foreground(f.read())
+        seen = [p for p in driver.execute_script("return window.seenPredictions") if p["image"] == image]
+        newest = max(seen, key=lambda p: p["seq"]) if seen else None
+        predicted = foreground(base64.b64decode(newest["maskPNG"])) if newest else None
+        with open(os.path.join(projects, PROJECT, "context", LABEL + ".json")) as f:
+            entry = next(e for e in json.load(f)["entries"] if e["id"] == image)
+        results.check("the saved mask is the prediction of the click, recorded with 1 interaction",
+                      predicted is not None and saved == predicted and entry["interactions"] == 1,
+                      f"{len(saved)} saved pixels, {len(predicted or ())} in the click's prediction "
+                      f"(seq {newest and newest['seq']}), {entry['interactions']} interaction(s)")
+
+        # The server gone for a moment: the click's request fails, is retried, and arrives.
+        proxy.delay = 0.0
+        nxt = body_data(driver, "image")
+        wait_for(driver, lambda d: int(body_data(d, "shownSeq") or -1) >= int(body_data(d, "firstSeq") or 1)
+                 and body_data(d, "pending") == "false", timeout, "the next image's prediction")
+        proxy.down = True
+        ActionChains(driver).move_to_element(canvas).click().perform()
+        failing = wait_for(driver, lambda d: "trying again" in d.find_element(By.ID, "status").text
+                           and d.find_element(By.ID, "status").text, 10, "the failed request to be reported")
+        proxy.down = False
+        wait_for(driver, lambda d: "reconnected" in d.find_element(By.ID, "status").text, 20, "“reconnected”")
+        wait_for(driver, lambda d: body_data(d, "pending") == "false" and body_data(d, "image") == nxt
+                 and int(body_data(d, "shownSeq")) >= int(body_data(d, "firstSeq")), timeout, "the retried prediction")
+        prompts = driver.execute_script("return window.multiversegPage.annotation.prompts().clicks.length")
+        results.check("a prediction request that failed is sent again once the server is back, and says “reconnected”",
+                      prompts == 1, f"{failing!r}, then {driver.find_element(By.ID, 'status').text!r}")
+    finally:
+        proxy.down = False
+        proxy.close()
 
 
 def make_tiff(width, height, pixels):

@@ -6,6 +6,7 @@ import { bytesToBase64, decodeMask, encodeGreyPNG } from "/Public/js/png.js";
 import { Annotation } from "/Public/js/label/annotation.js";
 import { keyOf, SHORTCUTS } from "/Public/js/label/shortcuts.js";
 import { Viewer } from "/Public/js/label/viewer.js";
+import { describeState, renderContext, renderImages } from "/Public/js/label/panels.js";
 
 const results = [];
 function check(name, condition, detail = "") {
@@ -168,8 +169,38 @@ async function viewerTests() {
   check("outline mask layer keeps the 8 boundary pixels", same(alpha(), [6, 7, 8, 11, 13, 16, 17, 18]), alpha().join(","));
 }
 
+function stateTests() {
+  // Issue 16, bug 3: the three states of an image are told apart, each with its way back.
+  const inContext = { accepted: true, inContext: true, included: true, annotator: "ana", interactions: 3 };
+  const excluded = { ...inContext, included: false };
+  const removed = { accepted: true, inContext: false, included: false, annotator: "ana", interactions: 3 };
+  check("an accepted image in the context set says so", describeState(inContext) === "accepted by ana, in the context set",
+    describeState(inContext));
+  check("an excluded one says how to include it again", describeState(excluded).includes("tick “use”"), describeState(excluded));
+  check("a removed one says how to add it back", describeState(removed).includes("Add back"), describeState(removed));
+  check("an image without a mask is not accepted", describeState({ accepted: false }) === "not accepted yet");
+
+  const list = document.createElement("ul");
+  const images = [["a", inContext], ["b", excluded], ["c", removed], ["d", {}]].map(([id, state]) =>
+    ({ id, width: 4, height: 3, labels: { cell: state } }));
+  renderImages(list, { images, label: "cell", current: "a", open: () => {} });
+  const marks = [...list.querySelectorAll("li")].map((li) => `${li.dataset.image}:${li.dataset.state}:${li.querySelector(".mark").textContent}`);
+  check("the image list marks in-context, excluded/removed and to-do images apart",
+    same(marks, ["a:done:✓", "b:excluded:⊘", "c:excluded:⊘", "d:todo:○"]), marks.join(" "));
+
+  const panel = document.createElement("div");
+  const restored = [];
+  renderContext(panel, { project: "p", label: "cell", entries: [], outside: [images[2]],
+    handlers: { open: () => {}, restore: (id) => restored.push(id), toggle: () => {}, remove: () => {} } });
+  const button = panel.querySelector('.context-outside li[data-image="c"] button.restore');
+  button?.click();
+  check("a removed image is listed with an “Add back” button that restores it", same(restored, ["c"]), restored.join(","));
+  check("with nothing in the context set the panel says the network has nothing to go on",
+    panel.querySelector(".empty")?.textContent.includes("nothing to condition on"), panel.textContent);
+}
+
 async function run() {
-  for (const suite of [pngTests, annotationTests, shortcutTests, viewerTests]) {
+  for (const suite of [pngTests, annotationTests, shortcutTests, viewerTests, stateTests]) {
     try {
       await suite();
     } catch (error) {
