@@ -88,6 +88,13 @@ public final class ConnectionGuard: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// How many connections are open (opened and not yet closed by the server).
+    public var openCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return connections.count
+    }
+
     /// How many connections wait for (the rest of) a request.
     public var waitingCount: Int {
         lock.lock()

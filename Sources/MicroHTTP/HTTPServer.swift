@@ -71,7 +71,7 @@ public final class HTTPServer: @unchecked Sendable {
     private var daemon: OpaquePointer?
     private var openStreams: [ObjectIdentifier: any HTTPBodyStream] = [:]
     /// Half the connections at most may wait for a request, so slow clients leave room for others.
-    let connectionGuard: ConnectionGuard
+    public let connectionGuard: ConnectionGuard
 
     public var url: String { "http://\(configuration.host):\(port)/" }
 

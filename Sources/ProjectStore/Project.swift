@@ -62,6 +62,20 @@ public final class Project: Sendable {
         }
     }
 
+    /// Renames the project. Only its display name changes: the id (its folder's name) stays, so
+    /// open pages, links and collaborators' apps keep working.
+    public func rename(to name: String) throws {
+        let title = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !title.isEmpty, title.count <= 200 else {
+            throw ProjectStoreError.invalidIdentifier(kind: "project name", value: name)
+        }
+        try withLock {
+            var manifest = try manifest()
+            manifest.name = title
+            try write(json: manifest, to: folder + "/project.json")
+        }
+    }
+
     // MARK: Images
 
     /// Image ids (file names without `.png`), sorted. Files with other names (`.DS_Store`,
@@ -169,6 +183,26 @@ public final class Project: Sendable {
             if try storage({ try FileSystem.read(path) }) == png { return id }
         }
         return nil
+    }
+
+    /// Takes an image out of the project: each label's accepted mask goes to history (as
+    /// `unaccept` does) and the image file to `trash/images/`, from where it can be moved back by
+    /// hand; nothing is deleted outright.
+    public func deleteImage(_ image: String) throws {
+        let path = try imagePath(image)
+        for label in try labels() where FileSystem.exists(maskPath(label: label, image: image)) {
+            try unaccept(label: label, image: image)
+        }
+        try withLock {
+            let trash = try inside(folder + "/trash/images/\(image).png")
+            if FileSystem.exists(trash) {
+                // An earlier image of the same id is already there: keep both.
+                let stamp = Self.timestamp(Date()).filter { $0.isNumber }
+                try storage { try FileSystem.moveAtomically(path, to: try inside(folder + "/trash/images/\(image)-\(stamp).png")) }
+            } else {
+                try storage { try FileSystem.moveAtomically(path, to: trash) }
+            }
+        }
     }
 
     // MARK: Masks and the context set
@@ -330,6 +364,32 @@ public final class Project: Sendable {
             manifest.removedEntries.removeAll { $0.id == image }
             manifest.removedEntries.append(entry)
             try write(json: manifest, to: folder + "/context/\(label).json")
+        }
+    }
+
+    /// Withdraws an accepted mask: it goes to history under its version, and the image leaves the
+    /// context set and counts as not accepted; accepting it again continues the numbering. The
+    /// manifest is committed first, so a crash in between leaves an accepted image outside the
+    /// context set (which `setIncluded` can put back), never an entry without its mask.
+    public func unaccept(label: String, image: String) throws {
+        try requireLabel(label)
+        try requireValid(image, kind: "image id")
+        try mutate {
+            var manifest = try context(label: label)
+            let target = try inside(maskPath(label: label, image: image))
+            guard FileSystem.exists(target) else { throw ProjectStoreError.notAccepted(image: image, label: label) }
+            let known = manifest.entry(image) ?? manifest.removedEntries.last { $0.id == image }
+            let current = try storage { try FileSystem.read(target) }
+            let kept = try historyVersions(label: label, image: image)
+            var version = known?.version ?? (kept.isEmpty ? 0 : kept.last! + 1)
+            if known == nil, let last = kept.last, try historyPNG(label: label, image: image, version: last) == current {
+                version = last // the mask of an entry removed earlier, already kept
+            }
+            try keepInHistory(current, label: label, image: image, version: version)
+            manifest.entries.removeAll { $0.id == image }
+            manifest.removedEntries.removeAll { $0.id == image }
+            try write(json: manifest, to: folder + "/context/\(label).json")
+            try storage { try FileSystem.remove(target) }
         }
     }
 

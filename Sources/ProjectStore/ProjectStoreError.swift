@@ -14,6 +14,7 @@ public enum ProjectStoreError: Error, CustomStringConvertible, Equatable {
     /// An imported file whose bytes equal the image `existing` already in the project.
     case duplicateImage(name: String, existing: String)
     case notInContext(image: String, label: String)
+    case notAccepted(image: String, label: String)
     case invalidImage(name: String, reason: String)
     case maskSizeMismatch(image: String, expected: String, actual: String)
     case storage(String)
@@ -38,6 +39,7 @@ public enum ProjectStoreError: Error, CustomStringConvertible, Equatable {
         case let .duplicateImage(name, existing):
             return "'\(name.prefix(64))' is identical to the image '\(existing)' already in this project; it was not imported again"
         case let .notInContext(image, label): return "image '\(image)' is not in the context set of '\(label)'"
+        case let .notAccepted(image, label): return "image '\(image)' has no accepted mask for '\(label)'"
         case let .invalidImage(name, reason): return "'\(name.prefix(64))' is not a usable image: \(reason)"
         case let .maskSizeMismatch(image, expected, actual):
             return "the mask for '\(image)' is \(actual) but the image is \(expected); send a mask of the image's size"

@@ -55,6 +55,12 @@ extension App {
             }
             return HTTPResponse(status: 200, contentType: "image/png", bytes: png)
         }
+        router.add("DELETE", base + "/images/:image/mask.png") { [self] _, p in
+            let (project, label) = try openLabel(p)
+            try store { try project.unaccept(label: label, image: p["image"] ?? "") }
+            predictions.announceContextChange(project: project, label: label)
+            return HTTPResponse(status: 204)
+        }
         router.add("POST", base + "/images/:image/accept") { [self] request, p in
             let (project, label) = try openLabel(p)
             let image = p["image"] ?? ""

@@ -46,6 +46,20 @@ extension App {
         router.add("GET", "/api/projects/:project") { [self] _, p in
             .json(try detail(try open(p)))
         }
+        router.add("PATCH", "/api/projects/:project") { [self] request, p in
+            let project = try open(p)
+            let body: API.RenameProject = try request.decodeJSON()
+            try store { try project.rename(to: body.name) }
+            return .json(try detail(project))
+        }
+        router.add("DELETE", "/api/projects/:project/images/:image") { [self] _, p in
+            let project = try open(p)
+            try store { try project.deleteImage(p["image"] ?? "") }
+            for label in try store({ try project.labels() }) {
+                predictions.announceContextChange(project: project, label: label)
+            }
+            return HTTPResponse(status: 204)
+        }
         router.add("POST", "/api/projects/:project/labels") { [self] request, p in
             let project = try open(p)
             let body: API.AddLabel = try request.decodeJSON()

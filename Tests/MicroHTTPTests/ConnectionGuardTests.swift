@@ -61,6 +61,14 @@ import Testing
             guard let fd = try? HTTPTestClient.open(port: server.port, target: "/api/ping", timeout: 5, complete: false) else { continue }
             held.append(fd)
         }
+        // The server closes the connections it evicted on its own threads: wait for that (a
+        // condition, not a time) before the next request, which must then get a free connection.
+        var rounds = 0
+        while server.connectionGuard.openCount > server.connectionGuard.maxWaiting, rounds < 1000 {
+            usleep(10_000)
+            rounds += 1
+        }
+        #expect(server.connectionGuard.waitingCount <= server.connectionGuard.maxWaiting)
         let answer = try HTTPTestClient.request(port: server.port, target: "/api/ping", timeout: 10)
         #expect(answer.status == 200, "\(answer.status) \(answer.text)")
     }

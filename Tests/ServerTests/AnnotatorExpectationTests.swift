@@ -66,4 +66,30 @@ import Testing
         labels = ((state["images"] as? [[String: Any]])?.first?["labels"] as? [String: [String: Any]])?["nucleus"]
         #expect(labels?["inContext"] as? Bool == true && labels?["included"] as? Bool == true)
     }
+
+    @Test func unacceptWithdrawsTheMaskAndTheContextEntry() throws {
+        let fixture = try LabelingFixture.slow()
+        try fixture.makeProject()
+        #expect(try fixture.request("POST", "/api/projects/cells/labels/nucleus/images/a/accept",
+                                    json: try acceptBody(interactions: 2)).status == 200)
+        #expect(try fixture.request("DELETE", "/api/projects/cells/labels/nucleus/images/a/mask.png").status == 204)
+        #expect(try fixture.request("GET", "/api/projects/cells/labels/nucleus/images/a/mask.png").status == 404)
+        let context = try fixture.request("GET", "/api/projects/cells/labels/nucleus/context").json()
+        #expect((context["entries"] as? [Any])?.isEmpty == true)
+        let again = try fixture.request("DELETE", "/api/projects/cells/labels/nucleus/images/a/mask.png")
+        #expect(again.status == 404 && again.text.contains("no accepted mask"), "\(again.text)")
+    }
+
+    @Test func renameTheProjectAndDeleteAnImage() throws {
+        let fixture = try LabelingFixture.slow()
+        try fixture.makeProject()
+        let renamed = try fixture.request("PATCH", "/api/projects/cells", json: #"{"name": "Cells (round 2)"}"#)
+        let name = try renamed.json()["name"] as? String
+        #expect(renamed.status == 200 && name == "Cells (round 2)", "\(renamed.text)")
+        #expect(try fixture.request("PATCH", "/api/projects/cells", json: #"{"name": ""}"#).status == 422)
+        #expect(try fixture.request("DELETE", "/api/projects/cells/images/b").status == 204)
+        let images = (try fixture.request("GET", "/api/projects/cells").json()["images"] as? [[String: Any]])?.map { $0["id"] as? String }
+        #expect(images == ["a", "c"])
+        #expect(try fixture.request("DELETE", "/api/projects/cells/images/b").status == 404)
+    }
 }
