@@ -18,6 +18,7 @@ export const paths = {
   project: (p) => `/api/projects/${enc(p)}`,
   labels: (p) => `/api/projects/${enc(p)}/labels`,
   upload: (p, name) => `/api/projects/${enc(p)}/images?name=${enc(name)}`,
+  image: (p, i) => `/api/projects/${enc(p)}/images/${enc(i)}`,
   imagePNG: (p, i) => `/api/projects/${enc(p)}/images/${enc(i)}.png`,
   imageRaw: (p, i) => `/api/projects/${enc(p)}/images/${enc(i)}/raw`,
   events: (p, l, session) => `/api/projects/${enc(p)}/labels/${enc(l)}/events?session=${enc(session)}`,

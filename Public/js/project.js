@@ -106,11 +106,39 @@ function renderImages(project) {
     }
     caption.append(name, states);
     link.append(thumb, caption);
-    item.append(link);
+    const remove = element("button", "icon danger delete-image", "✕");
+    remove.title = `Delete ${image.id} from the project (its file goes to trash/, its masks to history/)`;
+    remove.addEventListener("click", () => deleteImage(image.id));
+    item.append(link, remove);
     return item;
   });
   $("images").replaceChildren(...items);
 }
+
+async function deleteImage(id) {
+  if (!confirm(`Delete ${id} from the project? The file is moved to the project's trash/ folder and its accepted masks to history/.`)) return;
+  try {
+    await sendJSON(paths.image(projectId, id), undefined, "DELETE");
+    status(`deleted ${id} (kept in the project's trash/ folder)`, "ok");
+  } catch (error) {
+    status(`cannot delete ${id}: ${describe(error)}`, "warn");
+  }
+  await load();
+}
+
+$("rename-project").addEventListener("click", async () => {
+  const current = $("project-name").textContent;
+  const name = prompt("New name for the project (its id and links stay the same):", current);
+  if (name === null || name.trim() === current) return;
+  try {
+    const project = await sendJSON(paths.project(projectId), { name }, "PATCH");
+    $("project-name").textContent = project.name;
+    document.title = `${project.name} · MultiverSeg`;
+    status(`renamed to “${project.name}”`, "ok");
+  } catch (error) {
+    status(`cannot rename: ${describe(error)}`, "warn");
+  }
+});
 
 async function load() {
   if (!projectId) {

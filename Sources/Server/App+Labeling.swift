@@ -191,11 +191,12 @@ extension App {
         case "uncertain":
             guard predictions.model != nil else { return rotated.first }
             var best: (id: String, score: Double)?
-            for id in rotated.prefix(24) {
+            // The image the user moves on from is no candidate, unless it is the only one left.
+            for id in rotated.filter({ $0 != after }).prefix(24) {
                 let result = try predictions.inContextPrediction(project: project, label: label, image: id)
                 if best == nil || result.uncertainty > best!.score { best = (id, result.uncertainty) }
             }
-            return best?.id
+            return best?.id ?? rotated.first
         default:
             return rotated.first
         }

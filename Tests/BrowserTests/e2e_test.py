@@ -242,6 +242,20 @@ def run(args, results):
                       again[0] == "warn" and uploaded and uploaded[0][:-4] in again[1] and tiles_now == originals + 1,
                       f"{again[1]}; {tiles_now} tiles")
         driver.save_screenshot(os.path.join(shots, "multiverseg-project.png"))
+        # Manage: rename the project (its id stays) and delete the uploaded image (moved to trash/).
+        driver.execute_script("window.prompt = () => 'Fetal heads (renamed)'; window.confirm = () => true;")
+        driver.find_element(By.ID, "rename-project").click()
+        wait_for(driver, lambda d: d.find_element(By.ID, "project-name").text == "Fetal heads (renamed)", 10, "the new name")
+        with open(os.path.join(projects, PROJECT, "project.json")) as f:
+            stored_name = json.load(f)["name"]
+        results.check("Rename changes the project's name on the page and on disk, not its id",
+                      stored_name == "Fetal heads (renamed)" and f"/projects/{PROJECT}" in driver.current_url, stored_name)
+        gone = uploaded[0][:-4] if uploaded else "e2e_upload"
+        driver.execute_script(f"document.querySelector('#images li[data-image=\"{gone}\"] .delete-image').click()")
+        wait_for(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, f'#images li[data-image="{gone}"]'), 10, "the deleted tile to go")
+        results.check("Delete takes an image out of the project and keeps its file in trash/",
+                      not os.path.exists(os.path.join(projects, PROJECT, "images", gone + ".png"))
+                      and os.path.exists(os.path.join(projects, PROJECT, "trash", "images", gone + ".png")), gone)
         driver.back()
         click(driver, f'[data-project="{PROJECT}"] a.label-link')
         wait_for(driver, lambda d: "label.html" in d.current_url, 10, "the labeling page")
@@ -329,7 +343,7 @@ def run(args, results):
         driver.execute_script("document.activeElement.blur()")  # keys in a focused select stay there
         press(driver, "n")
         # "least confident first" ranks the candidates by a prediction each: allow for a slow machine.
-        wait_for(driver, lambda d: body_data(d, "image") not in (None, "", second), args.predict_timeout, "the image after Skip")
+        wait_for(driver, lambda d: body_data(d, "image") not in (None, "", second), 2 * args.predict_timeout, "the image after Skip")
         third = body_data(driver, "image")
         results.check("Skip with “least confident first” opens another unlabeled image", third not in (first, second), third)
 
@@ -378,7 +392,8 @@ def run(args, results):
 
         # 11. Context states: removing an entry leaves it accepted but visibly not in the context
         #     set, and "Add back" returns it with its interaction count.
-        check_context_states(driver, results, first)
+        check_context_states(driver, results, first, projects)
+        check_navigation(driver, results, shots)
 
         # 12. URLs naming what does not exist give a message and a way home, never another image.
         check_bad_urls(driver, results, server.url)
@@ -489,6 +504,23 @@ def check_tools(driver, results, canvas, timeout):
                   f"mask along the stroke: {painted:.2f} after brush, {erased:.2f} after eraser; "
                   f"{interactions(driver)} interactions")
 
+    # Fill holes (H) and keep the largest component (L) on a prediction set by hand: a ring with
+    # a hole and a separate small blob.
+    driver.execute_script("""
+        const page = window.multiversegPage, a = page.annotation, m = new Uint8Array(a.width * a.height);
+        for (let y = 40; y < 80; y++) for (let x = 40; x < 80; x++) {
+          const d = Math.hypot(x - 60, y - 60); if (d < 18 && d >= 8) m[y * a.width + x] = 1; }
+        for (let y = 10; y < 14; y++) for (let x = 100; x < 104; x++) m[y * a.width + x] = 1;
+        a.setPrediction(m); page.refreshMask();""")
+    before = composite_mean(driver, 55, 65, 60)
+    press(driver, "h")
+    holes = composite_mean(driver, 55, 65, 60)
+    press(driver, "l")
+    blob = composite_mean(driver, 100, 103, 11)
+    results.check("fill holes (H) fills the ring's hole and keep largest (L) drops the small blob",
+                  before < 1 and holes == 1 and blob == 0 and composite_mean(driver, 55, 65, 60) == 1,
+                  f"hole row {before:.2f} -> {holes:.2f}; blob {blob:.2f}")
+
     press(driver, "c")
     filled = overlay_pixels(driver)
     press(driver, "o")
@@ -499,7 +531,7 @@ def check_tools(driver, results, canvas, timeout):
                   f"{filled} tinted pixels filled, {outlined} outlined")
 
 
-def check_context_states(driver, results, image):
+def check_context_states(driver, results, image, projects):
     context = json.loads(fetch_bytes(driver, f"/api/projects/{PROJECT}/labels/{LABEL}/context")[2])
     interactions = next(e["interactions"] for e in context["entries"] if e["id"] == image)
     click(driver, f'#context .context-entry[data-image="{image}"] button.danger')
@@ -518,6 +550,69 @@ def check_context_states(driver, results, image):
         "return card && li.dataset.state === 'done' ? card.textContent : null", image), 10, "the entry back in the context panel")
     results.check("“Add back” returns it to the context set with its interaction count", meta.startswith(f"{interactions} int."),
                   meta)
+
+    # Un-accept: the mask goes to history, the image leaves the context set and is to do again.
+    click(driver, f'#images li[data-image="{image}"] button')
+    wait_for(driver, lambda d: body_data(d, "image") == image and not d.find_element(By.ID, "unaccept").get_attribute("disabled"),
+             10, "the accepted image open with Un-accept enabled")
+    driver.find_element(By.ID, "unaccept").click()
+    wait_for(driver, lambda d: d.switch_to.alert, 5, "the confirmation").accept()
+    wait_for(driver, lambda d: d.execute_script(
+        "const li = document.querySelector(`#images li[data-image='${arguments[0]}']`);"
+        "return li && li.dataset.state === 'todo' && !document.querySelector(`#context [data-image='${arguments[0]}']`)", image),
+        10, "the image to do again and out of the context panel")
+    mask = os.path.join(projects, PROJECT, "masks", LABEL, image + ".png")
+    history = os.path.join(projects, PROJECT, "history", LABEL, image)
+    kept = sorted(os.listdir(history)) if os.path.isdir(history) else []
+    results.check("Un-accept moves the mask to history and takes the image out of the context set",
+                  not os.path.exists(mask) and kept == ["1.png"], f"mask there: {os.path.exists(mask)}, history {kept}")
+
+
+def check_navigation(driver, results, shots):
+    """Filter the image list, find an image by name (/), go back (Shift+N), and the layout: the
+    image list and the context panel start above the fold at 1280x720 and 1600x1000."""
+    def listed():
+        return driver.execute_script(
+            "return [...document.querySelectorAll('#images li[data-image]')].map((li) => [li.dataset.image, li.dataset.state])")
+
+    everything = listed()
+    Select(driver.find_element(By.ID, "image-filter")).select_by_value("todo")
+    todo = listed()
+    Select(driver.find_element(By.ID, "image-filter")).select_by_value("done")
+    done = listed()
+    Select(driver.find_element(By.ID, "image-filter")).select_by_value("all")
+    results.check("the image list filters to do / in context", todo and done and all(s == "todo" for _, s in todo)
+                  and all(s == "done" for _, s in done) and len(todo) + len(done) <= len(everything),
+                  f"{len(everything)} images: {len(todo)} to do, {len(done)} in context")
+
+    before = body_data(driver, "image")
+    target = next(i for i, _ in reversed(everything) if i != before)
+    driver.execute_script("document.activeElement.blur()")
+    press(driver, "/")
+    focused = driver.execute_script("return document.activeElement.id")
+    ActionChains(driver).send_keys(target[-6:].lower(), Keys.ENTER).perform()
+    wait_for(driver, lambda d: body_data(d, "image") == target, 20, f"{target} opened from the find box")
+    shown = listed()
+    results.check("/ focuses the find box; typing part of a name lists the matches and Enter opens the first",
+                  focused == "image-find" and [i for i, _ in shown] == [target], f"focus {focused}, listed {shown}")
+    driver.find_element(By.ID, "image-find").send_keys(Keys.ESCAPE)
+    driver.execute_script("document.activeElement.blur()")
+    chord(driver, [Keys.SHIFT], "n")
+    wait_for(driver, lambda d: body_data(d, "image") == before, 20, "the previous image after Shift+N")
+    results.check("Shift+N goes back to the image opened before", True, f"{target} -> {before}")
+
+    for width, height in ((1280, 720), (1600, 1000)):
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        driver.execute_script("document.querySelector('.side').scrollTop = 0")  # as the page opens
+        time.sleep(0.3)
+        tops = driver.execute_script(
+            "return [innerHeight, ...['images', 'context'].map((id) => document.getElementById(id).getBoundingClientRect().top)]")
+        driver.save_screenshot(os.path.join(shots, f"multiverseg-label-{width}x{height}.png"))
+        results.check(f"at {width}x{height} the image list and the context panel start above the fold",
+                      tops[1] < tops[0] - 60 and tops[2] < tops[0] - 60,
+                      f"viewport height {tops[0]}, image list at {tops[1]:.0f}, context panel at {tops[2]:.0f}")
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def check_bad_urls(driver, results, url):

@@ -4,7 +4,8 @@
 import { APIError, describe, getJSON, getRaw, paths, sendJSON } from "../api.js";
 import { bytesToBase64, decodeMask, decodeToRGBA, encodeGreyPNG } from "../png.js";
 import { Annotation, PROMPT_KINDS } from "./annotation.js";
-import { describeState, renderChart, renderContext, renderImages } from "./panels.js";
+import { describeState, matchingImages, renderChart, renderContext, renderImages } from "./panels.js";
+import { fillHoles, largestComponent } from "./morphology.js";
 import { PredictionChannel } from "./predictions.js";
 import { renderHelp, shortcutFor } from "./shortcuts.js";
 import { PointerTools, TOOLS } from "./tools.js";
@@ -33,6 +34,7 @@ class LabelPage {
     this.retryTimer = null;
     this.retrying = false;
     this.contextSize = null; // included context entries, once known
+    this.visited = []; // images opened before the current one, oldest first (for "Back")
     this.tool = localStorage.getItem(STORE.tool) in TOOLS ? localStorage.getItem(STORE.tool) : "click";
     this.brushRadius = 6;
     this.contextEntries = [];
@@ -191,6 +193,22 @@ class LabelPage {
       this.status(`Nothing to export yet: no image of “${this.label}” has an accepted mask. Accept one (Enter) first.`, "warn");
     });
     $("skip").addEventListener("click", () => this.skip());
+    $("unaccept").addEventListener("click", () => this.unaccept());
+    $("previous").addEventListener("click", () => this.previousImage());
+    $("image-filter").addEventListener("change", () => this.renderImageList());
+    const find = $("image-find");
+    find.addEventListener("input", () => this.renderImageList());
+    find.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        const [match] = matchingImages(this.project?.images || [], this.label, $("image-filter").value, find.value);
+        if (match) this.open(match.id);
+        else this.status(`no image matches “${find.value}”`, "warn");
+      } else if (e.key === "Escape") {
+        find.value = "";
+        find.blur();
+        this.renderImageList();
+      }
+    });
     $("label-select").addEventListener("change", (e) => {
       const url = new URL(location.href);
       url.searchParams.set("label", e.target.value);
@@ -237,6 +255,9 @@ class LabelPage {
     if (!meta) {
       this.status(`no image ${imageId} in this project`, "warn");
       return;
+    }
+    if (this.imageId && this.imageId !== imageId) {
+      this.visited = this.visited.filter((id) => id !== this.imageId).concat(this.imageId).slice(-100);
     }
     this.imageId = imageId;
     this.annotation = null;
@@ -575,6 +596,43 @@ class LabelPage {
     return (this.project?.images || []).filter((image) => image.labels?.[this.label]?.accepted).length;
   }
 
+  /** Withdraws the current image's accepted mask (kept in history) and predicts it afresh. */
+  async unaccept() {
+    const imageId = this.imageId;
+    if (!imageId || !confirm(`Un-accept ${imageId}? Its mask goes to history and the image leaves the context set.`)) return;
+    try {
+      await sendJSON(paths.mask(this.projectId, this.label, imageId), undefined, "DELETE");
+      this.status(`${imageId} is no longer accepted (its mask is kept in history)`, "ok");
+    } catch (error) {
+      this.status(`cannot un-accept ${imageId}: ${describe(error)}`, "warn");
+    }
+    await this.refreshLists();
+    if (this.imageId === imageId) await this.open(imageId);
+  }
+
+  /** Back to the image opened before this one (or, with none, the one listed before it). */
+  async previousImage() {
+    const ids = new Set((this.project?.images || []).map((image) => image.id));
+    while (this.visited.length && !ids.has(this.visited[this.visited.length - 1])) this.visited.pop();
+    let target = this.visited.pop();
+    if (!target) {
+      const list = this.project?.images || [];
+      const index = list.findIndex((image) => image.id === this.imageId);
+      target = index > 0 ? list[index - 1].id : undefined;
+    }
+    if (!target) {
+      this.status("no image before this one", "warn");
+      return;
+    }
+    await this.open(target);
+    this.visited.pop(); // going back is not a visit to come back to
+  }
+
+  findImage() {
+    $("image-find").focus({ preventScroll: true }); // scrolling the side panel would hide Accept
+    $("image-find").select();
+  }
+
   async skip() {
     if (this.imageId) await this.openNext(this.imageId);
   }
@@ -632,9 +690,14 @@ class LabelPage {
 
   renderImageList() {
     if (!this.project) return;
+    const opened = this.project.images.find((image) => image.id === this.imageId);
+    $("unaccept").disabled = !opened?.labels?.[this.label]?.accepted;
     renderImages($("images"), {
       images: this.project.images, label: this.label, current: this.imageId, open: (id) => this.open(id),
+      filter: $("image-filter").value, query: $("image-find").value,
     });
+    const shown = $("images").querySelectorAll("li[data-image]").length;
+    $("image-count").textContent = shown === this.project.images.length ? `${shown}` : `${shown} of ${this.project.images.length}`;
     const states = this.project.images.map((image) => image.labels?.[this.label] || {});
     const done = states.filter((state) => state.accepted).length;
     const used = states.filter((state) => state.accepted && state.inContext && state.included).length;
@@ -710,6 +773,8 @@ class LabelPage {
   // ---- display controls ----
 
   setupWindowSliders() {
+    $("brush-size").max = String(this.maxBrushRadius());
+    if (this.brushRadius > this.maxBrushRadius()) this.setBrushRadius(this.brushRadius);
     const max = this.info.maxValue;
     $("window").max = String(max);
     $("level").max = String(max);
@@ -738,8 +803,13 @@ class LabelPage {
     $("opacity-value").textContent = `${Math.round(value * 100)}%`;
   }
 
+  /** The largest brush: 40 px, or a tenth of a large image's longer side (one stroke can then clear a mask). */
+  maxBrushRadius() {
+    return this.info ? Math.max(40, Math.round(Math.max(this.info.width, this.info.height) / 10)) : 40;
+  }
+
   setBrushRadius(radius) {
-    this.brushRadius = Math.min(40, Math.max(1, radius));
+    this.brushRadius = Math.min(this.maxBrushRadius(), Math.max(1, radius));
     $("brush-size").value = String(this.brushRadius);
     $("brush-size-value").textContent = String(this.brushRadius);
     this.viewer.requestDraw();
@@ -790,7 +860,7 @@ class LabelPage {
   // ---- keyboard actions (names used in SHORTCUTS) ----
 
   onKey(e) {
-    const typing = e.target.closest && e.target.closest("input[type=text], textarea, select, dialog");
+    const typing = e.target.closest && e.target.closest("input[type=text], input[type=search], textarea, select, dialog");
     if (e.key === "Escape") {
       this.escape();
       return;
@@ -820,6 +890,23 @@ class LabelPage {
 
   brushSize(e) {
     this.setBrushRadius(this.brushRadius + (e.key === "]" ? 1 : -1) * Math.max(1, Math.round(this.brushRadius / 5)));
+  }
+
+  fillHoles() {
+    this.maskEdit("fill holes", fillHoles);
+  }
+
+  keepLargest() {
+    this.maskEdit("keep the largest component", largestComponent);
+  }
+
+  /** A whole-mask edit as one undoable operation, kept like brush edits over later predictions. */
+  maskEdit(name, transform) {
+    const annotation = this.annotation;
+    if (!annotation) return;
+    const op = annotation.pushMaskEdit(name, transform(annotation.composite(), annotation.width, annotation.height));
+    this.status(op ? `${name}: ${op.on.length} pixel(s) added, ${op.off.length} removed` : `${name}: nothing to change`, op ? "ok" : "");
+    this.refreshMask();
   }
 
   undo() {

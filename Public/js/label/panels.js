@@ -92,6 +92,13 @@ export function renderContext(container, { project, label, entries, outside = []
     container.append(empty);
     return;
   }
+  const observer = typeof IntersectionObserver === "function" ? new IntersectionObserver((seen) => {
+    for (const item of seen) {
+      if (!item.isIntersecting) continue;
+      observer.unobserve(item.target);
+      item.target.loadThumbnail();
+    }
+  }, { root: container, rootMargin: "200px" }) : null;
   for (const entry of entries) {
     const card = document.createElement("figure");
     card.className = "context-entry" + (entry.included === false ? " excluded" : "");
@@ -100,9 +107,16 @@ export function renderContext(container, { project, label, entries, outside = []
     holder.className = "thumb";
     holder.title = `Open ${entry.id}`;
     holder.addEventListener("click", () => handlers.open(entry.id));
-    thumbnail(project, label, entry).then((canvas) => holder.append(canvas)).catch(() => {
+    const load = () => thumbnail(project, label, entry).then((canvas) => holder.append(canvas)).catch(() => {
       holder.textContent = "no preview";
     });
+    // Hundreds of entries: fetch an entry's image and mask only once its card scrolls into view.
+    if (observer) {
+      holder.loadThumbnail = load;
+      observer.observe(holder);
+    } else {
+      load();
+    }
     const caption = document.createElement("figcaption");
     const name = document.createElement("span");
     name.className = "name";
@@ -174,17 +188,41 @@ export function describeState(state) {
   return `${by}, not in the context set (“Add back” in the context panel returns it)`;
 }
 
-/** The image list with each image's state for this label; `open(id)` opens one. */
-export function renderImages(list, { images, label, current, open }) {
+/** An image's state for a label as one word: "done" (in the context set), "excluded" (accepted
+ * but not used: excluded or removed) or "todo". */
+export function stateKind(state) {
+  return !state?.accepted ? "todo" : state.inContext && state.included ? "done" : "excluded";
+}
+
+/**
+ * The images to list: those in state `filter` ("all", "todo", "done", "excluded") whose id
+ * contains `query` (any case). Example: `matchingImages(images, "head", "todo", "hc")`.
+ */
+export function matchingImages(images, label, filter = "all", query = "") {
+  const needle = query.trim().toLowerCase();
+  return images.filter((image) => (filter === "all" || stateKind(image.labels?.[label]) === filter)
+    && (!needle || image.id.toLowerCase().includes(needle)));
+}
+
+/** The image list with each image's state for this label; `open(id)` opens one. Only images
+ * matching `filter` and `query` are listed (see `matchingImages`). */
+export function renderImages(list, { images, label, current, open, filter = "all", query = "" }) {
   list.replaceChildren();
-  for (const image of images) {
+  const shown = matchingImages(images, label, filter, query);
+  if (shown.length === 0) {
+    const empty = document.createElement("li");
+    empty.className = "empty";
+    empty.textContent = images.length ? "No image matches." : "No images.";
+    list.append(empty);
+  }
+  for (const image of shown) {
     const state = (image.labels && image.labels[label]) || {};
     const item = document.createElement("li");
     item.dataset.image = image.id;
     if (image.id === current) item.className = "current";
     const button = document.createElement("button");
     // Three states, each with its own mark: in the context set, accepted but not used, to do.
-    const kind = !state.accepted ? "todo" : state.inContext && state.included ? "done" : "excluded";
+    const kind = stateKind(state);
     item.dataset.state = kind;
     const mark = document.createElement("span");
     mark.className = "mark " + kind;

@@ -4,9 +4,10 @@
 
 import { bytesToBase64, decodeMask, encodeGreyPNG } from "/Public/js/png.js";
 import { Annotation } from "/Public/js/label/annotation.js";
+import { fillHoles, largestComponent } from "/Public/js/label/morphology.js";
 import { keyOf, SHORTCUTS } from "/Public/js/label/shortcuts.js";
 import { Viewer } from "/Public/js/label/viewer.js";
-import { describeState, renderContext, renderImages } from "/Public/js/label/panels.js";
+import { describeState, matchingImages, renderContext, renderImages } from "/Public/js/label/panels.js";
 
 const results = [];
 function check(name, condition, detail = "") {
@@ -188,6 +189,17 @@ function stateTests() {
   check("the image list marks in-context, excluded/removed and to-do images apart",
     same(marks, ["a:done:✓", "b:excluded:⊘", "c:excluded:⊘", "d:todo:○"]), marks.join(" "));
 
+  const ids = (list) => list.map((image) => image.id).join(",");
+  check("the image filter keeps the images in one state", ids(matchingImages(images, "cell", "excluded")) === "b,c" &&
+    ids(matchingImages(images, "cell", "todo")) === "d" && ids(matchingImages(images, "cell", "done")) === "a",
+    ids(matchingImages(images, "cell", "excluded")));
+  const named = [{ id: "001_HC" }, { id: "002_hc" }, { id: "liver_01" }];
+  check("finding by name matches any part of the id, in any case", ids(matchingImages(named, "cell", "all", " hC")) === "001_HC,002_hc",
+    ids(matchingImages(named, "cell", "all", " hC")));
+  const filtered = document.createElement("ul");
+  renderImages(filtered, { images: named, label: "cell", current: null, open: () => {}, query: "zzz" });
+  check("a find without matches says so", filtered.textContent === "No image matches.", filtered.textContent);
+
   const panel = document.createElement("div");
   const restored = [];
   renderContext(panel, { project: "p", label: "cell", entries: [], outside: [images[2]],
@@ -199,8 +211,40 @@ function stateTests() {
     panel.querySelector(".empty")?.textContent.includes("nothing to condition on"), panel.textContent);
 }
 
+function morphologyTests() {
+  // 6x5: a ring around (2, 2) touching nothing, a blob of 2 at the right edge, and a notch open to the border.
+  const mask = Uint8Array.from([
+    0, 0, 0, 0, 0, 0,
+    1, 1, 1, 0, 0, 1,
+    1, 0, 1, 0, 0, 1,
+    1, 1, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0]);
+  const filled = fillHoles(mask, 6, 5);
+  check("fill holes fills background enclosed by the mask, nothing that reaches the border",
+    filled[2 * 6 + 1] === 1 && [...filled].filter(Boolean).length === 11, [...filled].join(""));
+  const largest = largestComponent(mask, 6, 5);
+  check("keep largest keeps the 8-pixel ring and drops the 2-pixel blob",
+    [...largest].filter(Boolean).length === 8 && largest[1 * 6 + 5] === 0, [...largest].join(""));
+  const diagonal = Uint8Array.from([1, 0, 0, 1]);
+  check("components are 4-connected: diagonal pixels are apart", [...largestComponent(diagonal, 2, 2)].join("") === "1000");
+
+  // As an annotation edit: recorded pixels, undone and redone, and kept over a new prediction.
+  const a = new Annotation(6, 5);
+  a.setPrediction(mask);
+  const op = a.pushMaskEdit("fill holes", fillHoles(a.composite(), 6, 5));
+  check("a mask edit records the changed pixels and counts as one interaction",
+    op && [...op.on].join() === "13" && op.off.length === 0 && a.interactionCount === 1, op && [...op.on].join());
+  a.setPrediction(new Uint8Array(30));
+  check("the edit stays over a later prediction", a.composite()[13] === 1 && [...a.composite()].filter(Boolean).length === 1);
+  a.undo();
+  check("undo drops it", a.composite()[13] === 0);
+  a.redo();
+  check("redo restores it", a.composite()[13] === 1);
+  check("a mask edit that changes nothing is not recorded", a.pushMaskEdit("again", a.composite()) === null && a.interactionCount === 1);
+}
+
 async function run() {
-  for (const suite of [pngTests, annotationTests, shortcutTests, viewerTests, stateTests]) {
+  for (const suite of [pngTests, annotationTests, shortcutTests, viewerTests, stateTests, morphologyTests]) {
     try {
       await suite();
     } catch (error) {
