@@ -3,6 +3,7 @@
 // images. The markup built here mirrors the template's.
 
 import { describe, getJSON, paths, sendJSON } from "./api.js";
+import { importMasks } from "./maskimport.js";
 import { bindDropZone, importFiles } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
@@ -62,7 +63,22 @@ async function renderLabels(project) {
       e.preventDefault();
       status(`Nothing to export for “${label}” yet: no image has an accepted mask.`, "warn");
     });
-    links.append(open, exportLink);
+    // Masks made elsewhere, accepted as they are: they join the context set at once.
+    const importLabel = element("label", "button", "Import masks…");
+    importLabel.title = "Accept masks made with another tool (PNG or any image the browser reads, named like their images; any non-zero pixel is foreground)";
+    const input = element("input", "mask-files");
+    input.type = "file";
+    input.multiple = true;
+    input.accept = "image/*";
+    input.hidden = true;
+    input.dataset.label = label;
+    input.addEventListener("change", async () => {
+      const files = Array.from(input.files);
+      input.value = "";
+      if (files.length) await importMaskFiles(project, label, files);
+    });
+    importLabel.append(input);
+    links.append(open, exportLink, importLabel);
     item.append(links);
     return item;
   });
@@ -113,6 +129,28 @@ function renderImages(project) {
     return item;
   });
   $("images").replaceChildren(...items);
+}
+
+function logRow(rows, file) {
+  let row = rows.get(file);
+  if (!row) {
+    row = document.createElement("li");
+    rows.set(file, row);
+    $("upload-log").prepend(row);
+  }
+  return row;
+}
+
+async function importMaskFiles(project, label, files) {
+  const rows = new Map();
+  const annotator = localStorage.getItem("multiverseg.annotator") || "imported";
+  const done = await importMasks(project.id, label, files, project.images, annotator, (file, kind, text) => {
+    const row = logRow(rows, file);
+    row.className = kind;
+    row.textContent = `${file.name}: ${text}`;
+  });
+  status(`${done} of ${files.length} mask(s) accepted for “${label}”`, done === files.length ? "ok" : "warn");
+  await load();
 }
 
 async function deleteImage(id) {

@@ -401,6 +401,9 @@ def run(args, results):
         # 13. Through a proxy that slows predictions down: Enter while "predicting…" waits and saves
         #     the mask of the last interaction; a prediction request that fails is sent again.
         check_slow_and_flaky_server(driver, results, server, projects, args.predict_timeout)
+
+        # 14. Masks made elsewhere, imported on the project page, are accepted and join the context.
+        check_mask_import(driver, results, server.url, projects, work)
     except Exception as error:
         results.check("the flow ran to the end", False, f"{error}\n{traceback.format_exc()}")
         print("server output (last lines):\n  " + "\n  ".join(server.lines[-15:]))
@@ -613,6 +616,29 @@ def check_navigation(driver, results, shots):
                       tops[1] < tops[0] - 60 and tops[2] < tops[0] - 60,
                       f"viewport height {tops[0]}, image list at {tops[1]:.0f}, context panel at {tops[2]:.0f}")
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def check_mask_import(driver, results, url, projects, work):
+    with urllib.request.urlopen(f"{url}api/projects/{PROJECT}/labels/{LABEL}/next", timeout=10) as response:
+        image = json.load(response)["id"]
+    # Named as HC18 names its masks, with 0/1 values as label maps from other tools have them.
+    path = os.path.join(work, f"{image}_Annotation.png")
+    mask = bytes(1 if 50 <= x < 150 and 60 <= y < 100 else 0 for y in range(256) for x in range(256))
+    with open(path, "wb") as f:
+        f.write(write_grey_png(256, 256, mask))
+    driver.get(f"{url}projects/{PROJECT}")
+    field = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'.mask-files[data-label="{LABEL}"]'), 20, "the mask import")
+    field[0].send_keys(path)
+    row = wait_for(driver, lambda d: d.execute_script(
+        "const li = [...document.querySelectorAll('#upload-log li')].find((li) => li.textContent.startsWith(arguments[0]));"
+        "return li && li.className !== 'busy' ? [li.className, li.textContent] : null", os.path.basename(path)), 20, "the import's outcome")
+    stored = os.path.join(projects, PROJECT, "masks", LABEL, image + ".png")
+    pixels = len(foreground(open(stored, "rb").read())) if os.path.exists(stored) else 0
+    with open(os.path.join(projects, PROJECT, "context", LABEL + ".json")) as f:
+        entry = next((e for e in json.load(f)["entries"] if e["id"] == image), None)
+    results.check("an imported mask file (named like its image, 0/1 values) is accepted and joins the context set",
+                  row[0] == "ok" and pixels == 100 * 40 and entry is not None and entry["interactions"] == 0,
+                  f"{row[1]}; {pixels} foreground pixels; entry {entry}")
 
 
 def check_bad_urls(driver, results, url):

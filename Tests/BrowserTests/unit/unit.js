@@ -5,6 +5,7 @@
 import { bytesToBase64, decodeMask, encodeGreyPNG } from "/Public/js/png.js";
 import { Annotation } from "/Public/js/label/annotation.js";
 import { fillHoles, largestComponent } from "/Public/js/label/morphology.js";
+import { matchImage } from "/Public/js/maskimport.js";
 import { keyOf, SHORTCUTS } from "/Public/js/label/shortcuts.js";
 import { Viewer } from "/Public/js/label/viewer.js";
 import { describeState, matchingImages, renderContext, renderImages } from "/Public/js/label/panels.js";
@@ -243,8 +244,17 @@ function morphologyTests() {
   check("a mask edit that changes nothing is not recorded", a.pushMaskEdit("again", a.composite()) === null && a.interactionCount === 1);
 }
 
+function maskImportTests() {
+  const ids = ["000_HC", "scan_1", "Liver.CT"];
+  const cases = [["000_HC.png", "000_HC"], ["000_HC_Annotation.png", "000_HC"], ["scan 1_mask.tif", "scan_1"],
+    ["folder/liver.ct-seg.png", "Liver.CT"], ["other.png", null]];
+  const got = cases.map(([name]) => matchImage(name, ids));
+  check("mask files match their images by name, with _mask/_Annotation suffixes, case and punctuation aside",
+    got.every((id, k) => id === cases[k][1]), got.join(","));
+}
+
 async function run() {
-  for (const suite of [pngTests, annotationTests, shortcutTests, viewerTests, stateTests, morphologyTests]) {
+  for (const suite of [pngTests, annotationTests, shortcutTests, viewerTests, stateTests, morphologyTests, maskImportTests]) {
     try {
       await suite();
     } catch (error) {
