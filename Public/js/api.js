@@ -29,7 +29,7 @@ export const paths = {
   contextEntry: (p, l, i) => `/api/projects/${enc(p)}/labels/${enc(l)}/context/${enc(i)}`,
   next: (p, l, order, after) =>
     `/api/projects/${enc(p)}/labels/${enc(l)}/next?order=${enc(order)}` + (after ? `&after=${enc(after)}` : ""),
-  exportZip: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}/export.zip`,
+  exportZip: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}/export.zip?manifest=1`,
 };
 
 async function parse(response) {

@@ -479,10 +479,47 @@ public final class Project: Sendable {
     }
 
     /// The accepted masks of a label as a ZIP archive of `<image>.png` files.
-    public func exportZip(label: String) throws -> [UInt8] {
+    /// With `manifest`, the archive also holds `manifest.json`: for each mask who accepted it,
+    /// when, with how many interactions, its version and whether it is in the context set.
+    public func exportZip(label: String, manifest: Bool = false) throws -> [UInt8] {
         var zip = ZipWriter()
-        for (image, png) in try acceptedMasks(label: label) { try zip.add(name: "\(image).png", bytes: png) }
+        let masks = try acceptedMasks(label: label)
+        for (image, png) in masks { try zip.add(name: "\(image).png", bytes: png) }
+        if manifest {
+            let context = try context(label: label)
+            let rows = masks.map { mask -> ExportedMask in
+                let entry = context.entry(mask.image) ?? context.removedEntries.last { $0.id == mask.image }
+                return ExportedMask(file: "\(mask.image).png", image: mask.image, version: entry?.version,
+                                    annotator: entry?.annotator, acceptedAt: entry?.acceptedAt,
+                                    interactions: entry?.interactions, inContext: context.entry(mask.image) != nil,
+                                    included: context.entry(mask.image)?.included ?? false)
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let document = ExportManifest(project: id, label: label, exportedAt: Self.timestamp(Date()), masks: rows)
+            try zip.add(name: "manifest.json", bytes: [UInt8](try encoder.encode(document)) + [10])
+        }
         return zip.finish()
+    }
+
+    /// `manifest.json` of an export: one row per mask file.
+    struct ExportManifest: Encodable {
+        let project: String
+        let label: String
+        let exportedAt: String
+        let masks: [ExportedMask]
+    }
+
+    /// A mask in an export; the entry's fields are null for a mask copied in by hand.
+    struct ExportedMask: Encodable {
+        let file: String
+        let image: String
+        let version: Int?
+        let annotator: String?
+        let acceptedAt: String?
+        let interactions: Int?
+        let inContext: Bool
+        let included: Bool
     }
 
     // MARK: Helpers

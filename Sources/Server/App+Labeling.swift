@@ -127,13 +127,13 @@ extension App {
             let next = try nextImage(project: project, label: label, after: request.query["after"], order: order)
             return .json(Next(id: next, remaining: try unlabeled(project: project, label: label).count))
         }
-        router.add("GET", base + "/export.zip") { [self] _, p in
+        router.add("GET", base + "/export.zip") { [self] request, p in
             let (project, label) = try openLabel(p)
             // An empty archive would download without a word: say why there is nothing instead.
             guard try unlabeled(project: project, label: label).count < project.imageIDs().count else {
                 throw HTTPError.notFound("nothing to export: no image of '\(label)' has an accepted mask yet; accept one first")
             }
-            let zip = try store { try project.exportZip(label: label) }
+            let zip = try store { try project.exportZip(label: label, manifest: request.query["manifest"] == "1") }
             return HTTPResponse(status: 200, headers: [
                 ("Content-Type", "application/zip"),
                 ("Content-Disposition", "attachment; filename=\"\(project.id)-\(label)-masks.zip\""),

@@ -833,9 +833,15 @@ def check_export(results, data, projects, accepted):
     except zipfile.BadZipFile:
         results.check("the export is a zip", False, f"{len(data)} bytes")
         return
-    names = sorted(archive.namelist())
+    names = sorted(n for n in archive.namelist() if n != "manifest.json")
     results.check("the export holds one PNG per accepted image, named by image id",
                   names == sorted(f"{image}.png" for image in accepted), ", ".join(names))
+    manifest = json.loads(archive.read("manifest.json")) if "manifest.json" in archive.namelist() else {}
+    rows = {row["file"]: row for row in manifest.get("masks", [])}
+    results.check("the export's manifest.json says who accepted each mask, when, with how many interactions",
+                  sorted(rows) == names and all(rows[n]["annotator"] and rows[n]["acceptedAt"] and rows[n]["version"] >= 1
+                                                and rows[n]["interactions"] is not None for n in names),
+                  json.dumps(manifest.get("masks", []))[:300])
     for name in names:
         image = name[:-4]
         mask = archive.read(name)

@@ -5,6 +5,7 @@ import ProjectStore
 import Server
 import TestSupport
 import Testing
+import ZIP
 
 /// What issue 16 found wrong at the API: negative interaction counts, duplicate uploads, empty
 /// exports, and no way back for an image removed from the context set.
@@ -46,6 +47,15 @@ import Testing
                                     json: try acceptBody(interactions: 2)).status == 200)
         let one = try fixture.request("GET", "/api/projects/cells/labels/nucleus/export.zip")
         #expect(one.status == 200 && one.headers["content-type"] == "application/zip")
+        #expect(try ZipArchive(one.body).entries.map(\.name) == ["a.png"])
+        // Asked for, a manifest says who accepted each mask and how.
+        let withManifest = try ZipArchive(try fixture.request("GET", "/api/projects/cells/labels/nucleus/export.zip?manifest=1").body)
+        #expect(withManifest.entries.map(\.name) == ["a.png", "manifest.json"])
+        let manifestBytes = try #require(try withManifest.contents(of: "manifest.json"))
+        let manifest = try JSONSerialization.jsonObject(with: Data(manifestBytes)) as? [String: Any]
+        let row = (manifest?["masks"] as? [[String: Any]])?.first
+        #expect(row?["annotator"] as? String == "ana" && row?["interactions"] as? Int == 2 && row?["version"] as? Int == 1
+                && row?["inContext"] as? Bool == true, "\(String(describing: manifest))")
     }
 
     @Test func aRemovedContextEntryComesBackWithPatch() throws {
