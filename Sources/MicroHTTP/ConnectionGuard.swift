@@ -18,8 +18,11 @@ import Foundation
 /// for fd in guard.opened(connection, fd: fd, client: address, now: Date()) { shutdownSocket(fd) }
 /// ```
 public final class ConnectionGuard: @unchecked Sendable {
+    /// Most connections that may wait for (the rest of) a request at once.
     public let maxWaiting: Int
+    /// Seconds a request head may take to arrive.
     public let headerTimeout: TimeInterval
+    /// Most connections of one non-loopback client address.
     public let perClient: Int
 
     private struct Connection {
@@ -82,6 +85,7 @@ public final class ConnectionGuard: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// The server closed the connection: it no longer counts.
     public func closed(_ id: UInt) {
         lock.lock()
         connections[id] = nil
