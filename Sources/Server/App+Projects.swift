@@ -52,6 +52,10 @@ extension App {
             try store { try project.rename(to: body.name) }
             return .json(try detail(project))
         }
+        router.add("DELETE", "/api/projects/:project") { [self] _, p in
+            try store { try library.deleteProject(p["project"] ?? "") }
+            return HTTPResponse(status: 204)
+        }
         router.add("DELETE", "/api/projects/:project/images/:image") { [self] _, p in
             let project = try open(p)
             try store { try project.deleteImage(p["image"] ?? "") }

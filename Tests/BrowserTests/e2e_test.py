@@ -201,7 +201,18 @@ def run(args, results):
             "return [...document.querySelectorAll('#labels li[data-label]')].map((li) => li.dataset.label)"), 10, "its labels")
         results.check("the home page's form creates a project with its labels", sorted(labels) == ["membrane", "nucleus"],
                       driver.current_url)
+        created = driver.current_url.rstrip("/").rsplit("/", 1)[1]
         driver.get(server.url)
+        # Delete it again from the home page: it leaves the list, its folder goes to .trash/.
+        wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-project="{created}"] button.delete-project'), 20,
+                 "the new project's Delete button")
+        driver.execute_script("window.confirm = () => true;")
+        click(driver, f'[data-project="{created}"] button.delete-project')
+        wait_for(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, f'[data-project="{created}"]'), 10, "the project to leave the list")
+        trash = os.listdir(os.path.join(projects, ".trash")) if os.path.isdir(os.path.join(projects, ".trash")) else []
+        results.check("Delete on the home page takes a project out of the list and keeps its folder in .trash/",
+                      not os.path.exists(os.path.join(projects, created)) and any(t.startswith(created + "-") for t in trash),
+                      f"{created}: trash {trash}")
 
         # 3. The project page shows its images; a BMP upload is converted to PNG in the browser.
         click(driver, f'[data-project="{PROJECT}"] a.name')

@@ -61,4 +61,15 @@ import Testing
         #expect(FileManager.default.contents(atPath: project.folder + "/trash/images/a.png").map { [UInt8]($0) } == bytes)
         #expect(throws: ProjectStoreError.unknownImage("a")) { try project.deleteImage("a") }
     }
+
+    @Test func deletingAProjectMovesItsFolderToTheTrash() throws {
+        let fixture = try StoreFixture()
+        let id = fixture.project.id
+        try fixture.library.deleteProject(id)
+        #expect(fixture.library.projects().isEmpty)
+        #expect(throws: ProjectStoreError.unknownProject(id)) { try fixture.library.project(id) }
+        let trash = (try? FileManager.default.contentsOfDirectory(atPath: fixture.library.root + "/.trash")) ?? []
+        #expect(trash.count == 1 && trash[0].hasPrefix(id + "-"), "\(trash)")
+        #expect(FileManager.default.fileExists(atPath: fixture.library.root + "/.trash/\(trash.first ?? "")/images/a.png"))
+    }
 }

@@ -101,5 +101,8 @@ import ZIP
         let images = (try fixture.request("GET", "/api/projects/cells").json()["images"] as? [[String: Any]])?.map { $0["id"] as? String }
         #expect(images == ["a", "c"])
         #expect(try fixture.request("DELETE", "/api/projects/cells/images/b").status == 404)
+        #expect(try fixture.request("DELETE", "/api/projects/cells").status == 204)
+        #expect(try fixture.request("GET", "/api/projects/cells").status == 404)
+        #expect((try fixture.request("GET", "/api/projects").json()["projects"] as? [Any])?.isEmpty == true)
     }
 }
