@@ -18,6 +18,7 @@ export const paths = {
   project: (p) => `/api/projects/${enc(p)}`,
   labels: (p) => `/api/projects/${enc(p)}/labels`,
   upload: (p, name) => `/api/projects/${enc(p)}/images?name=${enc(name)}`,
+  image: (p, i) => `/api/projects/${enc(p)}/images/${enc(i)}`,
   imagePNG: (p, i) => `/api/projects/${enc(p)}/images/${enc(i)}.png`,
   imageRaw: (p, i) => `/api/projects/${enc(p)}/images/${enc(i)}/raw`,
   events: (p, l, session) => `/api/projects/${enc(p)}/labels/${enc(l)}/events?session=${enc(session)}`,
@@ -28,7 +29,7 @@ export const paths = {
   contextEntry: (p, l, i) => `/api/projects/${enc(p)}/labels/${enc(l)}/context/${enc(i)}`,
   next: (p, l, order, after) =>
     `/api/projects/${enc(p)}/labels/${enc(l)}/next?order=${enc(order)}` + (after ? `&after=${enc(after)}` : ""),
-  exportZip: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}/export.zip`,
+  exportZip: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}/export.zip?manifest=1`,
 };
 
 async function parse(response) {

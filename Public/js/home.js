@@ -30,8 +30,27 @@ function projectItem(project) {
     links.append(link(`/label.html?project=${enc(project.id)}&label=${enc(label)}`, `Label “${label}” →`, "button label-link"));
   }
   if (project.labels.length === 0) links.append(link(`/projects/${enc(project.id)}`, "Add a label →", "button"));
+  const remove = document.createElement("button");
+  remove.className = "danger delete-project";
+  remove.textContent = "Delete";
+  remove.title = "Take the project out of the list: its folder moves to .trash/ in the projects folder";
+  remove.addEventListener("click", () => deleteProject(project));
+  links.append(remove);
   item.append(name, meta, links);
   return item;
+}
+
+async function deleteProject(project) {
+  if (!confirm(`Delete the project “${project.name}”? Its folder moves to .trash/ in the projects folder, from where it can be moved back.`)) return;
+  try {
+    await sendJSON(paths.project(project.id), undefined, "DELETE");
+    statusEl.textContent = `deleted “${project.name}” (kept in .trash/)`;
+    statusEl.className = "status ok";
+  } catch (error) {
+    statusEl.textContent = `cannot delete “${project.name}”: ${describe(error)}`;
+    statusEl.className = "status warn";
+  }
+  await loadProjects();
 }
 
 async function loadStatus() {

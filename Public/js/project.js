@@ -3,6 +3,7 @@
 // images. The markup built here mirrors the template's.
 
 import { describe, getJSON, paths, sendJSON } from "./api.js";
+import { importMasks } from "./maskimport.js";
 import { bindDropZone, importFiles } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
@@ -56,7 +57,28 @@ async function renderLabels(project) {
     const exportLink = element("a", "button", "Export masks (zip)");
     exportLink.href = paths.exportZip(project.id, label);
     exportLink.setAttribute("download", `${project.id}-${label}-masks.zip`);
-    links.append(open, exportLink);
+    exportLink.addEventListener("click", (e) => {
+      // An empty label has nothing to download; the link would fail without a word.
+      if (accepted > 0) return;
+      e.preventDefault();
+      status(`Nothing to export for “${label}” yet: no image has an accepted mask.`, "warn");
+    });
+    // Masks made elsewhere, accepted as they are: they join the context set at once.
+    const importLabel = element("label", "button", "Import masks…");
+    importLabel.title = "Accept masks made with another tool (PNG or any image the browser reads, named like their images; any non-zero pixel is foreground)";
+    const input = element("input", "mask-files");
+    input.type = "file";
+    input.multiple = true;
+    input.accept = "image/*";
+    input.hidden = true;
+    input.dataset.label = label;
+    input.addEventListener("change", async () => {
+      const files = Array.from(input.files);
+      input.value = "";
+      if (files.length) await importMaskFiles(project, label, files);
+    });
+    importLabel.append(input);
+    links.append(open, exportLink, importLabel);
     item.append(links);
     return item;
   });
@@ -100,11 +122,61 @@ function renderImages(project) {
     }
     caption.append(name, states);
     link.append(thumb, caption);
-    item.append(link);
+    const remove = element("button", "icon danger delete-image", "✕");
+    remove.title = `Delete ${image.id} from the project (its file goes to trash/, its masks to history/)`;
+    remove.addEventListener("click", () => deleteImage(image.id));
+    item.append(link, remove);
     return item;
   });
   $("images").replaceChildren(...items);
 }
+
+function logRow(rows, file) {
+  let row = rows.get(file);
+  if (!row) {
+    row = document.createElement("li");
+    rows.set(file, row);
+    $("upload-log").prepend(row);
+  }
+  return row;
+}
+
+async function importMaskFiles(project, label, files) {
+  const rows = new Map();
+  const annotator = localStorage.getItem("multiverseg.annotator") || "imported";
+  const done = await importMasks(project.id, label, files, project.images, annotator, (file, kind, text) => {
+    const row = logRow(rows, file);
+    row.className = kind;
+    row.textContent = `${file.name}: ${text}`;
+  });
+  status(`${done} of ${files.length} mask(s) accepted for “${label}”`, done === files.length ? "ok" : "warn");
+  await load();
+}
+
+async function deleteImage(id) {
+  if (!confirm(`Delete ${id} from the project? The file is moved to the project's trash/ folder and its accepted masks to history/.`)) return;
+  try {
+    await sendJSON(paths.image(projectId, id), undefined, "DELETE");
+    status(`deleted ${id} (kept in the project's trash/ folder)`, "ok");
+  } catch (error) {
+    status(`cannot delete ${id}: ${describe(error)}`, "warn");
+  }
+  await load();
+}
+
+$("rename-project").addEventListener("click", async () => {
+  const current = $("project-name").textContent;
+  const name = prompt("New name for the project (its id and links stay the same):", current);
+  if (name === null || name.trim() === current) return;
+  try {
+    const project = await sendJSON(paths.project(projectId), { name }, "PATCH");
+    $("project-name").textContent = project.name;
+    document.title = `${project.name} · MultiverSeg`;
+    status(`renamed to “${project.name}”`, "ok");
+  } catch (error) {
+    status(`cannot rename: ${describe(error)}`, "warn");
+  }
+});
 
 async function load() {
   if (!projectId) {
@@ -139,7 +211,9 @@ $("add-label").addEventListener("submit", async (e) => {
 bindDropZone($("dropzone"), $("files"), async (files) => {
   const log = $("upload-log");
   const rows = new Map();
+  let duplicates = 0;
   const done = await importFiles(projectId, files, (file, kind, text) => {
+    if (kind === "warn") duplicates++;
     let row = rows.get(file);
     if (!row) {
       row = document.createElement("li");
@@ -149,7 +223,8 @@ bindDropZone($("dropzone"), $("files"), async (files) => {
     row.className = kind;
     row.textContent = `${file.name}: ${text}`;
   });
-  status(`${done} of ${files.length} file(s) imported`, done === files.length ? "ok" : "warn");
+  const skipped = duplicates ? ` (${duplicates} already in the project, not imported again)` : "";
+  status(`${done} of ${files.length} file(s) imported${skipped}`, done === files.length ? "ok" : "warn");
   await load();
 });
 

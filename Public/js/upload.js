@@ -45,7 +45,8 @@ export async function importFiles(project, files, report) {
       report(file, "ok", `imported as ${id}`);
       done++;
     } catch (error) {
-      report(file, "error", error.message);
+      // 409: the same file is already in the project (the message names it); nothing was lost.
+      report(file, error.status === 409 ? "warn" : "error", error.message);
     }
   }
   return done;

@@ -11,13 +11,15 @@ const int MVS_MHD_NO = MHD_NO;
 const ssize_t MVS_MHD_END_OF_STREAM = MHD_CONTENT_READER_END_OF_STREAM;
 const ssize_t MVS_MHD_END_WITH_ERROR = MHD_CONTENT_READER_END_WITH_ERROR;
 const uint64_t MVS_MHD_SIZE_UNKNOWN = MHD_SIZE_UNKNOWN;
+const int MVS_MHD_CONNECTION_STARTED = MHD_CONNECTION_NOTIFY_STARTED;
 
 struct MHD_Daemon *mvs_mhd_start(uint32_t ipv4_address, uint16_t port,
                                  MHD_AccessHandlerCallback handler, void *handler_context,
                                  MHD_RequestCompletedCallback completed, void *completed_context,
                                  unsigned int connection_memory_limit,
                                  unsigned int connection_timeout_seconds,
-                                 unsigned int connection_limit) {
+                                 unsigned int connection_limit,
+                                 MHD_NotifyConnectionCallback notify, void *notify_context) {
     struct sockaddr_in address;
     memset(&address, 0, sizeof(address));
     address.sin_family = AF_INET;
@@ -31,6 +33,7 @@ struct MHD_Daemon *mvs_mhd_start(uint32_t ipv4_address, uint16_t port,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)connection_memory_limit,
                             MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout_seconds,
                             MHD_OPTION_CONNECTION_LIMIT, connection_limit,
+                            MHD_OPTION_NOTIFY_CONNECTION, notify, notify_context,
                             MHD_OPTION_END);
 }
 
@@ -63,4 +66,8 @@ int mvs_socket_peer_closed(int fd) {
         return recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
     }
     return 0;
+}
+
+void mvs_socket_shutdown(int fd) {
+    if (fd >= 0) shutdown(fd, SHUT_RDWR);
 }

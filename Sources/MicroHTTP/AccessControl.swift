@@ -102,8 +102,8 @@ public struct AccessControl: Sendable {
 
     private func checkHost(_ request: HTTPRequest, boundHost: String, port: UInt16, isAPI: Bool) -> HTTPResponse? {
         guard Self.isLoopback(boundHost) || !allowedHosts.isEmpty else { return nil }
-        // HTTP/1.1 requires Host (libmicrohttpd answers 400 without one); only HTTP/1.0 clients,
-        // never browsers, omit it.
+        // HTTPServer refuses a request without exactly one Host before screening it; a request
+        // built by hand without one has nothing to check here.
         guard let host = request.header("host") else { return nil }
         let names = allowedNames(boundHost: boundHost)
         if let (name, hostPort) = Self.split(host: host), names.contains(name),

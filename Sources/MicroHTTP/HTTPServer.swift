@@ -43,16 +43,23 @@ public final class HTTPServer: @unchecked Sendable {
         public var connectionTimeout: Int
         /// Host, Origin and token checks run on every request before its body is read.
         public var accessControl: AccessControl
+        /// Seconds a client has to send a request's head (slowloris); see `ConnectionGuard`.
+        public var headerTimeout: Int
+        /// Most connections one (non-loopback) client address may hold.
+        public var connectionsPerClient: Int
 
         public init(host: String = "127.0.0.1", port: UInt16 = 0, maxBodyBytes: Int = 256 << 20,
                     connectionLimit: Int = 256, connectionTimeout: Int = 120,
-                    accessControl: AccessControl = AccessControl()) {
+                    accessControl: AccessControl = AccessControl(), headerTimeout: Int = 10,
+                    connectionsPerClient: Int = 64) {
             self.host = host
             self.port = port
             self.maxBodyBytes = maxBodyBytes
             self.connectionLimit = connectionLimit
             self.connectionTimeout = connectionTimeout
             self.accessControl = accessControl
+            self.headerTimeout = headerTimeout
+            self.connectionsPerClient = connectionsPerClient
         }
     }
 
@@ -63,12 +70,17 @@ public final class HTTPServer: @unchecked Sendable {
     private let lock = NSLock()
     private var daemon: OpaquePointer?
     private var openStreams: [ObjectIdentifier: any HTTPBodyStream] = [:]
+    /// Half the connections at most may wait for a request, so slow clients leave room for others.
+    public let connectionGuard: ConnectionGuard
 
     public var url: String { "http://\(configuration.host):\(port)/" }
 
     public init(configuration: Configuration = .init(), router: Router) throws {
         self.configuration = configuration
         self.router = router
+        connectionGuard = ConnectionGuard(maxWaiting: max(1, configuration.connectionLimit / 2),
+                                          headerTimeout: TimeInterval(configuration.headerTimeout),
+                                          perClient: configuration.connectionsPerClient)
         var address = in_addr()
         guard inet_pton(AF_INET, configuration.host, &address) == 1 else {
             throw HTTPServerError.invalidAddress(configuration.host)
@@ -79,8 +91,9 @@ public final class HTTPServer: @unchecked Sendable {
         guard let started = mvs_mhd_start(
             address.s_addr, configuration.port,
             accessHandler, Unmanaged.passUnretained(box).toOpaque(),
-            requestCompleted, nil,
-            UInt32(1 << 20), UInt32(configuration.connectionTimeout), UInt32(configuration.connectionLimit))
+            requestCompleted, Unmanaged.passUnretained(box).toOpaque(),
+            UInt32(1 << 20), UInt32(configuration.connectionTimeout), UInt32(configuration.connectionLimit),
+            connectionNotified, Unmanaged.passUnretained(box).toOpaque())
         else {
             throw HTTPServerError.startFailed(host: configuration.host, port: configuration.port)
         }
@@ -113,20 +126,30 @@ public final class HTTPServer: @unchecked Sendable {
         upload: UnsafePointer<CChar>?, uploadSize: UnsafeMutablePointer<Int>,
         state statePointer: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     ) -> MHD_Result {
+        let connectionID = UInt(bitPattern: connection)
         guard let raw = statePointer.pointee else {
             // First call: only the headers have arrived. Refuse a request from elsewhere, or a
             // declared oversized body, at once, before any of the body is read.
+            connectionGuard.headArrived(connectionID)
             let state = PendingRequest()
             statePointer.pointee = Unmanaged.passRetained(state).toOpaque()
+            let collected = collect(connection, .HEADER_KIND)
             let head = HTTPRequest(method: method, path: url, query: values(connection, .GET_ARGUMENT_KIND),
-                                   headers: values(connection, .HEADER_KIND))
-            if let refusal = configuration.accessControl.screen(head, boundHost: configuration.host, port: port) {
+                                   headers: collected.values)
+            // Only the first of several Host headers would be checked, and without one the
+            // DNS-rebinding check has nothing to check: HTTP/1.1 demands exactly one (RFC 9112 §3.2).
+            let hosts = collected.counts["host", default: 0]
+            let refusal = hosts == 1 ? configuration.accessControl.screen(head, boundHost: configuration.host, port: port)
+                : .error(.badRequest("a request needs exactly one Host header naming this server; this one had \(hosts)"))
+            if let refusal {
                 state.responded = true
+                connectionGuard.answering(connectionID)
                 return queue(refusal, on: connection)
             }
             if let length = lookup(connection, .HEADER_KIND, "Content-Length").flatMap(Int.init),
                length > configuration.maxBodyBytes {
                 state.responded = true
+                connectionGuard.answering(connectionID)
                 return queue(.error(.payloadTooLarge(limit: configuration.maxBodyBytes)), on: connection)
             }
             return .YES
@@ -148,6 +171,7 @@ public final class HTTPServer: @unchecked Sendable {
         }
         guard !state.responded else { return .YES }
         state.responded = true
+        connectionGuard.answering(connectionID)
         if state.tooLarge {
             return queue(.error(.payloadTooLarge(limit: configuration.maxBodyBytes)), on: connection)
         }
@@ -167,6 +191,11 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     private func values(_ connection: OpaquePointer, _ kind: MHD_ValueKind) -> [String: String] {
+        collect(connection, kind).values
+    }
+
+    /// The first value of each name, and how often each name (lowercased) occurs.
+    private func collect(_ connection: OpaquePointer, _ kind: MHD_ValueKind) -> ValueCollector {
         let collector = ValueCollector()
         _ = MHD_get_connection_values(connection, kind, { context, _, key, value in
             guard let context, let key else { return .YES }
@@ -175,9 +204,24 @@ public final class HTTPServer: @unchecked Sendable {
             if collector.values[name] == nil {
                 collector.values[name] = value.map { String(cString: $0) } ?? ""
             }
+            collector.counts[name.lowercased(), default: 0] += 1
             return .YES
         }, Unmanaged.passUnretained(collector).toOpaque())
-        return collector.values
+        return collector
+    }
+
+    fileprivate func connectionStarted(_ connection: OpaquePointer) {
+        let doomed = connectionGuard.opened(UInt(bitPattern: connection), fd: mvs_mhd_connection_fd(connection),
+                                            client: mvs_mhd_client_ipv4(connection), now: Date())
+        for fd in doomed { mvs_socket_shutdown(fd) }
+    }
+
+    fileprivate func connectionClosed(_ connection: OpaquePointer) {
+        connectionGuard.closed(UInt(bitPattern: connection))
+    }
+
+    fileprivate func requestFinished(_ connection: OpaquePointer) {
+        connectionGuard.finished(UInt(bitPattern: connection), now: Date())
     }
 
     private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
@@ -237,6 +281,7 @@ private final class PendingRequest {
 
 private final class ValueCollector {
     var values: [String: String] = [:]
+    var counts: [String: Int] = [:]
 }
 
 /// Holds the server for the C callbacks; set once the daemon is running.
@@ -262,7 +307,10 @@ private let accessHandler: MHD_AccessHandlerCallback = {
                          upload: upload, uploadSize: uploadSize, state: state)
 }
 
-private let requestCompleted: MHD_RequestCompletedCallback = { _, _, state, _ in
+private let requestCompleted: MHD_RequestCompletedCallback = { context, connection, state, _ in
+    if let context, let connection {
+        Unmanaged<ServerBox>.fromOpaque(context).takeUnretainedValue().server?.requestFinished(connection)
+    }
     guard let state, let raw = state.pointee else { return }
     Unmanaged<PendingRequest>.fromOpaque(raw).release()
     state.pointee = nil
@@ -282,4 +330,14 @@ private let streamFinished: MHD_ContentReaderFreeCallback = { context in
     let streamContext = Unmanaged<StreamContext>.fromOpaque(context).takeRetainedValue()
     streamContext.stream.close()
     streamContext.server?.forget(streamContext.stream)
+}
+
+private let connectionNotified: MHD_NotifyConnectionCallback = { context, connection, _, code in
+    guard let context, let connection else { return }
+    guard let server = Unmanaged<ServerBox>.fromOpaque(context).takeUnretainedValue().server else { return }
+    if Int32(code.rawValue) == MVS_MHD_CONNECTION_STARTED {
+        server.connectionStarted(connection)
+    } else {
+        server.connectionClosed(connection)
+    }
 }

@@ -29,11 +29,20 @@ public struct ContextManifest: Codable, Sendable, Equatable {
     public var schema: Int
     public var label: String
     public var entries: [ContextEntry]
+    /// Entries removed from the context set whose masks stay accepted, kept so that including the
+    /// image again restores its entry. Absent from the file while empty (older apps ignore it).
+    public var removed: [ContextEntry]?
 
     public init(label: String, entries: [ContextEntry] = []) {
         self.schema = Self.currentSchema
         self.label = label
         self.entries = entries
+    }
+
+    /// `removed`, empty when absent.
+    public var removedEntries: [ContextEntry] {
+        get { removed ?? [] }
+        set { removed = newValue.isEmpty ? nil : newValue }
     }
 
     public var includedEntries: [ContextEntry] { entries.filter(\.included) }

@@ -58,6 +58,13 @@ public enum FileSystem {
         syncFolder((source as NSString).deletingLastPathComponent)
     }
 
+    /// Deletes a file and syncs its folder, so the deletion survives a power cut. A file already
+    /// gone is not an error (a retry after a crash).
+    public static func remove(_ path: String) throws {
+        guard unlink(path) == 0 || errno == ENOENT else { throw FileSystemError(call: "unlink", path: path, code: errno) }
+        syncFolder((path as NSString).deletingLastPathComponent)
+    }
+
     /// Writes a folder of files so that `destination` is either absent, the complete old folder or
     /// the complete new one, never half written: the files go into a hidden temporary folder beside
     /// it, which is renamed into place. An existing destination is replaced only when it holds

@@ -62,6 +62,20 @@ public final class Project: Sendable {
         }
     }
 
+    /// Renames the project. Only its display name changes: the id (its folder's name) stays, so
+    /// open pages, links and collaborators' apps keep working.
+    public func rename(to name: String) throws {
+        let title = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !title.isEmpty, title.count <= 200 else {
+            throw ProjectStoreError.invalidIdentifier(kind: "project name", value: name)
+        }
+        try withLock {
+            var manifest = try manifest()
+            manifest.name = title
+            try write(json: manifest, to: folder + "/project.json")
+        }
+    }
+
     // MARK: Images
 
     /// Image ids (file names without `.png`), sorted. Files with other names (`.DS_Store`,
@@ -129,9 +143,12 @@ public final class Project: Sendable {
     }
 
     /// Adds a PNG under an id derived from `name` (made unique with `-2`, `-3`, … when taken).
-    /// The bytes are checked to decode within `limits` and stored unchanged.
+    /// The bytes are checked to decode within `limits` and stored unchanged. With
+    /// `refusingDuplicates`, a file whose bytes equal an image already in the project is refused
+    /// with `duplicateImage` (a file uploaded twice), so the project never holds it twice.
     @discardableResult
-    public func importImage(name: String, png: [UInt8], limits: PNGLimits = .default) throws -> String {
+    public func importImage(name: String, png: [UInt8], limits: PNGLimits = .default,
+                            refusingDuplicates: Bool = false) throws -> String {
         guard let base = Identifier.sanitize(name) else {
             throw ProjectStoreError.invalidIdentifier(kind: "image name", value: name)
         }
@@ -141,6 +158,9 @@ public final class Project: Sendable {
             throw ProjectStoreError.invalidImage(name: name, reason: error.description)
         }
         return try withLock {
+            if refusingDuplicates, let existing = try imageIdentical(to: png) {
+                throw ProjectStoreError.duplicateImage(name: name, existing: existing)
+            }
             var id = base
             var suffix = 2
             while FileSystem.exists(folder + "/images/\(id).png") {
@@ -150,6 +170,38 @@ public final class Project: Sendable {
             let target = try inside(folder + "/images/\(id).png")
             try storage { try FileSystem.writeAtomically(png, to: target) }
             return id
+        }
+    }
+
+    /// The id of an image whose file holds exactly `png`, or nil. Only files of the same size are
+    /// read, so a large project costs one `stat` per image.
+    public func imageIdentical(to png: [UInt8]) throws -> String? {
+        for id in imageIDs() {
+            let path = try imagePath(id)
+            guard let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int,
+                  size == png.count else { continue }
+            if try storage({ try FileSystem.read(path) }) == png { return id }
+        }
+        return nil
+    }
+
+    /// Takes an image out of the project: each label's accepted mask goes to history (as
+    /// `unaccept` does) and the image file to `trash/images/`, from where it can be moved back by
+    /// hand; nothing is deleted outright.
+    public func deleteImage(_ image: String) throws {
+        let path = try imagePath(image)
+        for label in try labels() where FileSystem.exists(maskPath(label: label, image: image)) {
+            try unaccept(label: label, image: image)
+        }
+        try withLock {
+            let trash = try inside(folder + "/trash/images/\(image).png")
+            if FileSystem.exists(trash) {
+                // An earlier image of the same id is already there: keep both.
+                let stamp = Self.timestamp(Date()).filter { $0.isNumber }
+                try storage { try FileSystem.moveAtomically(path, to: try inside(folder + "/trash/images/\(image)-\(stamp).png")) }
+            } else {
+                try storage { try FileSystem.moveAtomically(path, to: trash) }
+            }
         }
     }
 
@@ -247,31 +299,97 @@ public final class Project: Sendable {
             } else {
                 manifest.entries.append(entry)
             }
+            manifest.removedEntries.removeAll { $0.id == image }
             try write(json: manifest, to: folder + "/context/\(label).json")
             try storage { try FileSystem.moveAtomically(staged, to: target) }
             return entry
         }
     }
 
-    /// Includes or excludes a context entry (its mask stays either way).
+    /// Includes or excludes a context entry (its mask stays either way). Including an image that
+    /// was removed from the context set but still has its accepted mask puts it back, with the
+    /// annotator, interactions and version it had (the way back from `removeFromContext`).
     @discardableResult
     public func setIncluded(label: String, image: String, included: Bool) throws -> ContextEntry {
-        try updateContext(label: label, image: image) { entries, index in
-            entries[index].included = included
-            return entries[index]
+        try requireLabel(label)
+        try requireValid(image, kind: "image id")
+        return try mutate {
+            var manifest = try context(label: label)
+            if let index = manifest.entries.firstIndex(where: { $0.id == image }) {
+                manifest.entries[index].included = included
+                try write(json: manifest, to: folder + "/context/\(label).json")
+                return manifest.entries[index]
+            }
+            let target = try inside(maskPath(label: label, image: image))
+            guard included, FileSystem.exists(target) else {
+                throw ProjectStoreError.notInContext(image: image, label: label)
+            }
+            let removed = manifest.removedEntries.last { $0.id == image }
+            let kept = try historyVersions(label: label, image: image)
+            let current = try storage { try FileSystem.read(target) }
+            var entry: ContextEntry
+            if let removed, try historyPNG(label: label, image: image, version: removed.version) == current {
+                entry = removed
+            } else {
+                // A mask copied in by hand, or changed since it was removed: a version of its own.
+                entry = ContextEntry(id: image, version: (kept.last ?? 0) + 1, annotator: removed?.annotator ?? "",
+                                     acceptedAt: Self.timestamp(Date()), interactions: removed?.interactions ?? 0,
+                                     included: true)
+            }
+            entry.included = true
+            manifest.entries.append(entry)
+            manifest.removedEntries.removeAll { $0.id == image }
+            try write(json: manifest, to: folder + "/context/\(label).json")
+            return entry
         }
     }
 
     /// Removes an image from the context set; its accepted mask stays on disk and in exports, and is
     /// also kept in history under its version, so accepting the image again continues the numbering.
     public func removeFromContext(label: String, image: String) throws {
-        _ = try updateContext(label: label, image: image) { entries, index in
+        try requireLabel(label)
+        try requireValid(image, kind: "image id")
+        try mutate {
+            var manifest = try context(label: label)
+            guard let index = manifest.entries.firstIndex(where: { $0.id == image }) else {
+                throw ProjectStoreError.notInContext(image: image, label: label)
+            }
+            let entry = manifest.entries.remove(at: index)
             let target = maskPath(label: label, image: image)
             if FileSystem.exists(target) {
-                try keepInHistory(try storage { try FileSystem.read(target) },
-                                  label: label, image: image, version: entries[index].version)
+                try keepInHistory(try storage { try FileSystem.read(try inside(target)) },
+                                  label: label, image: image, version: entry.version)
             }
-            entries.remove(at: index)
+            // Kept so that including the image again restores who accepted it and how.
+            manifest.removedEntries.removeAll { $0.id == image }
+            manifest.removedEntries.append(entry)
+            try write(json: manifest, to: folder + "/context/\(label).json")
+        }
+    }
+
+    /// Withdraws an accepted mask: it goes to history under its version, and the image leaves the
+    /// context set and counts as not accepted; accepting it again continues the numbering. The
+    /// manifest is committed first, so a crash in between leaves an accepted image outside the
+    /// context set (which `setIncluded` can put back), never an entry without its mask.
+    public func unaccept(label: String, image: String) throws {
+        try requireLabel(label)
+        try requireValid(image, kind: "image id")
+        try mutate {
+            var manifest = try context(label: label)
+            let target = try inside(maskPath(label: label, image: image))
+            guard FileSystem.exists(target) else { throw ProjectStoreError.notAccepted(image: image, label: label) }
+            let known = manifest.entry(image) ?? manifest.removedEntries.last { $0.id == image }
+            let current = try storage { try FileSystem.read(target) }
+            let kept = try historyVersions(label: label, image: image)
+            var version = known?.version ?? (kept.isEmpty ? 0 : kept.last! + 1)
+            if known == nil, let last = kept.last, try historyPNG(label: label, image: image, version: last) == current {
+                version = last // the mask of an entry removed earlier, already kept
+            }
+            try keepInHistory(current, label: label, image: image, version: version)
+            manifest.entries.removeAll { $0.id == image }
+            manifest.removedEntries.removeAll { $0.id == image }
+            try write(json: manifest, to: folder + "/context/\(label).json")
+            try storage { try FileSystem.remove(target) }
         }
     }
 
@@ -361,10 +479,47 @@ public final class Project: Sendable {
     }
 
     /// The accepted masks of a label as a ZIP archive of `<image>.png` files.
-    public func exportZip(label: String) throws -> [UInt8] {
+    /// With `manifest`, the archive also holds `manifest.json`: for each mask who accepted it,
+    /// when, with how many interactions, its version and whether it is in the context set.
+    public func exportZip(label: String, manifest: Bool = false) throws -> [UInt8] {
         var zip = ZipWriter()
-        for (image, png) in try acceptedMasks(label: label) { try zip.add(name: "\(image).png", bytes: png) }
+        let masks = try acceptedMasks(label: label)
+        for (image, png) in masks { try zip.add(name: "\(image).png", bytes: png) }
+        if manifest {
+            let context = try context(label: label)
+            let rows = masks.map { mask -> ExportedMask in
+                let entry = context.entry(mask.image) ?? context.removedEntries.last { $0.id == mask.image }
+                return ExportedMask(file: "\(mask.image).png", image: mask.image, version: entry?.version,
+                                    annotator: entry?.annotator, acceptedAt: entry?.acceptedAt,
+                                    interactions: entry?.interactions, inContext: context.entry(mask.image) != nil,
+                                    included: context.entry(mask.image)?.included ?? false)
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let document = ExportManifest(project: id, label: label, exportedAt: Self.timestamp(Date()), masks: rows)
+            try zip.add(name: "manifest.json", bytes: [UInt8](try encoder.encode(document)) + [10])
+        }
         return zip.finish()
+    }
+
+    /// `manifest.json` of an export: one row per mask file.
+    struct ExportManifest: Encodable {
+        let project: String
+        let label: String
+        let exportedAt: String
+        let masks: [ExportedMask]
+    }
+
+    /// A mask in an export; the entry's fields are null for a mask copied in by hand.
+    struct ExportedMask: Encodable {
+        let file: String
+        let image: String
+        let version: Int?
+        let annotator: String?
+        let acceptedAt: String?
+        let interactions: Int?
+        let inContext: Bool
+        let included: Bool
     }
 
     // MARK: Helpers

@@ -114,6 +114,23 @@ public struct ProjectLibrary: Sendable {
         return try Project(id: id, folder: folder)
     }
 
+    /// Takes a project out of the library: its folder moves to `.trash/<id>-<time>` in the projects
+    /// folder (not listed, restorable by moving it back), under the library's lock and the
+    /// project's own, so no writer of any app on the folder is midway through a change.
+    public func deleteProject(_ id: String) throws {
+        let project = try project(id)
+        let stamp = Project.timestamp(Date()).filter(\.isNumber)
+        do {
+            try FileLock.withLock(root + "/.multiverseg.lock") {
+                try FileLock.withLock(project.folder + "/.multiverseg.lock") {
+                    try FileSystem.moveAtomically(project.folder, to: root + "/.trash/\(id)-\(stamp)")
+                }
+            }
+        } catch let error as FileSystemError {
+            throw ProjectStoreError.storage(error.publicMessage)
+        }
+    }
+
     /// Creates a project folder with an id derived from `name` (made unique when taken).
     @discardableResult
     public func createProject(name: String, labels: [String], description: String? = nil) throws -> Project {

@@ -11,7 +11,10 @@ public enum ProjectStoreError: Error, CustomStringConvertible, Equatable {
     case unknownImage(String)
     case unknownLabel(String)
     case duplicateLabel(String)
+    /// An imported file whose bytes equal the image `existing` already in the project.
+    case duplicateImage(name: String, existing: String)
     case notInContext(image: String, label: String)
+    case notAccepted(image: String, label: String)
     case invalidImage(name: String, reason: String)
     case maskSizeMismatch(image: String, expected: String, actual: String)
     case storage(String)
@@ -33,7 +36,10 @@ public enum ProjectStoreError: Error, CustomStringConvertible, Equatable {
         case .unknownImage(let id): return "no image '\(id)' in this project"
         case .unknownLabel(let label): return "no label '\(label)' in this project; add it first"
         case .duplicateLabel(let label): return "the project already has a label '\(label)'"
+        case let .duplicateImage(name, existing):
+            return "'\(name.prefix(64))' is identical to the image '\(existing)' already in this project; it was not imported again"
         case let .notInContext(image, label): return "image '\(image)' is not in the context set of '\(label)'"
+        case let .notAccepted(image, label): return "image '\(image)' has no accepted mask for '\(label)'"
         case let .invalidImage(name, reason): return "'\(name.prefix(64))' is not a usable image: \(reason)"
         case let .maskSizeMismatch(image, expected, actual):
             return "the mask for '\(image)' is \(actual) but the image is \(expected); send a mask of the image's size"

@@ -8,6 +8,10 @@ enum API {
         let description: String?
     }
 
+    struct RenameProject: Decodable {
+        let name: String
+    }
+
     struct AddLabel: Decodable {
         let label: String
     }

@@ -55,10 +55,19 @@ extension App {
             }
             return HTTPResponse(status: 200, contentType: "image/png", bytes: png)
         }
+        router.add("DELETE", base + "/images/:image/mask.png") { [self] _, p in
+            let (project, label) = try openLabel(p)
+            try store { try project.unaccept(label: label, image: p["image"] ?? "") }
+            predictions.announceContextChange(project: project, label: label)
+            return HTTPResponse(status: 204)
+        }
         router.add("POST", base + "/images/:image/accept") { [self] request, p in
             let (project, label) = try openLabel(p)
             let image = p["image"] ?? ""
             let body: API.Accept = try request.decodeJSON()
+            if let count = body.interactions, count < 0 {
+                throw HTTPError.badRequest("interactions must be 0 or more (the clicks, boxes and scribbles the mask took), not \(count)")
+            }
             guard let png = Data(base64Encoded: body.maskPNG).map({ [UInt8]($0) }) else {
                 throw HTTPError.badRequest("maskPNG must be a base64-encoded PNG")
             }
@@ -118,9 +127,13 @@ extension App {
             let next = try nextImage(project: project, label: label, after: request.query["after"], order: order)
             return .json(Next(id: next, remaining: try unlabeled(project: project, label: label).count))
         }
-        router.add("GET", base + "/export.zip") { [self] _, p in
+        router.add("GET", base + "/export.zip") { [self] request, p in
             let (project, label) = try openLabel(p)
-            let zip = try store { try project.exportZip(label: label) }
+            // An empty archive would download without a word: say why there is nothing instead.
+            guard try unlabeled(project: project, label: label).count < project.imageIDs().count else {
+                throw HTTPError.notFound("nothing to export: no image of '\(label)' has an accepted mask yet; accept one first")
+            }
+            let zip = try store { try project.exportZip(label: label, manifest: request.query["manifest"] == "1") }
             return HTTPResponse(status: 200, headers: [
                 ("Content-Type", "application/zip"),
                 ("Content-Disposition", "attachment; filename=\"\(project.id)-\(label)-masks.zip\""),
@@ -178,11 +191,12 @@ extension App {
         case "uncertain":
             guard predictions.model != nil else { return rotated.first }
             var best: (id: String, score: Double)?
-            for id in rotated.prefix(24) {
+            // The image the user moves on from is no candidate, unless it is the only one left.
+            for id in rotated.filter({ $0 != after }).prefix(24) {
                 let result = try predictions.inContextPrediction(project: project, label: label, image: id)
                 if best == nil || result.uncertainty > best!.score { best = (id, result.uncertainty) }
             }
-            return best?.id
+            return best?.id ?? rotated.first
         default:
             return rotated.first
         }

@@ -16,35 +16,52 @@ extension App {
             ])
         }
         router.add("GET", "/projects/:project") { [self] _, p in
-            let project = try open(p)
-            let detail = try detail(project)
-            let labels = try detail.labels.map { label -> [String: Any] in
-                let context = try store { try project.context(label: label) }
-                let accepted = detail.images.filter { $0.labels[label]?.accepted == true }.count
-                let interactions = context.entries.map(\.interactions)
-                return [
-                    "name": label, "accepted": accepted, "total": detail.images.count,
-                    "contextSize": context.includedEntries.count,
-                    "percent": detail.images.isEmpty ? 0 : accepted * 100 / detail.images.count,
-                    "recentInteractions": interactions.suffix(12).map(String.init).joined(separator: " · "),
-                    "firstImage": detail.images.first { $0.labels[label]?.accepted != true }?.id ?? detail.images.first?.id ?? "",
-                ]
-            }
-            let images = detail.images.map { image -> [String: Any] in
-                [
-                    "id": image.id, "projectId": project.id, "size": "\(image.width) × \(image.height)", "bitDepth": image.bitDepth,
-                    "states": detail.labels.map { label in
-                        ["label": label, "accepted": image.labels[label]?.accepted == true,
-                         "interactions": image.labels[label]?.interactions.map(String.init) ?? ""] as [String: Any]
-                    },
-                ]
-            }
-            return try page("project", [
-                "version": MultiverSegVersion.string, "model": modelSummary(),
-                "id": project.id, "name": detail.name, "description": detail.description ?? "",
-                "labels": labels, "hasLabels": !labels.isEmpty, "images": images, "imageCount": images.count,
-            ])
+            try pageOrError { try projectPage(p) }
         }
+    }
+
+    /// A page's own errors (an unknown project, a folder the app cannot read) as a page with the
+    /// message and a way home, not as the API's JSON.
+    func pageOrError(_ render: () throws -> HTTPResponse) throws -> HTTPResponse {
+        do {
+            return try render()
+        } catch let error as HTTPError {
+            let title = error.status == 404 ? "Not found" : "Cannot show this page"
+            var response = try page("error", ["title": title, "message": error.message, "status": error.status])
+            response.status = error.status
+            return response
+        }
+    }
+
+    private func projectPage(_ p: RouteParameters) throws -> HTTPResponse {
+        let project = try open(p)
+        let detail = try detail(project)
+        let labels = try detail.labels.map { label -> [String: Any] in
+            let context = try store { try project.context(label: label) }
+            let accepted = detail.images.filter { $0.labels[label]?.accepted == true }.count
+            let interactions = context.entries.map(\.interactions)
+            return [
+                "name": label, "accepted": accepted, "total": detail.images.count,
+                "contextSize": context.includedEntries.count,
+                "percent": detail.images.isEmpty ? 0 : accepted * 100 / detail.images.count,
+                "recentInteractions": interactions.suffix(12).map(String.init).joined(separator: " · "),
+                "firstImage": detail.images.first { $0.labels[label]?.accepted != true }?.id ?? detail.images.first?.id ?? "",
+            ]
+        }
+        let images = detail.images.map { image -> [String: Any] in
+            [
+                "id": image.id, "projectId": project.id, "size": "\(image.width) × \(image.height)", "bitDepth": image.bitDepth,
+                "states": detail.labels.map { label in
+                    ["label": label, "accepted": image.labels[label]?.accepted == true,
+                     "interactions": image.labels[label]?.interactions.map(String.init) ?? ""] as [String: Any]
+                },
+            ]
+        }
+        return try page("project", [
+            "version": MultiverSegVersion.string, "model": modelSummary(),
+            "id": project.id, "name": detail.name, "description": detail.description ?? "",
+            "labels": labels, "hasLabels": !labels.isEmpty, "images": images, "imageCount": images.count,
+        ])
     }
 
     private func projectCard(_ summary: ProjectSummary) -> [String: Any] {

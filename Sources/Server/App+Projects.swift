@@ -46,6 +46,24 @@ extension App {
         router.add("GET", "/api/projects/:project") { [self] _, p in
             .json(try detail(try open(p)))
         }
+        router.add("PATCH", "/api/projects/:project") { [self] request, p in
+            let project = try open(p)
+            let body: API.RenameProject = try request.decodeJSON()
+            try store { try project.rename(to: body.name) }
+            return .json(try detail(project))
+        }
+        router.add("DELETE", "/api/projects/:project") { [self] _, p in
+            try store { try library.deleteProject(p["project"] ?? "") }
+            return HTTPResponse(status: 204)
+        }
+        router.add("DELETE", "/api/projects/:project/images/:image") { [self] _, p in
+            let project = try open(p)
+            try store { try project.deleteImage(p["image"] ?? "") }
+            for label in try store({ try project.labels() }) {
+                predictions.announceContextChange(project: project, label: label)
+            }
+            return HTTPResponse(status: 204)
+        }
         router.add("POST", "/api/projects/:project/labels") { [self] request, p in
             let project = try open(p)
             let body: API.AddLabel = try request.decodeJSON()
@@ -60,7 +78,7 @@ extension App {
             guard !request.body.isEmpty else { throw HTTPError.badRequest("the request body must be the PNG file") }
             try checkPixelLimit(request.body, what: "the image")
             let limits = PNGLimits(maxPixels: configuration.maxImagePixels)
-            let id = try store { try project.importImage(name: name, png: request.body, limits: limits) }
+            let id = try store { try project.importImage(name: name, png: request.body, limits: limits, refusingDuplicates: true) }
             return .json(["id": id], status: 201)
         }
         router.add("GET", "/api/projects/:project/images/:file") { [self] _, p in
@@ -110,10 +128,12 @@ extension App {
                 var states: [String: LabelState] = [:]
                 for label in manifest.labels {
                     let entry = contexts[label]?.entry(id)
+                    let accepted = FileSystem.exists(project.maskPath(label: label, image: id))
+                    // An accepted image removed from the context set still says who accepted it and how.
+                    let known = entry ?? (accepted ? contexts[label]?.removedEntries.last { $0.id == id } : nil)
                     states[label] = LabelState(
-                        accepted: FileSystem.exists(project.maskPath(label: label, image: id)),
-                        inContext: entry != nil, included: entry?.included ?? false,
-                        interactions: entry?.interactions, annotator: entry?.annotator, version: entry?.version)
+                        accepted: accepted, inContext: entry != nil, included: entry?.included ?? false,
+                        interactions: known?.interactions, annotator: known?.annotator, version: known?.version)
                 }
                 return ImageSummary(id: id, width: header.width, height: header.height, bitDepth: header.bitDepth,
                                     channels: header.channels, labels: states)

@@ -97,9 +97,9 @@ public final class App: Sendable {
             return try body()
         } catch let error as ProjectStoreError {
             switch error {
-            case .unknownProject, .unknownImage, .unknownLabel, .notInContext:
+            case .unknownProject, .unknownImage, .unknownLabel, .notInContext, .notAccepted:
                 throw HTTPError.notFound(error.description)
-            case .duplicateLabel:
+            case .duplicateLabel, .duplicateImage:
                 throw HTTPError.conflict(error.description)
             case .invalidIdentifier, .invalidImage, .maskSizeMismatch:
                 throw HTTPError(status: 422, message: error.description)

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -200,7 +201,18 @@ def run(args, results):
             "return [...document.querySelectorAll('#labels li[data-label]')].map((li) => li.dataset.label)"), 10, "its labels")
         results.check("the home page's form creates a project with its labels", sorted(labels) == ["membrane", "nucleus"],
                       driver.current_url)
+        created = driver.current_url.rstrip("/").rsplit("/", 1)[1]
         driver.get(server.url)
+        # Delete it again from the home page: it leaves the list, its folder goes to .trash/.
+        wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-project="{created}"] button.delete-project'), 20,
+                 "the new project's Delete button")
+        driver.execute_script("window.confirm = () => true;")
+        click(driver, f'[data-project="{created}"] button.delete-project')
+        wait_for(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, f'[data-project="{created}"]'), 10, "the project to leave the list")
+        trash = os.listdir(os.path.join(projects, ".trash")) if os.path.isdir(os.path.join(projects, ".trash")) else []
+        results.check("Delete on the home page takes a project out of the list and keeps its folder in .trash/",
+                      not os.path.exists(os.path.join(projects, created)) and any(t.startswith(created + "-") for t in trash),
+                      f"{created}: trash {trash}")
 
         # 3. The project page shows its images; a BMP upload is converted to PNG in the browser.
         click(driver, f'[data-project="{PROJECT}"] a.name')
@@ -231,18 +243,50 @@ def run(args, results):
             "return li && li.className !== 'busy' ? [li.className, li.textContent] : null"), 20, "the TIFF upload's outcome")
         results.check("a TIFF the browser cannot decode is refused with a message that says so",
                       row[0] == "error" and "TIFF" in row[1], row[1])
+        # The same BMP again: identical content is not added a second time, and the log says which image it is.
+        driver.find_element(By.ID, "files").send_keys(bmp)
+        again = wait_for(driver, lambda d: d.execute_script(
+            "const li = [...document.querySelectorAll('#upload-log li')].find((li) => li.textContent.includes('identical'));"
+            "return li ? [li.className, li.textContent] : null"), 20, "the duplicate upload's outcome")
+        tiles_now = len(driver.find_elements(By.CSS_SELECTOR, "#images li[data-image]"))
+        results.check("uploading the same file again says it is already there and adds nothing",
+                      again[0] == "warn" and uploaded and uploaded[0][:-4] in again[1] and tiles_now == originals + 1,
+                      f"{again[1]}; {tiles_now} tiles")
         driver.save_screenshot(os.path.join(shots, "multiverseg-project.png"))
+        # Manage: rename the project (its id stays) and delete the uploaded image (moved to trash/).
+        driver.execute_script("window.prompt = () => 'Fetal heads (renamed)'; window.confirm = () => true;")
+        driver.find_element(By.ID, "rename-project").click()
+        wait_for(driver, lambda d: d.find_element(By.ID, "project-name").text == "Fetal heads (renamed)", 10, "the new name")
+        with open(os.path.join(projects, PROJECT, "project.json")) as f:
+            stored_name = json.load(f)["name"]
+        results.check("Rename changes the project's name on the page and on disk, not its id",
+                      stored_name == "Fetal heads (renamed)" and f"/projects/{PROJECT}" in driver.current_url, stored_name)
+        gone = uploaded[0][:-4] if uploaded else "e2e_upload"
+        driver.execute_script(f"document.querySelector('#images li[data-image=\"{gone}\"] .delete-image').click()")
+        wait_for(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, f'#images li[data-image="{gone}"]'), 10, "the deleted tile to go")
+        results.check("Delete takes an image out of the project and keeps its file in trash/",
+                      not os.path.exists(os.path.join(projects, PROJECT, "images", gone + ".png"))
+                      and os.path.exists(os.path.join(projects, PROJECT, "trash", "images", gone + ".png")), gone)
         driver.back()
         click(driver, f'[data-project="{PROJECT}"] a.label-link')
         wait_for(driver, lambda d: "label.html" in d.current_url, 10, "the labeling page")
 
-        # 4. The first image shows its in-context prediction before any interaction.
-        wait_for(driver, lambda d: body_data(d, "image"), 20, "an image to open")
+        # 4. Cold start: the demo's context set is empty, so the first image shows no mask (the
+        #    network has nothing to condition on) and a hint how to start, and asks for no prediction.
+        wait_for(driver, lambda d: body_data(d, "image") and body_data(d, "coldStart") == "true", 20,
+                 "the first image with the cold-start hint")
         first = body_data(driver, "image")
-        wait_for(driver, lambda d: int(body_data(d, "shownSeq") or -1) >= int(body_data(d, "firstSeq") or 1), args.predict_timeout,
-                 "the in-context prediction of the first image")
-        results.check("first image opens with a prediction before any click", True,
-                      f"{first}: {body_data(driver, 'maskPixels')} mask pixels, {driver.find_element(By.ID, 'sb-latency').text}")
+        hint = driver.find_element(By.ID, "hint")
+        results.check("with an empty context the first image shows no mask and a hint to click, box or scribble",
+                      hint.is_displayed() and "Click" in hint.text and body_data(driver, "maskPixels") == "0"
+                      and body_data(driver, "pending") == "false" and overlay_pixels(driver) == 0,
+                      f"{first}: {hint.text!r}, {body_data(driver, 'maskPixels')} mask pixels")
+        # Nothing is accepted yet: Export says so instead of downloading an empty zip.
+        driver.find_element(By.ID, "export").click()
+        time.sleep(0.5)
+        status = driver.find_element(By.ID, "status").text
+        results.check("Export of a label without masks says there is nothing to export, and downloads nothing",
+                      "Nothing to export" in status and not os.listdir(downloads), f"{status!r}, downloads {os.listdir(downloads)}")
 
         # 5. A positive click on the canvas (on the image) produces a mask drawn over the image.
         seq_before = int(body_data(driver, "shownSeq"))
@@ -251,6 +295,7 @@ def run(args, results):
         wait_for(driver, lambda d: int(body_data(d, "shownSeq")) > seq_before, args.predict_timeout,
                  "the prediction after the click")
         wait_for(driver, lambda d: int(body_data(d, "maskPixels")) > 0, 5, "a non-empty mask after a positive click")
+        results.check("the cold-start hint goes once there is an interaction", not driver.find_element(By.ID, "hint").is_displayed())
         time.sleep(0.2)  # one animation frame for the overlay
         tinted = overlay_pixels(driver)
         results.check("a click yields a prediction drawn as an overlay on the canvas", tinted > 100,
@@ -308,7 +353,8 @@ def run(args, results):
         Select(driver.find_element(By.ID, "order")).select_by_value("uncertain")
         driver.execute_script("document.activeElement.blur()")  # keys in a focused select stay there
         press(driver, "n")
-        wait_for(driver, lambda d: body_data(d, "image") not in (None, "", second), 20, "the image after Skip")
+        # "least confident first" ranks the candidates by a prediction each: allow for a slow machine.
+        wait_for(driver, lambda d: body_data(d, "image") not in (None, "", second), 2 * args.predict_timeout, "the image after Skip")
         third = body_data(driver, "image")
         results.check("Skip with “least confident first” opens another unlabeled image", third not in (first, second), third)
 
@@ -354,6 +400,21 @@ def run(args, results):
         else:
             _, _, data = fetch_bytes(driver, f"/api/projects/{PROJECT}/labels/{LABEL}/export.zip")
         check_export(results, data, projects, {first: accepted_pixels, other: 128 * 64})
+
+        # 11. Context states: removing an entry leaves it accepted but visibly not in the context
+        #     set, and "Add back" returns it with its interaction count.
+        check_context_states(driver, results, first, projects)
+        check_navigation(driver, results, shots)
+
+        # 12. URLs naming what does not exist give a message and a way home, never another image.
+        check_bad_urls(driver, results, server.url)
+
+        # 13. Through a proxy that slows predictions down: Enter while "predicting…" waits and saves
+        #     the mask of the last interaction; a prediction request that fails is sent again.
+        check_slow_and_flaky_server(driver, results, server, projects, args.predict_timeout)
+
+        # 14. Masks made elsewhere, imported on the project page, are accepted and join the context.
+        check_mask_import(driver, results, server.url, projects, work)
     except Exception as error:
         results.check("the flow ran to the end", False, f"{error}\n{traceback.format_exc()}")
         print("server output (last lines):\n  " + "\n  ".join(server.lines[-15:]))
@@ -457,6 +518,23 @@ def check_tools(driver, results, canvas, timeout):
                   f"mask along the stroke: {painted:.2f} after brush, {erased:.2f} after eraser; "
                   f"{interactions(driver)} interactions")
 
+    # Fill holes (H) and keep the largest component (L) on a prediction set by hand: a ring with
+    # a hole and a separate small blob.
+    driver.execute_script("""
+        const page = window.multiversegPage, a = page.annotation, m = new Uint8Array(a.width * a.height);
+        for (let y = 40; y < 80; y++) for (let x = 40; x < 80; x++) {
+          const d = Math.hypot(x - 60, y - 60); if (d < 18 && d >= 8) m[y * a.width + x] = 1; }
+        for (let y = 10; y < 14; y++) for (let x = 100; x < 104; x++) m[y * a.width + x] = 1;
+        a.setPrediction(m); page.refreshMask();""")
+    before = composite_mean(driver, 55, 65, 60)
+    press(driver, "h")
+    holes = composite_mean(driver, 55, 65, 60)
+    press(driver, "l")
+    blob = composite_mean(driver, 100, 103, 11)
+    results.check("fill holes (H) fills the ring's hole and keep largest (L) drops the small blob",
+                  before < 1 and holes == 1 and blob == 0 and composite_mean(driver, 55, 65, 60) == 1,
+                  f"hole row {before:.2f} -> {holes:.2f}; blob {blob:.2f}")
+
     press(driver, "c")
     filled = overlay_pixels(driver)
     press(driver, "o")
@@ -465,6 +543,272 @@ def check_tools(driver, results, canvas, timeout):
     press(driver, "o")
     results.check("outline mode draws only the mask's boundary", 0 < outlined < filled,
                   f"{filled} tinted pixels filled, {outlined} outlined")
+
+
+def check_context_states(driver, results, image, projects):
+    context = json.loads(fetch_bytes(driver, f"/api/projects/{PROJECT}/labels/{LABEL}/context")[2])
+    interactions = next(e["interactions"] for e in context["entries"] if e["id"] == image)
+    click(driver, f'#context .context-entry[data-image="{image}"] button.danger')
+    wait_for(driver, lambda d: d.switch_to.alert, 5, "the confirmation").accept()
+    state = wait_for(driver, lambda d: d.execute_script(
+        "const li = document.querySelector(`#images li[data-image='${arguments[0]}']`);"
+        "const out = document.querySelector(`#context .context-outside li[data-image='${arguments[0]}']`);"
+        "return li && li.dataset.state === 'excluded' && out ? [li.querySelector('button').title, "
+        "document.getElementById('progress').textContent] : null", image), 10, "the removed image's state")
+    results.check("a removed context entry shows as accepted but not in the context set, not counted as in context",
+                  "not in the context set" in state[0] and "in context" in state[1], f"{state[0]!r}; {state[1]!r}")
+    click(driver, f'#context .context-outside li[data-image="{image}"] button.restore')
+    meta = wait_for(driver, lambda d: d.execute_script(
+        "const card = document.querySelector(`#context .context-entry[data-image='${arguments[0]}'] .meta`);"
+        "const li = document.querySelector(`#images li[data-image='${arguments[0]}']`);"
+        "return card && li.dataset.state === 'done' ? card.textContent : null", image), 10, "the entry back in the context panel")
+    results.check("“Add back” returns it to the context set with its interaction count", meta.startswith(f"{interactions} int."),
+                  meta)
+
+    # Un-accept: the mask goes to history, the image leaves the context set and is to do again.
+    click(driver, f'#images li[data-image="{image}"] button')
+    wait_for(driver, lambda d: body_data(d, "image") == image and not d.find_element(By.ID, "unaccept").get_attribute("disabled"),
+             10, "the accepted image open with Un-accept enabled")
+    driver.find_element(By.ID, "unaccept").click()
+    wait_for(driver, lambda d: d.switch_to.alert, 5, "the confirmation").accept()
+    wait_for(driver, lambda d: d.execute_script(
+        "const li = document.querySelector(`#images li[data-image='${arguments[0]}']`);"
+        "return li && li.dataset.state === 'todo' && !document.querySelector(`#context [data-image='${arguments[0]}']`)", image),
+        10, "the image to do again and out of the context panel")
+    mask = os.path.join(projects, PROJECT, "masks", LABEL, image + ".png")
+    history = os.path.join(projects, PROJECT, "history", LABEL, image)
+    kept = sorted(os.listdir(history)) if os.path.isdir(history) else []
+    results.check("Un-accept moves the mask to history and takes the image out of the context set",
+                  not os.path.exists(mask) and kept == ["1.png"], f"mask there: {os.path.exists(mask)}, history {kept}")
+
+
+def check_navigation(driver, results, shots):
+    """Filter the image list, find an image by name (/), go back (Shift+N), and the layout: the
+    image list and the context panel start above the fold at 1280x720 and 1600x1000."""
+    def listed():
+        return driver.execute_script(
+            "return [...document.querySelectorAll('#images li[data-image]')].map((li) => [li.dataset.image, li.dataset.state])")
+
+    everything = listed()
+    Select(driver.find_element(By.ID, "image-filter")).select_by_value("todo")
+    todo = listed()
+    Select(driver.find_element(By.ID, "image-filter")).select_by_value("done")
+    done = listed()
+    Select(driver.find_element(By.ID, "image-filter")).select_by_value("all")
+    results.check("the image list filters to do / in context", todo and done and all(s == "todo" for _, s in todo)
+                  and all(s == "done" for _, s in done) and len(todo) + len(done) <= len(everything),
+                  f"{len(everything)} images: {len(todo)} to do, {len(done)} in context")
+
+    before = body_data(driver, "image")
+    target = next(i for i, _ in reversed(everything) if i != before)
+    driver.execute_script("document.activeElement.blur()")
+    press(driver, "/")
+    focused = driver.execute_script("return document.activeElement.id")
+    ActionChains(driver).send_keys(target[-6:].lower(), Keys.ENTER).perform()
+    wait_for(driver, lambda d: body_data(d, "image") == target, 20, f"{target} opened from the find box")
+    shown = listed()
+    results.check("/ focuses the find box; typing part of a name lists the matches and Enter opens the first",
+                  focused == "image-find" and [i for i, _ in shown] == [target], f"focus {focused}, listed {shown}")
+    driver.find_element(By.ID, "image-find").send_keys(Keys.ESCAPE)
+    driver.execute_script("document.activeElement.blur()")
+    chord(driver, [Keys.SHIFT], "n")
+    wait_for(driver, lambda d: body_data(d, "image") == before, 20, "the previous image after Shift+N")
+    results.check("Shift+N goes back to the image opened before", True, f"{target} -> {before}")
+
+    for width, height in ((1280, 720), (1600, 1000)):
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        driver.execute_script("document.querySelector('.side').scrollTop = 0")  # as the page opens
+        time.sleep(0.3)
+        tops = driver.execute_script(
+            "return [innerHeight, ...['images', 'context'].map((id) => document.getElementById(id).getBoundingClientRect().top)]")
+        driver.save_screenshot(os.path.join(shots, f"multiverseg-label-{width}x{height}.png"))
+        results.check(f"at {width}x{height} the image list and the context panel start above the fold",
+                      tops[1] < tops[0] - 60 and tops[2] < tops[0] - 60,
+                      f"viewport height {tops[0]}, image list at {tops[1]:.0f}, context panel at {tops[2]:.0f}")
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def check_mask_import(driver, results, url, projects, work):
+    with urllib.request.urlopen(f"{url}api/projects/{PROJECT}/labels/{LABEL}/next", timeout=10) as response:
+        image = json.load(response)["id"]
+    # Named as HC18 names its masks, with 0/1 values as label maps from other tools have them.
+    path = os.path.join(work, f"{image}_Annotation.png")
+    mask = bytes(1 if 50 <= x < 150 and 60 <= y < 100 else 0 for y in range(256) for x in range(256))
+    with open(path, "wb") as f:
+        f.write(write_grey_png(256, 256, mask))
+    driver.get(f"{url}projects/{PROJECT}")
+    field = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'.mask-files[data-label="{LABEL}"]'), 20, "the mask import")
+    field[0].send_keys(path)
+    row = wait_for(driver, lambda d: d.execute_script(
+        "const li = [...document.querySelectorAll('#upload-log li')].find((li) => li.textContent.startsWith(arguments[0]));"
+        "return li && li.className !== 'busy' ? [li.className, li.textContent] : null", os.path.basename(path)), 20, "the import's outcome")
+    stored = os.path.join(projects, PROJECT, "masks", LABEL, image + ".png")
+    pixels = len(foreground(open(stored, "rb").read())) if os.path.exists(stored) else 0
+    with open(os.path.join(projects, PROJECT, "context", LABEL + ".json")) as f:
+        entry = next((e for e in json.load(f)["entries"] if e["id"] == image), None)
+    results.check("an imported mask file (named like its image, 0/1 values) is accepted and joins the context set",
+                  row[0] == "ok" and pixels == 100 * 40 and entry is not None and entry["interactions"] == 0,
+                  f"{row[1]}; {pixels} foreground pixels; entry {entry}")
+
+
+def check_bad_urls(driver, results, url):
+    def stage_message():
+        return driver.execute_script(
+            "const box = document.getElementById('stage-message');"
+            "return box && !box.hidden ? [box.textContent, [...box.querySelectorAll('a')].map((a) => a.getAttribute('href'))] : null")
+
+    driver.get(f"{url}label.html?project={PROJECT}&label=nolabel")
+    text, links = wait_for(driver, lambda d: stage_message(), 20, "the message for an unknown label")
+    results.check("label.html with an unknown label says so and links home instead of opening another label",
+                  "no label “nolabel”" in text and "/" in links and not body_data(driver, "image"), f"{text!r} {links}")
+    driver.get(f"{url}label.html?project={PROJECT}&label={LABEL}&image=nope")
+    text, links = wait_for(driver, lambda d: stage_message(), 20, "the message for an unknown image")
+    results.check("label.html with an unknown image says so and links home instead of opening another image",
+                  "no image “nope”" in text and "/" in links and not body_data(driver, "image"), f"{text!r} {links}")
+    driver.get(f"{url}label.html?project=nope&label={LABEL}")
+    text, links = wait_for(driver, lambda d: stage_message(), 20, "the message for an unknown project")
+    results.check("label.html with an unknown project says so and links home", "nope" in text and "/" in links, f"{text!r} {links}")
+    driver.get(f"{url}projects/nope")
+    page = wait_for(driver, lambda d: d.find_elements(By.ID, "page-error"), 10, "the error page")[0]
+    results.check("/projects/nope is a page with the reason and a link home, not raw JSON",
+                  "no project" in page.text and driver.find_element(By.ID, "home-link").get_attribute("href") == url,
+                  page.text.replace("\n", " / "))
+
+
+class DelayingProxy:
+    """Between the browser and the app: forwards each request on its own connection, holding
+    prediction requests back `delay` seconds, or dropping them unanswered while `down` (the server
+    gone for a moment). Host and Origin are rewritten to the app's, as a reverse proxy does."""
+
+    def __init__(self, upstream_port):
+        self.upstream = upstream_port
+        self.delay = 0.0
+        self.down = False
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.forward, args=(client,), daemon=True).start()
+
+    def forward(self, client):
+        try:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = client.recv(65536)
+                if not chunk:
+                    return
+                head += chunk
+            head, rest = head.split(b"\r\n\r\n", 1)
+            lines = head.decode("latin-1").split("\r\n")
+            method, target = lines[0].split(" ")[:2]
+            kept = [line for line in lines[1:]
+                    if line.split(":", 1)[0].strip().lower() not in ("host", "origin", "connection", "keep-alive")]
+            kept += [f"Host: 127.0.0.1:{self.upstream}", "Connection: close"]
+            if any(line.lower().startswith("origin:") for line in lines[1:]):
+                kept.append(f"Origin: http://127.0.0.1:{self.upstream}")
+            if method == "POST" and target.endswith("/predict"):
+                if self.down:
+                    return  # closed without an answer: the browser's fetch fails
+                time.sleep(self.delay)
+            upstream = socket.create_connection(("127.0.0.1", self.upstream))
+            upstream.sendall(("\r\n".join([lines[0]] + kept) + "\r\n\r\n").encode("latin-1") + rest)
+            threading.Thread(target=self.pipe, args=(client, upstream), daemon=True).start()
+            self.pipe(upstream, client)
+        except OSError:
+            pass
+        finally:
+            client.close()
+
+    @staticmethod
+    def pipe(source, sink):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            try:
+                sink.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    def close(self):
+        self.listener.close()
+
+
+RECORD_PREDICTIONS = """
+    const page = window.multiversegPage, original = page.channel.handlers.onPrediction;
+    window.seenPredictions = [];
+    page.channel.handlers.onPrediction = (data, roundTrip) => {
+      window.seenPredictions.push({ image: data.image, seq: data.seq, maskPNG: data.maskPNG });
+      return original(data, roundTrip);
+    };"""
+
+
+def foreground(png):
+    _, _, _, rows = luminance_rows(png)
+    return {(x, y) for y, row in enumerate(rows) for x, v in enumerate(row) if v > 127}
+
+
+def check_slow_and_flaky_server(driver, results, server, projects, timeout):
+    port = int(server.url.rstrip("/").rsplit(":", 1)[1])
+    proxy = DelayingProxy(port)
+    try:
+        with urllib.request.urlopen(f"{server.url}api/projects/{PROJECT}/labels/{LABEL}/next", timeout=10) as response:
+            image = json.load(response)["id"]
+        proxy.delay = 2.0
+        driver.get(f"{proxy.url}label.html?project={PROJECT}&label={LABEL}&image={image}")
+        wait_for(driver, lambda d: body_data(d, "image") == image and int(body_data(d, "shownSeq") or -1) >= int(body_data(d, "firstSeq") or 1)
+                 and body_data(d, "pending") == "false", timeout, "the in-context prediction through the slow proxy")
+        driver.execute_script("localStorage.setItem('multiverseg.annotator', 'e2e-tester');" + RECORD_PREDICTIONS)
+        canvas = driver.find_element(By.ID, "view")
+        ActionChains(driver).move_to_element(canvas).click().send_keys(Keys.ENTER).perform()
+        waiting = wait_for(driver, lambda d: body_data(d, "acceptState") == "waiting" and d.find_element(By.ID, "accept").text, 5,
+                           "the accept waiting for the prediction")
+        results.check("Enter while “predicting…” shows that the accept waits for the prediction", "Waiting" in waiting, waiting)
+        wait_for(driver, lambda d: body_data(d, "image") not in (None, "", image), timeout, "the next image after the accept")
+        with open(os.path.join(projects, PROJECT, "masks", LABEL, image + ".png"), "rb") as f:
+            saved = foreground(f.read())
+        seen = [p for p in driver.execute_script("return window.seenPredictions") if p["image"] == image]
+        newest = max(seen, key=lambda p: p["seq"]) if seen else None
+        predicted = foreground(base64.b64decode(newest["maskPNG"])) if newest else None
+        with open(os.path.join(projects, PROJECT, "context", LABEL + ".json")) as f:
+            entry = next(e for e in json.load(f)["entries"] if e["id"] == image)
+        results.check("the saved mask is the prediction of the click, recorded with 1 interaction",
+                      predicted is not None and saved == predicted and entry["interactions"] == 1,
+                      f"{len(saved)} saved pixels, {len(predicted or ())} in the click's prediction "
+                      f"(seq {newest and newest['seq']}), {entry['interactions']} interaction(s)")
+
+        # The server gone for a moment: the click's request fails, is retried, and arrives.
+        proxy.delay = 0.0
+        nxt = body_data(driver, "image")
+        wait_for(driver, lambda d: int(body_data(d, "shownSeq") or -1) >= int(body_data(d, "firstSeq") or 1)
+                 and body_data(d, "pending") == "false", timeout, "the next image's prediction")
+        proxy.down = True
+        ActionChains(driver).move_to_element(canvas).click().perform()
+        failing = wait_for(driver, lambda d: "trying again" in d.find_element(By.ID, "status").text
+                           and d.find_element(By.ID, "status").text, 10, "the failed request to be reported")
+        proxy.down = False
+        wait_for(driver, lambda d: "reconnected" in d.find_element(By.ID, "status").text, 20, "“reconnected”")
+        wait_for(driver, lambda d: body_data(d, "pending") == "false" and body_data(d, "image") == nxt
+                 and int(body_data(d, "shownSeq")) >= int(body_data(d, "firstSeq")), timeout, "the retried prediction")
+        prompts = driver.execute_script("return window.multiversegPage.annotation.prompts().clicks.length")
+        results.check("a prediction request that failed is sent again once the server is back, and says “reconnected”",
+                      prompts == 1, f"{failing!r}, then {driver.find_element(By.ID, 'status').text!r}")
+    finally:
+        proxy.down = False
+        proxy.close()
 
 
 def make_tiff(width, height, pixels):
@@ -500,9 +844,15 @@ def check_export(results, data, projects, accepted):
     except zipfile.BadZipFile:
         results.check("the export is a zip", False, f"{len(data)} bytes")
         return
-    names = sorted(archive.namelist())
+    names = sorted(n for n in archive.namelist() if n != "manifest.json")
     results.check("the export holds one PNG per accepted image, named by image id",
                   names == sorted(f"{image}.png" for image in accepted), ", ".join(names))
+    manifest = json.loads(archive.read("manifest.json")) if "manifest.json" in archive.namelist() else {}
+    rows = {row["file"]: row for row in manifest.get("masks", [])}
+    results.check("the export's manifest.json says who accepted each mask, when, with how many interactions",
+                  sorted(rows) == names and all(rows[n]["annotator"] and rows[n]["acceptedAt"] and rows[n]["version"] >= 1
+                                                and rows[n]["interactions"] is not None for n in names),
+                  json.dumps(manifest.get("masks", []))[:300])
     for name in names:
         image = name[:-4]
         mask = archive.read(name)

@@ -23,12 +23,14 @@ import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import zipfile
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from storage_harness import (DEMO, HTTPFailure, MaskReader, Server, TornFile, accept_body, http, mask_key,  # noqa: E402
@@ -37,6 +39,15 @@ from storage_harness import (DEMO, HTTPFailure, MaskReader, Server, TornFile, ac
 PROJECT = "fetal-head-demo"
 LABEL = "head"
 
+
+
+def with_text_chunk(png, text):
+    """The PNG with a tEXt chunk after IHDR: the same pixels in different bytes, since the app
+    refuses a file identical to an image already in the project."""
+    payload = b"Comment\0" + text.encode("latin-1")
+    chunk = struct.pack(">I", len(payload)) + b"tEXt" + payload + struct.pack(">I", zlib.crc32(b"tEXt" + payload))
+    end_of_ihdr = 8 + 8 + 13 + 4
+    return png[:end_of_ihdr] + chunk + png[end_of_ihdr:]
 
 class ImageState:
     """What the script knows is committed for one image, plus the one request in flight."""
@@ -210,7 +221,7 @@ class CrashTest:
                 else:
                     name = "up%d" % (len(self.uploads) + 1)
                     with open(rng.choice(self.upload_sources), "rb") as handle:
-                        data = handle.read()
+                        data = with_text_chunk(handle.read(), name)
                     self.upload_inflight = (name, data)
                     self.figures.uploads_sent += 1
                     answer = http(base, "POST", "/api/projects/%s/images?name=%s.png" % (PROJECT, name),
@@ -278,7 +289,9 @@ class CrashTest:
                 self.figures.http_exports_interrupted += 1
                 return
             except HTTPFailure as failure:
-                self.figures.fail("export.zip answered %s" % failure)
+                # A label without any accepted mask is a 404 that says so (no empty zip).
+                if not (failure.status == 404 and not required and "nothing to export" in failure.body):
+                    self.figures.fail("export.zip answered %s" % failure)
                 return
             path = os.path.join(self.work, "download.zip")
             with open(path, "wb") as handle:
@@ -497,7 +510,11 @@ class CrashTest:
             label = image["labels"][LABEL]
             expected = (state.mask is not None, state.entry is not None,
                         state.entry["version"] if state.entry else None)
-            if (label["accepted"], label["inContext"], label.get("version")) != expected:
+            shown = (label["accepted"], label["inContext"], label.get("version"))
+            if state.mask is not None and state.entry is None and label.get("version") in state.history:
+                # An accepted image removed from the context set still shows its removed entry's version.
+                shown = shown[:2] + (None,)
+            if shown != expected:
                 raise RuntimeError("%s shows %s, expected %s" % (image["id"], label, expected))
         context = http(base, "GET", "/api/projects/%s/labels/%s/context" % (PROJECT, LABEL))
         ids = [entry["id"] for entry in context["entries"]]

@@ -47,6 +47,22 @@ class Response:
         return self.body.decode("utf-8", "replace")
 
 
+def raw_request(port, head, timeout=10):
+    """Sends `head` (bytes) as it is, for requests no well-behaved client sends; reads the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(head)
+        data = b""
+        while True:
+            try:
+                part = sock.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not part:
+                break
+            data += part
+    return parse_response(data)
+
+
 def request(port, method, target, headers=None, body=b"", host=None, declared_length=None, timeout=10):
     """One raw HTTP/1.1 request (Connection: close); the target is sent exactly as given."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
@@ -69,6 +85,11 @@ def request(port, method, target, headers=None, body=b"", host=None, declared_le
             if not part:
                 break
             data += part
+    return parse_response(data)
+
+
+def parse_response(data):
+    """The status, headers (lowercased names) and body (de-chunked) of a raw HTTP answer."""
     head, _, rest = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     if not lines or len(lines[0].split()) < 2:
@@ -171,6 +192,24 @@ def probe_loopback(p, server, workdir):
     p.check("foreign Host (page)", 403, request(port, "GET", "/", host=f"rebind.evil.example:{port}"))
     p.check("foreign Host (POST)", 403, request(port, "POST", "/api/projects", json_headers, create,
                                                host=f"rebind.evil.example:{port}"))
+    p.check("no Host header (HTTP/1.0)", 400, raw_request(port, b"GET /api/projects HTTP/1.0\r\n\r\n"))
+    p.check("two Host headers", 400, raw_request(
+        port, f"GET /api/projects HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: evil.example\r\nConnection: close\r\n\r\n".encode()))
+    # Slowloris: 300 half-sent request heads held open (more than the server's 256 connections).
+    held = []
+    try:
+        for _ in range(300):
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                sock.sendall(f"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode())
+                held.append(sock)
+            except OSError:
+                pass
+        p.check("answers while 300 half-sent requests are held (slowloris)", 200, request(port, "GET", "/api/health", timeout=15),
+                detail=f"{len(held)} held")
+    finally:
+        for sock in held:
+            sock.close()
 
     for origin in ["http://evil.example", "null", f"http://localhost:{port + 1}", f"https://127.0.0.1:{port}"]:
         p.check(f"POST Origin {origin}", 403, request(port, "POST", "/api/projects", {**json_headers, "Origin": origin}, create))
@@ -204,7 +243,7 @@ def probe_loopback(p, server, workdir):
         p.check(f"traversal GET {target}", {400, 403, 404, 405, 422}, request(port, "GET", target))
     p.check("symlink image leaving the project", 403, request(port, "GET", "/api/projects/probe/images/leak.png"))
     up = p.check("upload ?name=../../evil.png", 201,
-                 request(port, "POST", "/api/projects/probe/images?name=..%2f..%2f..%2fevil.png", body=png(8, 8)))
+                 request(port, "POST", "/api/projects/probe/images?name=..%2f..%2f..%2fevil.png", body=png(8, 7)))
     stray = [f for f in ("evil.png", "Projects/evil.png") if os.path.exists(os.path.join(workdir, f))]
     p.rows.append(("upload name stays inside images/", "id evil, no stray file",
                    f"{up.text.strip()} {stray or 'no stray file'}", '"evil"' in up.text and not stray))

@@ -165,4 +165,19 @@ final class ServerFixture {
             _ = try HTTPServer(configuration: .init(port: fixture.port), router: Router())
         }
     }
+
+    @Test func aRequestWithoutOneHostHeaderIsRefused() throws {
+        let fixture = try ServerFixture()
+        let port = fixture.port
+        // HTTP/1.0 may leave Host out, and only the first of two would be checked: both are refused.
+        let none = try HTTPTestClient.raw(port: port, head: "GET /api/items/1 HTTP/1.0\r\n\r\n")
+        #expect(none.status == 400, "\(none.status) \(none.text)")
+        #expect(none.text.contains("exactly one Host header"), "\(none.text)")
+        let two = try HTTPTestClient.raw(port: port, head: "GET /api/items/1 HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
+                                         + "Host: rebind.evil.example\r\nConnection: close\r\n\r\n")
+        #expect(two.status == 400, "\(two.status) \(two.text)")
+        #expect(two.text.contains("this one had 2"), "\(two.text)")
+        let one = try HTTPTestClient.raw(port: port, head: "GET /api/items/1 HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n")
+        #expect(one.status == 200)
+    }
 }

@@ -368,8 +368,8 @@ final class EventReader {
         try edge.makeProject()
         let fm = FileManager.default
         let folder = edge.projects + "/edge"
-        for name in ["a", "b"] {
-            #expect(edge.upload(name + ".png", try EdgeApp.grey(40, 30) { x, _ in x < 20 ? 240 : 5 }).status == 201)
+        for (name, dark) in [("a", UInt16(5)), ("b", UInt16(6))] { // two different files (identical ones are refused)
+            #expect(edge.upload(name + ".png", try EdgeApp.grey(40, 30) { x, _ in x < 20 ? 240 : dark }).status == 201)
         }
         let mask = try PNGImage.maskPNG((0..<1200).map { $0 % 40 < 20 }, width: 40, height: 30)
         for name in ["a", "b"] { #expect(edge.accept(name, mask: mask).status == 200) }
@@ -384,7 +384,7 @@ final class EventReader {
         _ = fm.createFile(atPath: folder + "/images/fake.png", contents: Data("<html>not a png</html>".utf8))
         _ = fm.createFile(atPath: folder + "/images/empty.png", contents: Data())
         _ = fm.createFile(atPath: folder + "/masks/cell/ghost.png", contents: Data(mask))
-        #expect(edge.upload("c.png", try EdgeApp.grey(40, 30) { x, _ in x < 20 ? 240 : 5 }).status == 201)
+        #expect(edge.upload("c.png", try EdgeApp.grey(40, 30) { x, _ in x < 20 ? 240 : 7 }).status == 201)
 
         let detail = edge.call("GET", "/api/projects/edge")
         #expect(detail.status == 200, "\(detail.text)")

@@ -31,6 +31,11 @@ import Testing
         #expect(page.status == 200)
         #expect(page.text.contains("data-label=\"nucleus\""))
         #expect(page.text.contains("0 of 0 images accepted"))
-        #expect(try HTTPTestClient.request(port: server.port, target: "/projects/nope").status == 404)
+        // An unknown project is a page with the reason and a way home, not the API's JSON.
+        let missing = try HTTPTestClient.request(port: server.port, target: "/projects/nope")
+        #expect(missing.status == 404)
+        #expect(missing.headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(missing.text.contains("no project &#39;nope&#39;") || missing.text.contains("no project 'nope'"), "\(missing.text)")
+        #expect(missing.text.contains("id=\"home-link\" href=\"/\""))
     }
 }

@@ -182,12 +182,17 @@ final class HardeningFixture {
 
     @Test func uploadNamesAreReducedToPlainIds() throws {
         let fixture = try HardeningFixture()
-        let png = try HardeningFixture.png(width: 4, height: 4, bright: true)
+        // A different size for each upload: identical files are refused as duplicates.
+        var size = 4
+        func png() throws -> [UInt8] {
+            size += 1
+            return try HardeningFixture.png(width: size, height: 4, bright: true)
+        }
         let names = ["..%2f..%2f..%2fevil.png": "evil", "..%5c..%5cevil2.png": "evil2", "%2fetc%2fpasswd": "passwd",
                      "%2e%2e": nil, "%c0%ae%c0%ae.png": nil, ".bashrc": "bashrc",
                      "%ef%bc%8e%ef%bc%8e%ef%bc%8fx.png": "x"] as [String: String?]
         for (name, expected) in names {
-            let response = try fixture.request("POST", "/api/projects/demo/images?name=\(name)", body: png)
+            let response = try fixture.request("POST", "/api/projects/demo/images?name=\(name)", body: try png())
             if let expected {
                 #expect(response.status == 201, "\(name) -> \(response.status) \(response.text)")
                 #expect(try response.json()["id"] as? String == expected, "\(name) -> \(response.text)")
@@ -196,7 +201,7 @@ final class HardeningFixture {
             }
         }
         // A NUL ends the name (libmicrohttpd decodes it and C strings stop there): nothing after it counts.
-        let nul = try fixture.request("POST", "/api/projects/demo/images?name=b%00%2f..%2f..%2fevil3.png", body: png)
+        let nul = try fixture.request("POST", "/api/projects/demo/images?name=b%00%2f..%2f..%2fevil3.png", body: try png())
         #expect(nul.status == 201 || nul.status == 422, "\(nul.status) \(nul.text)")
         #expect(fixture.outsideFiles == HardeningFixture.outsideFiles, "\(fixture.outsideFiles)")
         let created = try fixture.request("POST", "/api/projects", json: #"{"name": "../../Evil/..", "labels": []}"#)

@@ -43,11 +43,21 @@ public enum HTTPTestClient {
     }
 
     /// Opens a request and returns the socket, for streamed responses read with `readSome`.
-    public static func open(port: UInt16, target: String, timeout: TimeInterval = 10) throws -> Int32 {
+    /// `complete: false` leaves out the blank line that ends the head, as a slowloris client does.
+    public static func open(port: UInt16, target: String, timeout: TimeInterval = 10, complete: Bool = true) throws -> Int32 {
         let fd = try connect(port: port, timeout: timeout)
-        let head = "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: text/event-stream\r\n\r\n"
+        let head = "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: text/event-stream\r\n" + (complete ? "\r\n" : "")
         try sendAll(fd, Array(head.utf8))
         return fd
+    }
+
+    /// Sends `head` exactly as given (request line and headers, ending in a blank line) and reads
+    /// the whole response: for requests a well-behaved client would never send.
+    public static func raw(port: UInt16, head: String, timeout: TimeInterval = 10) throws -> RawHTTPResponse {
+        let fd = try connect(port: port, timeout: timeout)
+        defer { close(fd) }
+        try sendAll(fd, Array(head.utf8))
+        return try parse(readAll(fd))
     }
 
     /// Reads until `marker` appears in what was received or the timeout passes.

@@ -47,9 +47,10 @@ final class Fixture {
         let created = router.respond(to: HTTPRequest(
             method: "POST", path: "/api/projects", body: Array(#"{"name":"Cells","labels":["nucleus"]}"#.utf8)))
         expect(created.status == 201, "fixture: cannot create the project")
-        let grey = (0..<(40 * 30)).map { i -> UInt16 in i % 40 < 20 ? 250 : 10 }
-        let png = try PNGImage.encode(samples: grey, width: 40, height: 30, colorType: .grey, bitDepth: 8)
-        for name in ["a", "b", "c"] {
+        for (index, name) in ["a", "b", "c"].enumerated() {
+            // A different dark level per image: the server refuses a file identical to one it has.
+            let grey = (0..<(40 * 30)).map { i -> UInt16 in i % 40 < 20 ? 250 : UInt16(10 + index) }
+            let png = try PNGImage.encode(samples: grey, width: 40, height: 30, colorType: .grey, bitDepth: 8)
             let uploaded = router.respond(to: HTTPRequest(
                 method: "POST", path: "/api/projects/cells/images", query: ["name": name + ".png"], body: png))
             expect(uploaded.status == 201, "fixture: cannot upload image \(name)")

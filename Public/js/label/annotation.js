@@ -41,8 +41,36 @@ export class Annotation {
   push(op) {
     this.ops.push(op);
     this.undone = [];
-    if (op.kind === "brush") this.paintStroke(op);
+    this.applyEdit(op);
     this.revision++;
+  }
+
+  /**
+   * Replace the mask by `target` (0/1, e.g. with its holes filled) as one undoable edit: the
+   * pixels that change are recorded, so the edit replays the same whatever is predicted later.
+   * Returns the operation, or null when nothing would change.
+   */
+  pushMaskEdit(name, target) {
+    const current = this.composite();
+    const on = [];
+    const off = [];
+    for (let k = 0; k < current.length; k++) {
+      if (target[k] && !current[k]) on.push(k);
+      else if (!target[k] && current[k]) off.push(k);
+    }
+    if (on.length === 0 && off.length === 0) return null;
+    const op = { kind: "pixels", name, on: Int32Array.from(on), off: Int32Array.from(off) };
+    this.push(op);
+    return op;
+  }
+
+  /** Apply an edit operation (brush stroke or recorded pixels) to the edit layer. */
+  applyEdit(op) {
+    if (op.kind === "brush") this.paintStroke(op);
+    if (op.kind === "pixels") {
+      for (const k of op.on) this.edits[k] = 1;
+      for (const k of op.off) this.edits[k] = -1;
+    }
   }
 
   /** Undo the last operation and return it (or null). */
@@ -50,7 +78,7 @@ export class Annotation {
     const op = this.ops.pop();
     if (!op) return null;
     this.undone.push(op);
-    if (op.kind === "brush") this.rebuildEdits();
+    if (!PROMPT_KINDS.has(op.kind)) this.rebuildEdits();
     this.revision++;
     return op;
   }
@@ -60,7 +88,7 @@ export class Annotation {
     const op = this.undone.pop();
     if (!op) return null;
     this.ops.push(op);
-    if (op.kind === "brush") this.paintStroke(op);
+    this.applyEdit(op);
     this.revision++;
     return op;
   }
@@ -111,7 +139,7 @@ export class Annotation {
 
   rebuildEdits() {
     this.edits.fill(0);
-    for (const op of this.ops) if (op.kind === "brush") this.paintStroke(op);
+    for (const op of this.ops) this.applyEdit(op);
   }
 
   /** Paint a brush stroke (discs along its polyline) into the edit layer. */

@@ -4,7 +4,8 @@
 import { APIError, describe, getJSON, getRaw, paths, sendJSON } from "../api.js";
 import { bytesToBase64, decodeMask, decodeToRGBA, encodeGreyPNG } from "../png.js";
 import { Annotation, PROMPT_KINDS } from "./annotation.js";
-import { renderChart, renderContext, renderImages } from "./panels.js";
+import { describeState, matchingImages, renderChart, renderContext, renderImages } from "./panels.js";
+import { fillHoles, largestComponent } from "./morphology.js";
 import { PredictionChannel } from "./predictions.js";
 import { renderHelp, shortcutFor } from "./shortcuts.js";
 import { PointerTools, TOOLS } from "./tools.js";
@@ -28,6 +29,12 @@ class LabelPage {
     this.shownSeq = -1;
     this.lastSeq = 0;
     this.accepting = false;
+    this.failedSeq = -1; // the newest seq whose prediction failed for good
+    this.settleWaiters = new Set(); // re-checked whenever a prediction arrives, fails or is superseded
+    this.retryTimer = null;
+    this.retrying = false;
+    this.contextSize = null; // included context entries, once known
+    this.visited = []; // images opened before the current one, oldest first (for "Back")
     this.tool = localStorage.getItem(STORE.tool) in TOOLS ? localStorage.getItem(STORE.tool) : "click";
     this.brushRadius = 6;
     this.contextEntries = [];
@@ -77,22 +84,38 @@ class LabelPage {
     this.bindControls();
     renderHelp($("help-body"));
     this.selectTool(this.tool);
+    const home = { text: "All projects", href: "/" };
     if (!this.projectId) {
-      this.message("No project chosen. Open a project from the project list.", true);
+      this.message("No project chosen. Open a project from the project list.", true, [home]);
       return;
     }
     try {
       this.project = await getJSON(paths.project(this.projectId));
     } catch (error) {
-      this.message(`Cannot open project “${this.projectId}”: ${describe(error)}`, true);
+      this.message(`Cannot open project “${this.projectId}”: ${describe(error)}`, true, [home]);
       return;
     }
+    const projectPage = { text: `Project “${this.project.name}”`, href: `/projects/${encodeURIComponent(this.projectId)}` };
     document.title = `${this.project.name} · MultiverSeg`;
     $("project-link").textContent = this.project.name;
     $("project-link").href = `/projects/${encodeURIComponent(this.projectId)}`;
-    if (!this.label || !this.project.labels.includes(this.label)) this.label = this.project.labels[0];
+    // A label or image named in the URL that does not exist is an error, never a silent switch
+    // to another one (the user would label the wrong task or image).
+    if (this.label && !this.project.labels.includes(this.label)) {
+      const known = this.project.labels.length ? `its labels are ${this.project.labels.map((l) => `“${l}”`).join(", ")}` : "it has no label yet";
+      this.message(`Project “${this.project.name}” has no label “${this.label}”: ${known}.`, true, [projectPage, home]);
+      return;
+    }
+    if (!this.label) this.label = this.project.labels[0];
     if (!this.label) {
-      this.message("This project has no label yet: add one on the project page.", true);
+      this.message("This project has no label yet: add one on the project page.", true, [projectPage, home]);
+      return;
+    }
+    if (this.requestedImage && !this.project.images.some((image) => image.id === this.requestedImage)) {
+      const labelled = new URL(location.href);
+      labelled.searchParams.delete("image");
+      this.message(`Project “${this.project.name}” has no image “${this.requestedImage}”.`, true,
+        [{ text: `Label “${this.label}” from the first image to do`, href: labelled.pathname + labelled.search }, projectPage, home]);
       return;
     }
     const select = $("label-select");
@@ -100,14 +123,17 @@ class LabelPage {
     $("export").href = paths.exportZip(this.projectId, this.label);
     $("export").setAttribute("download", `${this.projectId}-${this.label}-masks.zip`);
     if (this.project.images.length === 0) {
-      this.message("This project has no images yet: upload some on the project page.", true);
+      this.message("This project has no images yet: upload some on the project page.", true, [projectPage, home]);
       return;
     }
 
     this.checkModel();
     this.channel = new PredictionChannel(this.projectId, this.label, {
       onPrediction: (data, roundTrip) => this.onPrediction(data, roundTrip),
-      onSuperseded: () => this.updatePending(),
+      onSuperseded: () => {
+        this.updatePending();
+        this.notifySettled();
+      },
       onError: (data) => this.onPredictionError(data),
       onContext: () => this.refreshLists(),
       onReconnect: () => {
@@ -118,10 +144,11 @@ class LabelPage {
     });
     this.channel.connect();
     this.renderImageList();
-    this.refreshContext();
+    // The first image's display depends on whether there is any context to predict from.
+    await this.refreshContext();
 
     let first = this.requestedImage;
-    if (!first || !this.project.images.some((image) => image.id === first)) {
+    if (!first) {
       first = await this.nextImageId(null);
       first = first ?? this.project.images[0].id;
     }
@@ -159,7 +186,29 @@ class LabelPage {
       button.addEventListener("mousedown", (e) => e.preventDefault());
     }
     $("accept").addEventListener("click", () => this.accept());
+    $("export").addEventListener("click", (e) => {
+      // The server answers an empty label with an error, which a download link would drop silently.
+      if (this.acceptedCount() > 0) return;
+      e.preventDefault();
+      this.status(`Nothing to export yet: no image of “${this.label}” has an accepted mask. Accept one (Enter) first.`, "warn");
+    });
     $("skip").addEventListener("click", () => this.skip());
+    $("unaccept").addEventListener("click", () => this.unaccept());
+    $("previous").addEventListener("click", () => this.previousImage());
+    $("image-filter").addEventListener("change", () => this.renderImageList());
+    const find = $("image-find");
+    find.addEventListener("input", () => this.renderImageList());
+    find.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        const [match] = matchingImages(this.project?.images || [], this.label, $("image-filter").value, find.value);
+        if (match) this.open(match.id);
+        else this.status(`no image matches “${find.value}”`, "warn");
+      } else if (e.key === "Escape") {
+        find.value = "";
+        find.blur();
+        this.renderImageList();
+      }
+    });
     $("label-select").addEventListener("change", (e) => {
       const url = new URL(location.href);
       url.searchParams.set("label", e.target.value);
@@ -207,10 +256,14 @@ class LabelPage {
       this.status(`no image ${imageId} in this project`, "warn");
       return;
     }
+    if (this.imageId && this.imageId !== imageId) {
+      this.visited = this.visited.filter((id) => id !== this.imageId).concat(this.imageId).slice(-100);
+    }
     this.imageId = imageId;
     this.annotation = null;
     this.shownSeq = -1;
     this.firstSeq = this.channel.seq + 1;
+    this.notifySettled();
     document.body.dataset.image = imageId;
     document.body.dataset.shownSeq = "-1";
     document.body.dataset.firstSeq = String(this.firstSeq);
@@ -223,6 +276,7 @@ class LabelPage {
     history.replaceState(null, "", url.toString());
     this.renderImageList();
     this.message(null);
+    this.setHint(null);
     this.setPending(true);
 
     let info;
@@ -251,7 +305,7 @@ class LabelPage {
         this.annotation.setPrediction(mask);
         this.refreshMask();
         this.setPending(false);
-        this.status(`${imageId}: accepted by ${state.annotator || "?"} — interact to revise`, "ok");
+        this.status(`${imageId}: ${describeState(state)} — interact to revise`, "ok");
         return;
       } catch (error) {
         this.status(`saved mask unreadable (${describe(error)}); predicting instead`, "warn");
@@ -259,6 +313,34 @@ class LabelPage {
     }
     // The in-context prediction with no interaction, shown as soon as it arrives.
     this.predict(false);
+  }
+
+  /** Whether a prediction without interactions means anything: only with a context to go on. */
+  get coldStart() {
+    return this.contextSize === 0 && this.annotation != null && this.annotation.promptCount === 0;
+  }
+
+  /**
+   * With an empty context set and no interaction the network has nothing to condition on: its
+   * output would be noise presented as a prediction. Show no mask and say how to start instead.
+   */
+  showColdStart() {
+    this.firstSeq = this.channel.seq + 1; // answers to earlier requests must not show up later
+    this.lastSeq = this.channel.seq;
+    document.body.dataset.firstSeq = String(this.firstSeq);
+    this.annotation.setPrediction(null);
+    this.refreshMask();
+    this.setPending(false);
+    this.notifySettled();
+    this.setHint("The context set is empty, so there is nothing to predict from yet. Click on the object, " +
+      "drag a box or scribble to start; every mask you accept makes the next prediction better.");
+  }
+
+  setHint(text) {
+    const hint = $("hint");
+    hint.hidden = !text;
+    hint.textContent = text || "";
+    document.body.dataset.coldStart = String(Boolean(text));
   }
 
   /** Pixels for display: uint16 luminance from /raw (for window/level) and the PNG (for colour). */
@@ -288,13 +370,77 @@ class LabelPage {
 
   predict(usePrevious) {
     if (!this.annotation || !this.imageId) return;
-    const request = this.channel.request(this.imageId, { ...this.annotation.prompts(), usePrevious });
-    this.lastSeq = this.channel.seq;
+    if (this.coldStart) {
+      this.showColdStart();
+      return;
+    }
+    this.setHint(null);
+    this.send(this.imageId, { ...this.annotation.prompts(), usePrevious }, 0);
+  }
+
+  /**
+   * Sends a prediction request; one that fails for want of the server (unreachable, restarting,
+   * its event stream not yet back) is sent again with backoff while it is still the newest.
+   */
+  send(imageId, body, attempt) {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    const request = this.channel.request(imageId, body);
+    const seq = this.channel.seq;
+    this.lastSeq = seq;
     this.setPending(true);
-    request.catch((error) => {
-      this.status(`prediction request failed: ${describe(error)}`, "warn");
-      if (this.channel.seq === this.lastSeq) this.setPending(false);
-      if (error instanceof APIError && error.status === 503) this.checkModel();
+    request.then(() => {
+      if (!this.retrying) return;
+      this.retrying = false;
+      this.status("reconnected: predicting your last interaction", "ok");
+    }, (error) => {
+      if (seq !== this.lastSeq || imageId !== this.imageId) return; // a newer request took over
+      const transient = !(error instanceof APIError) || error.status === 409 || error.status === 502 || error.status === 504;
+      if (!transient) {
+        this.status(`prediction request failed: ${describe(error)}`, "warn");
+        this.failedSeq = seq;
+        this.setPending(false);
+        this.notifySettled();
+        if (error instanceof APIError && error.status === 503) this.checkModel();
+        return;
+      }
+      const delay = Math.min(8000, 500 * 2 ** attempt);
+      this.retrying = true;
+      this.status(`cannot reach the server (${describe(error)}); trying again in ${(delay / 1000).toFixed(1)} s…`, "warn");
+      this.retryTimer = setTimeout(() => {
+        if (seq === this.lastSeq && imageId === this.imageId) this.send(imageId, body, attempt + 1);
+      }, delay);
+    });
+  }
+
+  /** True while the newest prediction asked for on this image has not arrived. */
+  get awaitingPrediction() {
+    return this.lastSeq >= this.firstSeq && this.shownSeq < this.lastSeq && this.failedSeq < this.lastSeq;
+  }
+
+  notifySettled() {
+    for (const waiter of [...this.settleWaiters]) waiter();
+  }
+
+  /**
+   * Waits until the newest prediction for `annotation` has arrived: "ready", or "failed",
+   * "moved" (another image opened) or "cancelled" (Escape).
+   */
+  untilPredicted(annotation) {
+    return new Promise((resolve) => {
+      const check = (outcome) => {
+        let result = outcome;
+        if (!result && annotation !== this.annotation) result = "moved";
+        if (!result && this.failedSeq >= this.lastSeq && this.lastSeq >= this.firstSeq) result = "failed";
+        if (!result && !this.awaitingPrediction) result = "ready";
+        if (!result) return;
+        this.settleWaiters.delete(check);
+        this.cancelWaiting = null;
+        resolve(result);
+      };
+      this.settleWaiters.add(check);
+      this.cancelWaiting = () => check("cancelled");
+      check();
     });
   }
 
@@ -316,6 +462,11 @@ class LabelPage {
     annotation.setPrediction(mask);
     this.refreshMask();
     this.updatePending();
+    this.notifySettled();
+    if (annotation.promptCount > 0 && !mask.some((v) => v)) {
+      // Honest about an empty answer rather than leaving the user to wonder whether it worked.
+      this.status("The network found nothing for these interactions: add a positive click inside the object, or paint it with the brush (P).", "warn");
+    }
     const server = Number.isFinite(data.latencyMs) ? `${Math.round(data.latencyMs)} ms` : "?";
     // A precomputed prediction (computed while the user worked on the previous image) is shown
     // after the round trip only; its compute time is still the figure worth knowing.
@@ -334,7 +485,11 @@ class LabelPage {
   onPredictionError(data) {
     if (data.image !== this.imageId) return;
     this.status(`prediction failed: ${data.error}`, "warn");
-    if (data.seq >= this.lastSeq) this.setPending(false);
+    if (data.seq >= this.lastSeq) {
+      this.failedSeq = data.seq;
+      this.setPending(false);
+      this.notifySettled();
+    }
   }
 
   updatePending() {
@@ -394,6 +549,20 @@ class LabelPage {
     const annotation = this.annotation;
     const imageId = this.imageId;
     try {
+      // Save what the user meant: the mask of their last interaction, not the one still shown
+      // while its prediction is on the way (mask and interaction count are read together after).
+      if (this.awaitingPrediction) {
+        this.setAcceptState("waiting");
+        this.status("Accept: waiting for the prediction of your last interaction, then saving… (Esc cancels)", "");
+        const outcome = await this.untilPredicted(annotation);
+        if (outcome !== "ready") {
+          const why = { failed: "the prediction of your last interaction failed; interact again or undo it, then accept",
+            moved: "another image was opened", cancelled: "cancelled" }[outcome];
+          this.status(`not accepted: ${why}`, "warn");
+          return;
+        }
+      }
+      this.setAcceptState("saving");
       const mask = annotation.composite();
       const pixels = new Uint8Array(mask.length);
       for (let k = 0; k < mask.length; k++) pixels[k] = mask[k] ? 255 : 0;
@@ -409,8 +578,59 @@ class LabelPage {
       this.status(`accept failed: ${describe(error)}`, "warn");
     } finally {
       this.accepting = false;
+      this.setAcceptState(null);
       $("accept").disabled = false;
     }
+  }
+
+  /** The Accept button says what it is doing: waiting for a prediction, or saving. */
+  setAcceptState(state) {
+    const button = $("accept");
+    button.firstChild.textContent = state === "waiting" ? "Waiting for prediction… " : state === "saving" ? "Saving… " : "Accept ";
+    button.classList.toggle("busy", Boolean(state));
+    document.body.dataset.acceptState = state || "";
+  }
+
+  /** Images of this label with an accepted mask. */
+  acceptedCount() {
+    return (this.project?.images || []).filter((image) => image.labels?.[this.label]?.accepted).length;
+  }
+
+  /** Withdraws the current image's accepted mask (kept in history) and predicts it afresh. */
+  async unaccept() {
+    const imageId = this.imageId;
+    if (!imageId || !confirm(`Un-accept ${imageId}? Its mask goes to history and the image leaves the context set.`)) return;
+    try {
+      await sendJSON(paths.mask(this.projectId, this.label, imageId), undefined, "DELETE");
+      this.status(`${imageId} is no longer accepted (its mask is kept in history)`, "ok");
+    } catch (error) {
+      this.status(`cannot un-accept ${imageId}: ${describe(error)}`, "warn");
+    }
+    await this.refreshLists();
+    if (this.imageId === imageId) await this.open(imageId);
+  }
+
+  /** Back to the image opened before this one (or, with none, the one listed before it). */
+  async previousImage() {
+    const ids = new Set((this.project?.images || []).map((image) => image.id));
+    while (this.visited.length && !ids.has(this.visited[this.visited.length - 1])) this.visited.pop();
+    let target = this.visited.pop();
+    if (!target) {
+      const list = this.project?.images || [];
+      const index = list.findIndex((image) => image.id === this.imageId);
+      target = index > 0 ? list[index - 1].id : undefined;
+    }
+    if (!target) {
+      this.status("no image before this one", "warn");
+      return;
+    }
+    await this.open(target);
+    this.visited.pop(); // going back is not a visit to come back to
+  }
+
+  findImage() {
+    $("image-find").focus({ preventScroll: true }); // scrolling the side panel would hide Accept
+    $("image-find").select();
   }
 
   async skip() {
@@ -422,6 +642,7 @@ class LabelPage {
     if (id === undefined) return;
     if (id === null) {
       this.annotation = null;
+      this.setHint(null);
       this.viewer.setMask(null);
       this.setPending(false);
       this.message("Every image of this label has an accepted mask. Download them with “Export zip”, or open any image from the list to revise it.");
@@ -469,11 +690,18 @@ class LabelPage {
 
   renderImageList() {
     if (!this.project) return;
+    const opened = this.project.images.find((image) => image.id === this.imageId);
+    $("unaccept").disabled = !opened?.labels?.[this.label]?.accepted;
     renderImages($("images"), {
       images: this.project.images, label: this.label, current: this.imageId, open: (id) => this.open(id),
+      filter: $("image-filter").value, query: $("image-find").value,
     });
-    const done = this.project.images.filter((image) => image.labels?.[this.label]?.accepted).length;
-    $("progress").textContent = `${done} / ${this.project.images.length} accepted`;
+    const shown = $("images").querySelectorAll("li[data-image]").length;
+    $("image-count").textContent = shown === this.project.images.length ? `${shown}` : `${shown} of ${this.project.images.length}`;
+    const states = this.project.images.map((image) => image.labels?.[this.label] || {});
+    const done = states.filter((state) => state.accepted).length;
+    const used = states.filter((state) => state.accepted && state.inContext && state.included).length;
+    $("progress").textContent = `${done} / ${this.project.images.length} accepted · ${used} in context`;
     // Scroll only the list (scrollIntoView would also scroll the side panel and hide Accept).
     const list = $("images");
     const current = list.querySelector("li.current");
@@ -492,11 +720,17 @@ class LabelPage {
     }
     const entries = this.contextEntries;
     const used = entries.filter((entry) => entry.included !== false).length;
+    const wasColdStart = this.contextSize === 0;
+    this.contextSize = used;
     $("context-count").textContent = entries.length ? `${used} used / ${entries.length}` : "";
     document.body.dataset.contextSize = String(used);
     renderChart($("chart"), entries);
+    const outside = (this.project?.images || []).filter((image) => {
+      const state = image.labels?.[this.label];
+      return state?.accepted && !state.inContext;
+    });
     renderContext($("context"), {
-      project: this.projectId, label: this.label, entries,
+      project: this.projectId, label: this.label, entries, outside,
       handlers: {
         open: (id) => this.open(id),
         toggle: async (entry, included) => {
@@ -505,26 +739,42 @@ class LabelPage {
           } catch (error) {
             this.status(`cannot change ${entry.id}: ${describe(error)}`, "warn");
           }
-          await this.refreshContext();
+          await this.refreshLists();
+          if (this.annotation && this.annotation.promptCount === 0) this.predict(false);
+        },
+        restore: async (id) => {
+          try {
+            await sendJSON(paths.contextEntry(this.projectId, this.label, id), { included: true }, "PATCH");
+            this.status(`${id} is back in the context set`, "ok");
+          } catch (error) {
+            this.status(`cannot add ${id} back: ${describe(error)}`, "warn");
+          }
+          await this.refreshLists();
           if (this.annotation && this.annotation.promptCount === 0) this.predict(false);
         },
         remove: async (entry) => {
-          if (!confirm(`Remove ${entry.id} from the context set? Its mask stays saved.`)) return;
+          if (!confirm(`Remove ${entry.id} from the context set? Its mask stays saved, and “Add back” returns it.`)) return;
           try {
             await sendJSON(paths.contextEntry(this.projectId, this.label, entry.id), undefined, "DELETE");
           } catch (error) {
             this.status(`cannot remove ${entry.id}: ${describe(error)}`, "warn");
           }
-          await this.refreshContext();
+          await this.refreshLists();
           if (this.annotation && this.annotation.promptCount === 0) this.predict(false);
         },
       },
     });
+    // Crossing an empty context set changes what the current image can honestly show.
+    if (this.annotation && this.annotation.promptCount === 0 && !this.accepting && wasColdStart !== (used === 0)) {
+      this.predict(false);
+    }
   }
 
   // ---- display controls ----
 
   setupWindowSliders() {
+    $("brush-size").max = String(this.maxBrushRadius());
+    if (this.brushRadius > this.maxBrushRadius()) this.setBrushRadius(this.brushRadius);
     const max = this.info.maxValue;
     $("window").max = String(max);
     $("level").max = String(max);
@@ -553,8 +803,13 @@ class LabelPage {
     $("opacity-value").textContent = `${Math.round(value * 100)}%`;
   }
 
+  /** The largest brush: 40 px, or a tenth of a large image's longer side (one stroke can then clear a mask). */
+  maxBrushRadius() {
+    return this.info ? Math.max(40, Math.round(Math.max(this.info.width, this.info.height) / 10)) : 40;
+  }
+
   setBrushRadius(radius) {
-    this.brushRadius = Math.min(40, Math.max(1, radius));
+    this.brushRadius = Math.min(this.maxBrushRadius(), Math.max(1, radius));
     $("brush-size").value = String(this.brushRadius);
     $("brush-size-value").textContent = String(this.brushRadius);
     this.viewer.requestDraw();
@@ -572,12 +827,28 @@ class LabelPage {
     this.viewer.requestDraw();
   }
 
-  message(text, isError = false) {
+  /** A message over the stage; `links` ({text, href}) offer a way on, e.g. home. */
+  message(text, isError = false, links = []) {
     const box = $("stage-message");
     box.hidden = !text;
     box.textContent = text || "";
     box.classList.toggle("error", isError);
-    if (text) this.setPending(false);
+    if (links.length) {
+      const row = document.createElement("p");
+      row.className = "links";
+      for (const { text: label, href } of links) {
+        const link = document.createElement("a");
+        link.className = "button";
+        link.href = href;
+        link.textContent = label;
+        row.append(link);
+      }
+      box.append(row);
+    }
+    if (text) {
+      this.setPending(false);
+      this.setHint(null);
+    }
   }
 
   status(text, kind = "") {
@@ -589,7 +860,7 @@ class LabelPage {
   // ---- keyboard actions (names used in SHORTCUTS) ----
 
   onKey(e) {
-    const typing = e.target.closest && e.target.closest("input[type=text], textarea, select, dialog");
+    const typing = e.target.closest && e.target.closest("input[type=text], input[type=search], textarea, select, dialog");
     if (e.key === "Escape") {
       this.escape();
       return;
@@ -619,6 +890,23 @@ class LabelPage {
 
   brushSize(e) {
     this.setBrushRadius(this.brushRadius + (e.key === "]" ? 1 : -1) * Math.max(1, Math.round(this.brushRadius / 5)));
+  }
+
+  fillHoles() {
+    this.maskEdit("fill holes", fillHoles);
+  }
+
+  keepLargest() {
+    this.maskEdit("keep the largest component", largestComponent);
+  }
+
+  /** A whole-mask edit as one undoable operation, kept like brush edits over later predictions. */
+  maskEdit(name, transform) {
+    const annotation = this.annotation;
+    if (!annotation) return;
+    const op = annotation.pushMaskEdit(name, transform(annotation.composite(), annotation.width, annotation.height));
+    this.status(op ? `${name}: ${op.on.length} pixel(s) added, ${op.off.length} removed` : `${name}: nothing to change`, op ? "ok" : "");
+    this.refreshMask();
   }
 
   undo() {
@@ -675,6 +963,7 @@ class LabelPage {
   }
 
   escape() {
+    this.cancelWaiting?.();
     this.pointer.cancel();
     if ($("help").open) $("help").close();
   }

@@ -53,17 +53,52 @@ function thumbnail(project, label, entry, size = 88) {
 
 /**
  * Fill the context panel. `handlers.toggle(entry, included)` and `handlers.remove(entry)` act on it;
- * `handlers.open(id)` opens the image.
+ * `handlers.open(id)` opens the image. `outside` lists accepted images that are not in the context
+ * set (removed from it); `handlers.restore(id)` puts one back.
  */
-export function renderContext(container, { project, label, entries, handlers }) {
+export function renderContext(container, { project, label, entries, outside = [], handlers }) {
   container.replaceChildren();
+  if (outside.length) {
+    const box = document.createElement("div");
+    box.className = "context-outside";
+    const title = document.createElement("p");
+    title.className = "hint small";
+    title.textContent = "Accepted, but not in the context set:";
+    const list = document.createElement("ul");
+    for (const image of outside) {
+      const item = document.createElement("li");
+      item.dataset.image = image.id;
+      const name = document.createElement("button");
+      name.className = "link";
+      name.textContent = image.id;
+      name.title = `Open ${image.id}`;
+      name.addEventListener("click", () => handlers.open(image.id));
+      const back = document.createElement("button");
+      back.className = "restore";
+      back.textContent = "Add back";
+      back.title = "Put this accepted mask back into the context set (with its annotator and interaction count)";
+      back.addEventListener("click", () => handlers.restore(image.id));
+      item.append(name, back);
+      list.append(item);
+    }
+    box.append(title, list);
+    container.append(box);
+  }
   if (entries.length === 0) {
     const empty = document.createElement("p");
     empty.className = "empty";
-    empty.textContent = "No accepted images yet. Accept a mask (Enter) and it joins the context set.";
+    empty.textContent = outside.length ? "No image is in the context set: the network has nothing to condition on."
+      : "No accepted images yet. Accept a mask (Enter) and it joins the context set.";
     container.append(empty);
     return;
   }
+  const observer = typeof IntersectionObserver === "function" ? new IntersectionObserver((seen) => {
+    for (const item of seen) {
+      if (!item.isIntersecting) continue;
+      observer.unobserve(item.target);
+      item.target.loadThumbnail();
+    }
+  }, { root: container, rootMargin: "200px" }) : null;
   for (const entry of entries) {
     const card = document.createElement("figure");
     card.className = "context-entry" + (entry.included === false ? " excluded" : "");
@@ -72,9 +107,16 @@ export function renderContext(container, { project, label, entries, handlers }) 
     holder.className = "thumb";
     holder.title = `Open ${entry.id}`;
     holder.addEventListener("click", () => handlers.open(entry.id));
-    thumbnail(project, label, entry).then((canvas) => holder.append(canvas)).catch(() => {
+    const load = () => thumbnail(project, label, entry).then((canvas) => holder.append(canvas)).catch(() => {
       holder.textContent = "no preview";
     });
+    // Hundreds of entries: fetch an entry's image and mask only once its card scrolls into view.
+    if (observer) {
+      holder.loadThumbnail = load;
+      observer.observe(holder);
+    } else {
+      load();
+    }
     const caption = document.createElement("figcaption");
     const name = document.createElement("span");
     name.className = "name";
@@ -95,7 +137,7 @@ export function renderContext(container, { project, label, entries, handlers }) 
     const remove = document.createElement("button");
     remove.className = "icon danger";
     remove.textContent = "✕";
-    remove.title = "Remove from the context set (the mask stays saved)";
+    remove.title = "Remove from the context set (the mask stays saved; “Add back” returns it)";
     remove.addEventListener("click", () => handlers.remove(entry));
     controls.append(toggleLabel, remove);
     caption.append(name, meta, controls);
@@ -136,26 +178,64 @@ export function renderChart(svg, entries) {
   svg.append(label);
 }
 
-/** The image list with each image's state for this label; `open(id)` opens one. */
-export function renderImages(list, { images, label, current, open }) {
+/** An image's state for a label, in words: accepted and in the context set, accepted but not
+ * used (excluded or removed), or not accepted. */
+export function describeState(state) {
+  if (!state?.accepted) return "not accepted yet";
+  const by = `accepted by ${state.annotator || "?"}`;
+  if (state.inContext && state.included) return `${by}, in the context set`;
+  if (state.inContext) return `${by}, excluded from the context set (tick “use” to include it)`;
+  return `${by}, not in the context set (“Add back” in the context panel returns it)`;
+}
+
+/** An image's state for a label as one word: "done" (in the context set), "excluded" (accepted
+ * but not used: excluded or removed) or "todo". */
+export function stateKind(state) {
+  return !state?.accepted ? "todo" : state.inContext && state.included ? "done" : "excluded";
+}
+
+/**
+ * The images to list: those in state `filter` ("all", "todo", "done", "excluded") whose id
+ * contains `query` (any case). Example: `matchingImages(images, "head", "todo", "hc")`.
+ */
+export function matchingImages(images, label, filter = "all", query = "") {
+  const needle = query.trim().toLowerCase();
+  return images.filter((image) => (filter === "all" || stateKind(image.labels?.[label]) === filter)
+    && (!needle || image.id.toLowerCase().includes(needle)));
+}
+
+/** The image list with each image's state for this label; `open(id)` opens one. Only images
+ * matching `filter` and `query` are listed (see `matchingImages`). */
+export function renderImages(list, { images, label, current, open, filter = "all", query = "" }) {
   list.replaceChildren();
-  for (const image of images) {
+  const shown = matchingImages(images, label, filter, query);
+  if (shown.length === 0) {
+    const empty = document.createElement("li");
+    empty.className = "empty";
+    empty.textContent = images.length ? "No image matches." : "No images.";
+    list.append(empty);
+  }
+  for (const image of shown) {
     const state = (image.labels && image.labels[label]) || {};
     const item = document.createElement("li");
     item.dataset.image = image.id;
     if (image.id === current) item.className = "current";
     const button = document.createElement("button");
+    // Three states, each with its own mark: in the context set, accepted but not used, to do.
+    const kind = stateKind(state);
+    item.dataset.state = kind;
     const mark = document.createElement("span");
-    mark.className = "mark " + (state.accepted ? "done" : "todo");
-    mark.textContent = state.accepted ? "✓" : "○";
+    mark.className = "mark " + kind;
+    mark.textContent = { todo: "○", done: "✓", excluded: "⊘" }[kind];
     const name = document.createElement("span");
     name.className = "name";
     name.textContent = image.id;
     const meta = document.createElement("span");
     meta.className = "meta";
-    meta.textContent = state.accepted ? `${state.interactions ?? "?"} int.` : `${image.width}×${image.height}`;
+    meta.textContent = state.accepted && state.interactions != null ? `${state.interactions} int.` : `${image.width}×${image.height}`;
     button.append(mark, name, meta);
-    button.title = state.accepted ? `accepted by ${state.annotator || "?"} with ${state.interactions} interaction(s)` : "not labeled yet";
+    button.title = `${image.id}: ${describeState(state)}` +
+      (state.accepted && state.interactions != null ? ` (${state.interactions} interaction(s))` : "");
     button.addEventListener("click", () => open(image.id));
     item.append(button);
     list.append(item);

@@ -45,7 +45,7 @@ export class PredictionChannel {
       handler(data);
     };
     source.addEventListener("open", () => {
-      this.handlers.onStatus?.("connected", "ok");
+      this.handlers.onStatus?.(this.connectedOnce ? "reconnected" : "connected", "ok");
       // After a reconnect the server has forgotten this session's pending request: say so.
       if (this.connectedOnce) this.handlers.onReconnect?.();
       this.connectedOnce = true;

@@ -13,7 +13,8 @@ struct MHD_Daemon *mvs_mhd_start(uint32_t ipv4_address, uint16_t port,
                                  MHD_RequestCompletedCallback completed, void *completed_context,
                                  unsigned int connection_memory_limit,
                                  unsigned int connection_timeout_seconds,
-                                 unsigned int connection_limit);
+                                 unsigned int connection_limit,
+                                 MHD_NotifyConnectionCallback notify, void *notify_context);
 
 /// The port the daemon actually listens on (useful when started with port 0); 0 on failure.
 uint16_t mvs_mhd_bound_port(struct MHD_Daemon *daemon);
@@ -27,9 +28,14 @@ int mvs_mhd_connection_fd(struct MHD_Connection *connection);
 /// 1 when the peer of a connected socket has closed or reset it (checked without blocking).
 int mvs_socket_peer_closed(int fd);
 
+/// Shuts a connection's socket down in both directions: its thread's next read sees the end and
+/// libmicrohttpd closes the connection itself (the descriptor stays its to close).
+void mvs_socket_shutdown(int fd);
+
 /// Values of MHD's enum result / content-reader constants, which Swift imports awkwardly.
 extern const int MVS_MHD_YES;
 extern const int MVS_MHD_NO;
 extern const ssize_t MVS_MHD_END_OF_STREAM;
 extern const ssize_t MVS_MHD_END_WITH_ERROR;
 extern const uint64_t MVS_MHD_SIZE_UNKNOWN;
+extern const int MVS_MHD_CONNECTION_STARTED;

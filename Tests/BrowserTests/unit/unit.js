@@ -4,8 +4,11 @@
 
 import { bytesToBase64, decodeMask, encodeGreyPNG } from "/Public/js/png.js";
 import { Annotation } from "/Public/js/label/annotation.js";
+import { fillHoles, largestComponent } from "/Public/js/label/morphology.js";
+import { matchImage } from "/Public/js/maskimport.js";
 import { keyOf, SHORTCUTS } from "/Public/js/label/shortcuts.js";
 import { Viewer } from "/Public/js/label/viewer.js";
+import { describeState, matchingImages, renderContext, renderImages } from "/Public/js/label/panels.js";
 
 const results = [];
 function check(name, condition, detail = "") {
@@ -168,8 +171,90 @@ async function viewerTests() {
   check("outline mask layer keeps the 8 boundary pixels", same(alpha(), [6, 7, 8, 11, 13, 16, 17, 18]), alpha().join(","));
 }
 
+function stateTests() {
+  // Issue 16, bug 3: the three states of an image are told apart, each with its way back.
+  const inContext = { accepted: true, inContext: true, included: true, annotator: "ana", interactions: 3 };
+  const excluded = { ...inContext, included: false };
+  const removed = { accepted: true, inContext: false, included: false, annotator: "ana", interactions: 3 };
+  check("an accepted image in the context set says so", describeState(inContext) === "accepted by ana, in the context set",
+    describeState(inContext));
+  check("an excluded one says how to include it again", describeState(excluded).includes("tick “use”"), describeState(excluded));
+  check("a removed one says how to add it back", describeState(removed).includes("Add back"), describeState(removed));
+  check("an image without a mask is not accepted", describeState({ accepted: false }) === "not accepted yet");
+
+  const list = document.createElement("ul");
+  const images = [["a", inContext], ["b", excluded], ["c", removed], ["d", {}]].map(([id, state]) =>
+    ({ id, width: 4, height: 3, labels: { cell: state } }));
+  renderImages(list, { images, label: "cell", current: "a", open: () => {} });
+  const marks = [...list.querySelectorAll("li")].map((li) => `${li.dataset.image}:${li.dataset.state}:${li.querySelector(".mark").textContent}`);
+  check("the image list marks in-context, excluded/removed and to-do images apart",
+    same(marks, ["a:done:✓", "b:excluded:⊘", "c:excluded:⊘", "d:todo:○"]), marks.join(" "));
+
+  const ids = (list) => list.map((image) => image.id).join(",");
+  check("the image filter keeps the images in one state", ids(matchingImages(images, "cell", "excluded")) === "b,c" &&
+    ids(matchingImages(images, "cell", "todo")) === "d" && ids(matchingImages(images, "cell", "done")) === "a",
+    ids(matchingImages(images, "cell", "excluded")));
+  const named = [{ id: "001_HC" }, { id: "002_hc" }, { id: "liver_01" }];
+  check("finding by name matches any part of the id, in any case", ids(matchingImages(named, "cell", "all", " hC")) === "001_HC,002_hc",
+    ids(matchingImages(named, "cell", "all", " hC")));
+  const filtered = document.createElement("ul");
+  renderImages(filtered, { images: named, label: "cell", current: null, open: () => {}, query: "zzz" });
+  check("a find without matches says so", filtered.textContent === "No image matches.", filtered.textContent);
+
+  const panel = document.createElement("div");
+  const restored = [];
+  renderContext(panel, { project: "p", label: "cell", entries: [], outside: [images[2]],
+    handlers: { open: () => {}, restore: (id) => restored.push(id), toggle: () => {}, remove: () => {} } });
+  const button = panel.querySelector('.context-outside li[data-image="c"] button.restore');
+  button?.click();
+  check("a removed image is listed with an “Add back” button that restores it", same(restored, ["c"]), restored.join(","));
+  check("with nothing in the context set the panel says the network has nothing to go on",
+    panel.querySelector(".empty")?.textContent.includes("nothing to condition on"), panel.textContent);
+}
+
+function morphologyTests() {
+  // 6x5: a ring around (2, 2) touching nothing, a blob of 2 at the right edge, and a notch open to the border.
+  const mask = Uint8Array.from([
+    0, 0, 0, 0, 0, 0,
+    1, 1, 1, 0, 0, 1,
+    1, 0, 1, 0, 0, 1,
+    1, 1, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0]);
+  const filled = fillHoles(mask, 6, 5);
+  check("fill holes fills background enclosed by the mask, nothing that reaches the border",
+    filled[2 * 6 + 1] === 1 && [...filled].filter(Boolean).length === 11, [...filled].join(""));
+  const largest = largestComponent(mask, 6, 5);
+  check("keep largest keeps the 8-pixel ring and drops the 2-pixel blob",
+    [...largest].filter(Boolean).length === 8 && largest[1 * 6 + 5] === 0, [...largest].join(""));
+  const diagonal = Uint8Array.from([1, 0, 0, 1]);
+  check("components are 4-connected: diagonal pixels are apart", [...largestComponent(diagonal, 2, 2)].join("") === "1000");
+
+  // As an annotation edit: recorded pixels, undone and redone, and kept over a new prediction.
+  const a = new Annotation(6, 5);
+  a.setPrediction(mask);
+  const op = a.pushMaskEdit("fill holes", fillHoles(a.composite(), 6, 5));
+  check("a mask edit records the changed pixels and counts as one interaction",
+    op && [...op.on].join() === "13" && op.off.length === 0 && a.interactionCount === 1, op && [...op.on].join());
+  a.setPrediction(new Uint8Array(30));
+  check("the edit stays over a later prediction", a.composite()[13] === 1 && [...a.composite()].filter(Boolean).length === 1);
+  a.undo();
+  check("undo drops it", a.composite()[13] === 0);
+  a.redo();
+  check("redo restores it", a.composite()[13] === 1);
+  check("a mask edit that changes nothing is not recorded", a.pushMaskEdit("again", a.composite()) === null && a.interactionCount === 1);
+}
+
+function maskImportTests() {
+  const ids = ["000_HC", "scan_1", "Liver.CT"];
+  const cases = [["000_HC.png", "000_HC"], ["000_HC_Annotation.png", "000_HC"], ["scan 1_mask.tif", "scan_1"],
+    ["folder/liver.ct-seg.png", "Liver.CT"], ["other.png", null]];
+  const got = cases.map(([name]) => matchImage(name, ids));
+  check("mask files match their images by name, with _mask/_Annotation suffixes, case and punctuation aside",
+    got.every((id, k) => id === cases[k][1]), got.join(","));
+}
+
 async function run() {
-  for (const suite of [pngTests, annotationTests, shortcutTests, viewerTests]) {
+  for (const suite of [pngTests, annotationTests, shortcutTests, viewerTests, stateTests, morphologyTests, maskImportTests]) {
     try {
       await suite();
     } catch (error) {
