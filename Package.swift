@@ -21,7 +21,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
     ],
     targets: [
-        // C libraries from Debian (libmicrohttpd-dev, libopenblas-dev, libpng-dev).
+        // C libraries from Debian (libmicrohttpd-dev, libopenblas-dev, libpng-dev; zlib1g-dev comes with libpng-dev).
         .systemLibrary(
             name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]),
@@ -31,6 +31,9 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
         // C shims: MHD_start_daemon is variadic; libpng reports errors by longjmp.
         .target(name: "CMicroHTTPDShims", dependencies: ["CMicroHTTPD"]),
         .target(name: "CPNGShims", dependencies: ["CPNG"]),
@@ -42,7 +45,7 @@ let package = Package(
         // Swift libraries.
         .target(name: "PNGCodec", dependencies: ["CPNG", "CPNGShims"]),
         .target(name: "MicroHTTP", dependencies: ["CMicroHTTPD", "CMicroHTTPDShims"]),
-        .target(name: "ZIP"),
+        .target(name: "ZIP", dependencies: ["CZlib"]),
         .target(name: "Inference", dependencies: ["COpenBLAS", "ZIP", "CDirectConvolution"]),
         .target(name: "ProjectStore", dependencies: ["PNGCodec", "ZIP"]),
         .target(
