@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MicroHTTP", targets: ["MicroHTTP"]),
         .library(name: "Server", targets: ["Server"]),
         .library(name: "ZIP", targets: ["ZIP"]),
+        .library(name: "Volumes", targets: ["Volumes"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,9 +35,14 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
-        // C shims: MHD_start_daemon is variadic; libpng reports errors by longjmp.
+        // C shims: MHD_start_daemon is variadic; libpng reports errors by longjmp; nifti_clib's header
+        // needs /usr/include/nifti on the include path and Debian ships no pkg-config file for it.
         .target(name: "CMicroHTTPDShims", dependencies: ["CMicroHTTPD"]),
         .target(name: "CPNGShims", dependencies: ["CPNG"]),
+        .target(
+            name: "CNIfTIShims",
+            cSettings: [.unsafeFlags(["-I/usr/include/nifti"])],
+            linkerSettings: [.linkedLibrary("nifti2")]),
         // Direct and Winograd 3x3 convolution kernels: AVX-512, AVX2, NEON, portable (chosen at run time).
         // Optimised in debug builds too: they are the default path on every CPU, and at -O0 a debug
         // build's forward pass (and the tests that run it) would be many times slower.
@@ -54,11 +60,13 @@ let package = Package(
                 "MicroHTTP", "ProjectStore", "Inference",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
+        // NIfTI (libnifti2-dev) volumes cut into slices for a project.
+        .target(name: "Volumes", dependencies: ["CNIfTIShims", "PNGCodec", "ProjectStore"]),
         .target(name: "Evaluation", dependencies: ["Inference", "PNGCodec"]),
         .executableTarget(
             name: "MultiverSegCLI",
             dependencies: [
-                "Server", "Inference", "PNGCodec", "ProjectStore", "Evaluation",
+                "Server", "Inference", "PNGCodec", "ProjectStore", "Evaluation", "Volumes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -67,6 +75,9 @@ let package = Package(
         .testTarget(name: "PNGCodecTests", dependencies: ["PNGCodec", "TestSupport"]),
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP", "TestSupport"]),
         .testTarget(name: "ProjectStoreTests", dependencies: ["ProjectStore", "TestSupport"]),
+        .testTarget(
+            name: "VolumesTests", dependencies: ["Volumes", "ProjectStore", "PNGCodec", "TestSupport"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "PNGCodec"]),
         // Runs the built `multiverseg` binary as a user would.

@@ -97,7 +97,7 @@ public final class App: Sendable {
             return try body()
         } catch let error as ProjectStoreError {
             switch error {
-            case .unknownProject, .unknownImage, .unknownLabel, .notInContext:
+            case .unknownProject, .unknownImage, .unknownVolume, .unknownLabel, .notInContext:
                 throw HTTPError.notFound(error.description)
             case .duplicateLabel:
                 throw HTTPError.conflict(error.description)

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""NIfTI fixtures for the Swift volume tests (Tests/VolumesTests).
+
+    pip install nibabel numpy
+    python3 Training/make_volume_fixtures.py   # writes Tests/VolumesTests/Fixtures/*.nii[.gz]
+
+Every voxel value is a formula of its index (documented per file below and in the tests), so the
+Swift tests compute what they expect instead of storing it. Files are written with nibabel
+(https://nipy.org/nibabel, MIT licence); gzip output is made deterministic (mtime 0) so a re-run
+gives identical bytes. The hostile files are real headers edited to lie.
+"""
+import gzip
+import io
+import os
+
+import nibabel as nib
+import numpy as np
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "VolumesTests", "Fixtures")
+
+
+def ramp(shape, scale=(1, 20, 400), start=-1024):
+    i, j, k = np.meshgrid(*[np.arange(n) for n in shape], indexing="ij")
+    return start + scale[0] * i + scale[1] * j + scale[2] * k
+
+
+def raw_bytes(image):
+    buffer = io.BytesIO()
+    file_map = image.make_file_map({"image": buffer, "header": buffer})
+    image.to_file_map(file_map)
+    return buffer.getvalue()
+
+
+def write(name, data):
+    path = os.path.join(OUT, name)
+    if name.endswith(".gz"):
+        with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
+            gz.write(data)
+    else:
+        with open(path, "wb") as f:
+            f.write(data)
+    print(f"{name}: {len(data)} bytes before compression")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+
+    # 1. CT-like: int16, value = -1024 + i + 20 j + 400 k, RAS, spacing 0.8 x 0.7 x 2.5, sform and
+    #    qform set (code 1, scanner), gzipped NIfTI-1. Axial acquisition.
+    shape = (20, 16, 6)
+    affine = np.array([[0.8, 0, 0, -10], [0, 0.7, 0, -20], [0, 0, 2.5, 30], [0, 0, 0, 1]])
+    ct = nib.Nifti1Image(ramp(shape).astype(np.int16), affine)
+    ct.set_sform(affine, code=1)
+    ct.set_qform(affine, code=1)
+    write("ct_ras_int16.nii.gz", raw_bytes(ct))
+
+    # 2. LPS, uint16 stored, scl_slope 0.5, scl_inter -100: value = 0.5 * (i + 12 j + 120 k) - 100;
+    #    qform only (sform code 0), uncompressed NIfTI-1.
+    shape = (12, 10, 8)
+    affine = np.array([[-1.5, 0, 0, 90], [0, -1.5, 0, 120], [0, 0, 2.0, -40], [0, 0, 0, 1]])
+    stored = ramp(shape, scale=(1, 12, 120), start=0).astype(np.uint16)
+    lps = nib.Nifti1Image(stored, affine)
+    lps.set_sform(None, code=0)
+    lps.set_qform(affine, code=1)
+    lps.header.set_slope_inter(0.5, -100)
+    write("lps_scaled_uint16.nii", raw_bytes(lps))
+
+    # 3. NIfTI-2, float32, value = 0.25 i - 0.5 j + 3 k, oblique (20 degrees about x) with the
+    #    voxel axes permuted so that k runs along y: a coronal acquisition. sform code 2 (aligned).
+    shape = (9, 7, 5)
+    angle = np.deg2rad(20)
+    rotation = np.array([[1, 0, 0], [0, np.cos(angle), -np.sin(angle)], [0, np.sin(angle), np.cos(angle)]])
+    permutation = np.array([[1, 0, 0], [0, 0, 1], [0, 1, 0]])  # i -> x, j -> z, k -> y
+    affine = np.eye(4)
+    affine[:3, :3] = rotation @ permutation @ np.diag([0.9, 1.1, 3.0])
+    affine[:3, 3] = [5, -6, 7]
+    values = (0.25 * ramp(shape, (1, 0, 0), 0) - 0.5 * ramp(shape, (0, 1, 0), 0) + 3 * ramp(shape, (0, 0, 1), 0))
+    oblique = nib.Nifti2Image(values.astype(np.float32), affine)
+    oblique.set_sform(affine, code=2)
+    oblique.set_qform(affine, code=2)
+    write("oblique_coronal_float32.nii", raw_bytes(oblique))
+
+    # 4. 4D: 4 x 3 x 2 x 3 uint8, value = i + 4 j + 12 k + 100 t; the import takes t = 0.
+    data4d = np.zeros((4, 3, 2, 3), dtype=np.uint8)
+    for t in range(3):
+        data4d[..., t] = ramp((4, 3, 2), (1, 4, 12), 100 * t)
+    write("four_d_uint8.nii", raw_bytes(nib.Nifti1Image(data4d, np.eye(4))))
+
+    # Hostile files, from the CT's uncompressed bytes.
+    good = raw_bytes(ct)
+    write("hostile_truncated_header.nii", good[:200])
+    # The header says 200 x 160 x 60 but only the original 20 x 16 x 6 voxels follow.
+    lying = nib.Nifti1Image(ramp((20, 16, 6)).astype(np.int16), np.eye(4))
+    lying_bytes = bytearray(raw_bytes(lying))
+    lying_bytes[40:56] = np.array([3, 200, 160, 60, 1, 1, 1, 1], dtype="<i2").tobytes()
+    write("hostile_lying_dims.nii", bytes(lying_bytes))
+    huge = bytearray(good[:352])
+    huge[40:56] = np.array([3, 30000, 30000, 30000, 1, 1, 1, 1], dtype="<i2").tobytes()
+    write("hostile_huge_nifti1.nii.gz", bytes(huge))
+    # NIfTI-2 holds 64-bit dims: 60000^3 voxels of int16 (432 TB) declared in a 540-byte header.
+    huge2 = nib.Nifti2Image(np.zeros((2, 2, 2), dtype=np.int16), np.eye(4))
+    huge2_bytes = bytearray(raw_bytes(huge2))
+    huge2_bytes[16:80] = np.array([3, 60000, 60000, 60000, 1, 1, 1, 1], dtype="<i8").tobytes()
+    write("hostile_60000_cubed_nifti2.nii", bytes(huge2_bytes[:544]))
+    write("hostile_not_nifti.nii", b"This is a text file renamed to .nii, not a volume.\n" * 8)
+
+
+if __name__ == "__main__":
+    main()
