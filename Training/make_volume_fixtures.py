@@ -3,12 +3,14 @@
 
     pip install nibabel numpy
     python3 Training/make_volume_fixtures.py   # writes Tests/VolumesTests/Fixtures/*.nii[.gz]
+    python3 Training/make_volume_fixtures.py --large /tmp/ct512.nii.gz   # also a 512 x 512 x 200 CT (not committed)
 
 Every voxel value is a formula of its index (documented per file below and in the tests), so the
 Swift tests compute what they expect instead of storing it. Files are written with nibabel
 (https://nipy.org/nibabel, MIT licence); gzip output is made deterministic (mtime 0) so a re-run
 gives identical bytes. The hostile files are real headers edited to lie.
 """
+import argparse
 import gzip
 import io
 import os
@@ -42,7 +44,29 @@ def write(name, data):
     print(f"{name}: {len(data)} bytes before compression")
 
 
+def large_ct(path):
+    """512 x 512 x 200 int16 CT for timing the import: air (-1000 HU) around an elliptic body of
+    soft tissue (40 HU) with a bone ring (700 HU) and a ramp along z, 0.7 x 0.7 x 1.5 mm, LPS-like
+    affine as scanners' NIfTI conversions write it."""
+    x, y = np.meshgrid(np.arange(512) - 256, np.arange(512) - 256, indexing="ij")
+    r = (x / 200.0) ** 2 + (y / 150.0) ** 2
+    plane = np.where(r < 1, 40, -1000).astype(np.int16)
+    plane[(r > 0.85) & (r < 1)] = 700
+    volume = np.repeat(plane[:, :, None], 200, axis=2) + (np.arange(200, dtype=np.int16) // 10)[None, None, :]
+    affine = np.array([[-0.7, 0, 0, 179], [0, -0.7, 0, 179], [0, 0, 1.5, -300], [0, 0, 0, 1]])
+    image = nib.Nifti1Image(volume.astype(np.int16), affine)
+    image.set_sform(affine, code=1)
+    image.set_qform(affine, code=1)
+    nib.save(image, path)
+    print(f"{path}: 512 x 512 x 200 int16")
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--large", metavar="PATH", help="also write a 512 x 512 x 200 CT to PATH (for timing)")
+    arguments = parser.parse_args()
+    if arguments.large:
+        large_ct(arguments.large)
     os.makedirs(OUT, exist_ok=True)
 
     # 1. CT-like: int16, value = -1024 + i + 20 j + 400 k, RAS, spacing 0.8 x 0.7 x 2.5, sform and

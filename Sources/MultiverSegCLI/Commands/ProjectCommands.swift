@@ -2,21 +2,30 @@ import ArgumentParser
 import Foundation
 import PNGCodec
 import ProjectStore
+import Volumes
 
-/// `multiverseg import DIR --project ID`: copies the PNG images of a folder into a project
-/// (creating it with `--create NAME --label L`).
+/// `multiverseg import DIR --project ID`: copies the PNG images of a folder, or the slices of NIfTI
+/// volumes, into a project (creating it with `--create NAME --label L`).
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Add the PNG images of a folder to a project.",
+        abstract: "Add the PNG images of a folder, or the slices of NIfTI volumes, to a project.",
         discussion: """
             Example: multiverseg import ~/scans --create "Liver CT" --label liver
-            Files that are not PNG are skipped and listed; convert them to PNG first (or upload them in the
-            browser, which converts JPEG, BMP and the like).
+                     multiverseg import ct.nii.gz --project liver-ct --plane axial --slices every:4
+            Files that are not PNG, .nii or .nii.gz are skipped and listed; convert them to PNG first (or upload
+            them in the browser, which converts JPEG, BMP and the like). Each chosen slice of a volume becomes a
+            16-bit PNG; volumes/<id>.json records the geometry and how stored values map to intensities.
             """)
 
-    @Argument(help: "The folder of images.")
+    @Argument(help: "The folder of images, or one .nii / .nii.gz file.")
     var folder: String
+
+    @Option(help: "Volumes: the plane to cut slices in: axial, coronal or sagittal (default: the plane each was acquired in).")
+    var plane: String?
+
+    @Option(help: "Volumes: which slices: all, every:K (every K-th from the first) or A-B (0-based, inclusive).")
+    var slices: String = "all"
 
     @Option(help: "The id of an existing project to add to.")
     var project: String?
@@ -34,15 +43,48 @@ struct ImportCommand: ParsableCommand {
         guard (project == nil) != (create == nil) else {
             throw ValidationError("give exactly one of --project ID or --create NAME")
         }
+        let chosenPlane = try plane.map { text -> SlicePlane in
+            guard let value = SlicePlane(rawValue: text) else {
+                throw ValidationError("--plane must be axial, coronal or sagittal, not '\(text)'")
+            }
+            return value
+        }
+        let selection: SliceSelection
+        do { selection = try SliceSelection(parsing: slices) } catch { throw ValidationError(error.description) }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) else {
+            throw ValidationError("\(folder) does not exist")
+        }
+        guard isFolder.boolValue || VolumeImport.isVolumeFile(folder) else {
+            throw ValidationError("\(folder) is neither a folder nor a .nii / .nii.gz file")
+        }
         do {
             let library = try ProjectLibrary(root: projects)
             let target = try create.map { try library.createProject(name: $0, labels: labels) } ?? library.project(project!)
-            let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+            let (names, base) = isFolder.boolValue
+                ? (try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), folder)
+                : ([(folder as NSString).lastPathComponent], (folder as NSString).deletingLastPathComponent)
             var imported = 0
             for name in names where !name.hasPrefix(".") {
-                let path = (folder as NSString).appendingPathComponent(name)
+                let path = (base as NSString).appendingPathComponent(name)
+                if VolumeImport.isVolumeFile(name) {
+                    do {
+                        let start = Date()
+                        let volume = try VolumeImport.importNIfTI(path, into: target, plane: chosenPlane, selection: selection)
+                        imported += volume.slices.count
+                        print("\(name) -> volume '\(volume.id)': \(volume.slices.count) \(volume.plane) slice(s) of "
+                              + "\(volume.dims.map(String.init).joined(separator: "x")), stored value v means "
+                              + "\(volume.intensity.scale) * v + \(volume.intensity.offset)"
+                              + (volume.intensity.lossless ? " (lossless)" : "")
+                              + String(format: " in %.2f s", Date().timeIntervalSince(start)))
+                        if let note = volume.note { print("  note: \(note)") }
+                    } catch {
+                        print("skipped \(name): \(error)")
+                    }
+                    continue
+                }
                 guard name.lowercased().hasSuffix(".png") else {
-                    print("skipped \(name): not a PNG")
+                    print("skipped \(name): not a PNG or NIfTI volume")
                     continue
                 }
                 do {
