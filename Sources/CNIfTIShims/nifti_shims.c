@@ -76,3 +76,43 @@ void mvs_nifti_close(mvs_nifti *handle) {
     nifti_image_free(handle->image);
     free(handle);
 }
+
+mvs_nifti_status mvs_nifti_write_uint8(const char *path, const mvs_nifti_geometry *geometry,
+                                       const uint8_t *voxels, size_t count) {
+    if (!path || !geometry || !voxels) return MVS_NIFTI_BAD_ARGUMENT;
+    int64_t dims[8] = {3, geometry->dim[0], geometry->dim[1], geometry->dim[2], 1, 1, 1, 1};
+    for (int i = 1; i <= 3; i++) if (dims[i] < 1) return MVS_NIFTI_BAD_ARGUMENT;
+    if ((int64_t)count != dims[1] * dims[2] * dims[3]) return MVS_NIFTI_BAD_ARGUMENT;
+    nifti_set_debug_level(0);
+    nifti_image *image = nifti_make_new_nim(dims, DT_UINT8, 0);
+    if (!image) return MVS_NIFTI_BAD_ARGUMENT;
+    image->nifti_type = NIFTI_FTYPE_NIFTI1_1;
+    for (int i = 0; i < 3; i++) image->pixdim[i + 1] = geometry->pixdim[i];
+    image->dx = geometry->pixdim[0];
+    image->dy = geometry->pixdim[1];
+    image->dz = geometry->pixdim[2];
+    image->xyz_units = geometry->xyz_units;
+    image->qform_code = geometry->qform_code;
+    image->sform_code = geometry->sform_code;
+    for (int r = 0; r < 4; r++) for (int c = 0; c < 4; c++) {
+        image->qto_xyz.m[r][c] = geometry->qto_xyz[r * 4 + c];
+        image->sto_xyz.m[r][c] = geometry->sto_xyz[r * 4 + c];
+    }
+    if (geometry->qform_code > 0) {
+        // The header stores the qform as a quaternion plus offsets and qfac, not as a matrix.
+        double dx, dy, dz;
+        nifti_dmat44_to_quatern(image->qto_xyz, &image->quatern_b, &image->quatern_c, &image->quatern_d,
+                                &image->qoffset_x, &image->qoffset_y, &image->qoffset_z, &dx, &dy, &dz, &image->qfac);
+    }
+    image->scl_slope = 1;
+    image->scl_inter = 0;
+    image->cal_min = 0;
+    image->cal_max = 0;
+    if (nifti_set_filenames(image, path, 0, 1) != 0) { nifti_image_free(image); return MVS_NIFTI_BAD_ARGUMENT; }
+    image->data = malloc(count);
+    if (!image->data) { nifti_image_free(image); return MVS_NIFTI_BAD_ARGUMENT; }
+    memcpy(image->data, voxels, count);
+    nifti_image_write(image);
+    nifti_image_free(image);
+    return MVS_NIFTI_OK;
+}

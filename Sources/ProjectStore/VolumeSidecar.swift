@@ -66,6 +66,12 @@ public struct VolumeSidecar: Codable, Sendable, Equatable {
     public var affineSource: String
     public var qformCode: Int
     public var sformCode: Int
+    /// The source's qform and sform (rows), nil when their code is 0: an exported label volume
+    /// gets both, so it overlays the source in any viewer.
+    public var qform: [[Double]]?
+    public var sform: [[Double]]?
+    /// NIfTI xyz_units code of `spacing` (2 = mm, 0 = unknown).
+    public var xyzUnits: Int
     /// The world direction each voxel axis points to, e.g. "RAS" or "LPS".
     public var orientation: String
     /// "axial", "coronal" or "sagittal".
@@ -90,7 +96,7 @@ public struct VolumeSidecar: Codable, Sendable, Equatable {
 
     public init(
         source: String, format: String, dims: [Int], spacing: [Double], affine: [[Double]], affineSource: String,
-        qformCode: Int, sformCode: Int, orientation: String, plane: String, sliceAxis: Int, columnAxis: Int,
+        qformCode: Int, sformCode: Int, qform: [[Double]]?, sform: [[Double]]?, xyzUnits: Int, orientation: String, plane: String, sliceAxis: Int, columnAxis: Int,
         rowAxis: Int, columnsReversed: Bool, rowsReversed: Bool, datatype: String, intensity: IntensityMapping,
         modality: String?, note: String?, slices: [VolumeSlice]
     ) {
@@ -102,6 +108,9 @@ public struct VolumeSidecar: Codable, Sendable, Equatable {
         self.affineSource = affineSource
         self.qformCode = qformCode
         self.sformCode = sformCode
+        self.qform = qform
+        self.sform = sform
+        self.xyzUnits = xyzUnits
         self.orientation = orientation
         self.plane = plane
         self.sliceAxis = sliceAxis

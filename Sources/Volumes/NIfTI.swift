@@ -1,5 +1,6 @@
 import CNIfTIShims
 import Foundation
+import ProjectStore
 
 // The one place where nifti_clib (libnifti2, through the C shims) is called. Every failure becomes
 // a `NIfTIError` that names the call and says what to do.
@@ -18,6 +19,8 @@ public enum NIfTIError: Error, Equatable, CustomStringConvertible, Sendable {
     case dataUnreadable(file: String, call: String)
     /// Complex, RGB or unknown voxel types.
     case unsupportedDatatype(file: String, code: Int)
+    /// A volume could not be written, or did not read back as written.
+    case writeFailed(file: String, call: String)
 
     public var description: String {
         switch self {
@@ -34,6 +37,8 @@ public enum NIfTIError: Error, Equatable, CustomStringConvertible, Sendable {
             return "\(call): '\(file)' holds fewer voxels than its header declares (truncated, or the header lies); export it again"
         case let .unsupportedDatatype(file, code):
             return "'\(file)' stores voxels as NIfTI datatype \(code) (complex or RGB); only scalar volumes can be sliced"
+        case let .writeFailed(file, call):
+            return "\(call): could not write '\(file)'; check that its folder exists, is writable and has space"
         }
     }
 }
@@ -123,9 +128,12 @@ public enum NIfTI {
         }
         return Volume(
             format: "NIfTI-\(header.nifti_version)", dims: dims, spacing: spacing,
-            affine: (0..<4).map { row in Array(matrix[(row * 4)..<(row * 4 + 4)]) },
+            affine: Self.rows(matrix),
             affineSource: affineSource,
             qformCode: Int(header.qform_code), sformCode: Int(header.sform_code),
+            qform: header.qform_code > 0 ? Self.rows(qform) : nil,
+            sform: header.sform_code > 0 ? Self.rows(sform) : nil,
+            xyzUnits: Int(header.xyz_units),
             voxels: voxels,
             // Integer storage stays on a lattice of step `slope` after scaling, which the 16-bit
             // mapping keeps exactly when the range allows.
@@ -133,6 +141,50 @@ public enum NIfTI {
             datatype: Self.datatypeNames[Int(header.datatype)] ?? "code \(header.datatype)",
             description: descrip.isEmpty ? nil : descrip,
             note: frames > 1 ? "4D file: the first of \(frames) volumes is used" : nil)
+    }
+
+    /// Writes a uint8 label volume with `geometry` (dims, spacing, qform and sform with their codes,
+    /// as the source had them) to `path` (`.nii.gz` compresses). The file is written beside the
+    /// target under a temporary name, read back to check its header, then renamed into place.
+    ///
+    /// ```swift
+    /// try NIfTI.writeLabels(voxels, geometry: try project.volume("ct"), to: "ct_liver.nii.gz")
+    /// ```
+    public static func writeLabels(_ voxels: [UInt8], geometry: VolumeSidecar, to path: String) throws(NIfTIError) {
+        let file = (path as NSString).lastPathComponent
+        guard VolumeImport.isVolumeFile(file) else { throw .unsupportedFileName(file) }
+        var cGeometry = mvs_nifti_geometry()
+        cGeometry.dim = (Int64(geometry.dims[0]), Int64(geometry.dims[1]), Int64(geometry.dims[2]))
+        cGeometry.pixdim = (geometry.spacing[0], geometry.spacing[1], geometry.spacing[2])
+        cGeometry.qform_code = Int32(geometry.qform == nil ? 0 : geometry.qformCode)
+        cGeometry.sform_code = Int32(geometry.sform == nil ? 0 : geometry.sformCode)
+        cGeometry.xyz_units = Int32(geometry.xyzUnits)
+        withUnsafeMutableBytes(of: &cGeometry.qto_xyz) { raw in
+            for (index, value) in (geometry.qform ?? geometry.affine).joined().enumerated() { raw.storeBytes(of: value, toByteOffset: index * 8, as: Double.self) }
+        }
+        withUnsafeMutableBytes(of: &cGeometry.sto_xyz) { raw in
+            for (index, value) in (geometry.sform ?? geometry.affine).joined().enumerated() { raw.storeBytes(of: value, toByteOffset: index * 8, as: Double.self) }
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        let lower = file.lowercased()
+        let partial = (folder.isEmpty ? "" : folder + "/") + ".partial-\(getpid())-" + file
+        let status = voxels.withUnsafeBufferPointer { mvs_nifti_write_uint8(partial, &cGeometry, $0.baseAddress, $0.count) }
+        guard status == MVS_NIFTI_OK else { throw .writeFailed(file: file, call: "mvs_nifti_write_uint8") }
+        // nifti_image_write reports nothing: the file must read back with the dims written.
+        let check = try? NIfTIFile(path: partial, file: file)
+        let written = check.map { file in withUnsafeBytes(of: file.header.dim) { Array($0.bindMemory(to: Int64.self)) } }
+        guard let written, Array(written[1...3]) == geometry.dims.map(Int64.init), lower.hasSuffix(".nii.gz") || lower.hasSuffix(".nii") else {
+            unlink(partial)
+            throw .writeFailed(file: file, call: "nifti_image_write")
+        }
+        do { try FileSystem.moveAtomically(partial, to: path) } catch {
+            unlink(partial)
+            throw .writeFailed(file: file, call: "rename")
+        }
+    }
+
+    private static func rows(_ matrix: [Double]) -> [[Double]] {
+        (0..<4).map { row in Array(matrix[(row * 4)..<(row * 4 + 4)]) }
     }
 
     static let integerDatatypes: Set<Int> = [2, 4, 8, 256, 512, 768, 1024, 1280]

@@ -18,6 +18,12 @@ public struct Volume: Sendable {
     public let affineSource: String
     public let qformCode: Int
     public let sformCode: Int
+    /// The header's qform and sform matrices (4x4, rows), nil when their code is 0; kept apart
+    /// from `affine` so an exported label volume carries both, as the source did.
+    public let qform: [[Double]]?
+    public let sform: [[Double]]?
+    /// NIfTI xyz_units code (2 = mm).
+    public let xyzUnits: Int
     public let voxels: [Float]
     /// The spacing of the lattice the values lie on when stored as integers (the scale slope), nil for float data.
     public let valueStep: Double?

@@ -65,6 +65,7 @@ public enum VolumeImport {
         let draft = VolumeSidecar(
             source: file, format: volume.format, dims: volume.dims, spacing: volume.spacing, affine: volume.affine,
             affineSource: volume.affineSource, qformCode: volume.qformCode, sformCode: volume.sformCode,
+            qform: volume.qform, sform: volume.sform, xyzUnits: volume.xyzUnits,
             orientation: volume.orientation, plane: chosenPlane.rawValue, sliceAxis: axis,
             columnAxis: layout.columnAxis, rowAxis: layout.rowAxis,
             columnsReversed: layout.columnsReversed, rowsReversed: layout.rowsReversed,

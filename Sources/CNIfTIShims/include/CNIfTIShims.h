@@ -47,3 +47,19 @@ mvs_nifti_status mvs_nifti_load(mvs_nifti *image);
 mvs_nifti_status mvs_nifti_copy_floats(const mvs_nifti *image, float *out, size_t count);
 
 void mvs_nifti_close(mvs_nifti *image);
+
+/// The geometry a written volume carries (a source's, so the two overlay voxel for voxel).
+typedef struct {
+    int64_t dim[3];
+    double pixdim[3];
+    int qform_code;
+    int sform_code;
+    double qto_xyz[16];     // row-major; used when qform_code > 0 (stored as a quaternion, as NIfTI does)
+    double sto_xyz[16];     // row-major; used when sform_code > 0
+    int xyz_units;
+} mvs_nifti_geometry;
+
+/// Writes a uint8 NIfTI-1 volume (`.nii` or `.nii.gz`, by the name) of `geometry->dim` voxels,
+/// x fastest. nifti_image_write reports nothing, so the caller reads the file back to check it.
+mvs_nifti_status mvs_nifti_write_uint8(const char *path, const mvs_nifti_geometry *geometry,
+                                       const uint8_t *voxels, size_t count);

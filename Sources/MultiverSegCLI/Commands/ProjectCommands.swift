@@ -102,11 +102,20 @@ struct ImportCommand: ParsableCommand {
     }
 }
 
-/// `multiverseg export --project ID --label L -o DIR`: the accepted masks as a PNG set.
+/// `multiverseg export --project ID --label L -o DIR`: the accepted masks as a PNG set, or with
+/// `--format nifti` one label volume per imported volume.
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a label's accepted masks as PNGs (0/255, original size, named as the images).")
+        abstract: "Write a label's accepted masks as PNGs (0/255, original size, named as the images).",
+        discussion: """
+            --format nifti writes, for each volume imported from NIfTI, <volume>_<label>.nii.gz into the --output
+            folder: uint8, 1 where an accepted mask covers the voxel, 0 elsewhere (slices without a mask too), with
+            the source's dims, spacing, qform and sform, so it overlays the source in any viewer.
+            """)
+
+    @Option(help: "png (the masks as images) or nifti (a label volume per imported volume).")
+    var format: String = "png"
 
     @Option(help: "The project id.")
     var project: String
@@ -126,6 +135,17 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         do {
             let target = try ProjectLibrary(root: projects).project(project)
+            if format == "nifti" {
+                guard !zip else { throw ValidationError("--zip writes PNG masks; leave it out with --format nifti") }
+                guard !target.volumeIDs().isEmpty else {
+                    throw ValidationError("project '\(project)' has no volumes; import a .nii or .nii.gz first")
+                }
+                for (file, labeled) in try VolumeExport.writeLabelVolumes(target, label: label, to: output) {
+                    print("wrote \(output)/\(file) (\(labeled) labeled slice(s))")
+                }
+                return
+            }
+            guard format == "png" else { throw ValidationError("--format must be png or nifti, not '\(format)'") }
             if zip {
                 let bytes = try target.exportZip(label: label)
                 try FileSystem.writeAtomically(bytes, to: output)
@@ -135,6 +155,8 @@ struct ExportCommand: ParsableCommand {
                 print("wrote \(count) mask(s) to \(output)")
             }
         } catch let error as ProjectStoreError {
+            throw ValidationError(error.description)
+        } catch let error as NIfTIError {
             throw ValidationError(error.description)
         } catch let error as FileSystemError where error.call == "replace" {
             throw ValidationError("\(output) exists and holds more than mask PNGs; choose a new or empty folder")
