@@ -39,6 +39,14 @@ let package = Package(
         // needs /usr/include/nifti on the include path and Debian ships no pkg-config file for it.
         .target(name: "CMicroHTTPDShims", dependencies: ["CMicroHTTPD"]),
         .target(name: "CPNGShims", dependencies: ["CPNG"]),
+        // DCMTK is C++ (libdcmtk-dev): a C API over it, with its decoders for compressed transfer syntaxes.
+        // (dcmtk.pc would link all 27 DCMTK libraries and their TLS/audio/TIFF dependencies; these are the few it uses.)
+        .target(
+            name: "CDICOMShims",
+            linkerSettings: [
+                "dcmdata", "dcmimgle", "dcmimage", "dcmjpeg", "ijg8", "ijg12", "ijg16", "dcmjpls", "dcmtkcharls",
+                "oflog", "ofstd",
+            ].map { .linkedLibrary($0) }),
         .target(
             name: "CNIfTIShims",
             cSettings: [.unsafeFlags(["-I/usr/include/nifti"])],
@@ -60,8 +68,8 @@ let package = Package(
                 "MicroHTTP", "ProjectStore", "Inference",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
-        // NIfTI (libnifti2-dev) volumes cut into slices for a project.
-        .target(name: "Volumes", dependencies: ["CNIfTIShims", "PNGCodec", "ProjectStore"]),
+        // NIfTI (libnifti2-dev) and DICOM (libdcmtk-dev) volumes cut into slices for a project.
+        .target(name: "Volumes", dependencies: ["CNIfTIShims", "CDICOMShims", "PNGCodec", "ProjectStore"]),
         .target(name: "Evaluation", dependencies: ["Inference", "PNGCodec"]),
         .executableTarget(
             name: "MultiverSegCLI",

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""NIfTI fixtures for the Swift volume tests (Tests/VolumesTests).
+"""NIfTI and DICOM fixtures for the Swift volume tests (Tests/VolumesTests).
 
-    pip install nibabel numpy
+    pip install nibabel pydicom numpy
     python3 Training/make_volume_fixtures.py   # writes Tests/VolumesTests/Fixtures/*.nii[.gz]
     python3 Training/make_volume_fixtures.py --large /tmp/ct512.nii.gz   # also a 512 x 512 x 200 CT (not committed)
 
 Every voxel value is a formula of its index (documented per file below and in the tests), so the
 Swift tests compute what they expect instead of storing it. Files are written with nibabel
-(https://nipy.org/nibabel, MIT licence); gzip output is made deterministic (mtime 0) so a re-run
+(https://nipy.org/nibabel, MIT licence) and pydicom (https://pydicom.github.io, MIT licence), with
+fixed UIDs and file names; gzip output is made deterministic (mtime 0) so a re-run
 gives identical bytes. The hostile files are real headers edited to lie.
 """
 import argparse
@@ -127,6 +128,84 @@ def main():
     huge2_bytes[16:80] = np.array([3, 60000, 60000, 60000, 1, 1, 1, 1], dtype="<i8").tobytes()
     write("hostile_60000_cubed_nifti2.nii", bytes(huge2_bytes[:544]))
     write("hostile_not_nifti.nii", b"This is a text file renamed to .nii, not a volume.\n" * 8)
+    dicom_fixtures()
+
+
+def dicom_fixtures():
+    """dicom_series/: a CT series of 16 x 12 x 6 positions with position 3 missing (5 files), under
+    shuffled names, signed int16 stored = i + 16 j + 200 k, RescaleIntercept -1024 (so HU = stored -
+    1024), pixel spacing 0.6 (rows) x 0.8 (columns), axial LPS, z = -50 + 2.5 k, one file RLE Lossless;
+    plus an MR series of 8 x 8 x 2 (uint16, value = 7 + i + 8 j + 64 k, coronal: rows along -z).
+    dicom_hostile/: a DICOM file without pixel data, and a truncated one."""
+    import random
+
+    import pydicom
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, RLELossless
+
+    def image(path, series_uid, instance, modality, pixels, position, orientation, spacing, signed, intercept, rle=False):
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.2" if modality == "CT" else "1.2.840.10008.5.1.4.1.1.4"
+        meta.MediaStorageSOPInstanceUID = f"{series_uid}.{instance}"
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = FileDataset(path, {}, file_meta=meta, preamble=b"\0" * 128)
+        ds.SOPClassUID = meta.MediaStorageSOPClassUID
+        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+        ds.StudyInstanceUID = "1.2.826.0.1.3680043.10.1471.1"
+        ds.SeriesInstanceUID = series_uid
+        ds.Modality = modality
+        ds.InstanceNumber = instance
+        ds.ImagePositionPatient = [float(v) for v in position]
+        ds.ImageOrientationPatient = [float(v) for v in orientation]
+        ds.PixelSpacing = [float(v) for v in spacing]
+        ds.SliceThickness = 2.5
+        ds.Rows, ds.Columns = pixels.shape
+        ds.SamplesPerPixel = 1
+        ds.PhotometricInterpretation = "MONOCHROME2"
+        ds.BitsAllocated = 16
+        ds.BitsStored = 16
+        ds.HighBit = 15
+        ds.PixelRepresentation = 1 if signed else 0
+        ds.RescaleSlope = 1
+        ds.RescaleIntercept = intercept
+        ds.PixelData = pixels.astype(np.int16 if signed else np.uint16).tobytes()
+        if rle:
+            ds.compress(RLELossless, generate_instance_uid=False)
+        ds.save_as(path, enforce_file_format=True)
+
+    series = os.path.join(OUT, "dicom_series")
+    hostile = os.path.join(OUT, "dicom_hostile")
+    for folder in (series, hostile):
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            os.remove(os.path.join(folder, name))
+    names = random.Random(12).sample(range(16**6), 7)
+    ct_uid = "1.2.826.0.1.3680043.10.1471.2"
+    j, i = np.meshgrid(np.arange(12), np.arange(16), indexing="ij")  # rows (j) x columns (i)
+    for slot, k in enumerate([0, 1, 2, 4, 5]):
+        image(os.path.join(series, f"{names[slot]:06x}"), ct_uid, k + 1, "CT", i + 16 * j + 200 * k,
+              [-4.0, -3.0, -50 + 2.5 * k], [1, 0, 0, 0, 1, 0], [0.6, 0.8], True, -1024, rle=(k == 4))
+    mr_uid = "1.2.826.0.1.3680043.10.1471.3"
+    j, i = np.meshgrid(np.arange(8), np.arange(8), indexing="ij")
+    for k in range(2):
+        image(os.path.join(series, f"{names[5 + k]:06x}.dcm"), mr_uid, k + 1, "MR", 7 + i + 8 * j + 64 * k,
+              [0.0, 10.0 + 1.5 * k, 20.0], [1, 0, 0, 0, 0, -1], [1.0, 1.0], False, 0)
+    # A report-like DICOM file: valid, but no image.
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.88.11"
+    meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.10.1471.4.1"
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    report = FileDataset("report", {}, file_meta=meta, preamble=b"\0" * 128)
+    report.SOPClassUID = meta.MediaStorageSOPClassUID
+    report.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    report.SeriesInstanceUID = "1.2.826.0.1.3680043.10.1471.4"
+    report.Modality = "SR"
+    report.save_as(os.path.join(hostile, "report.dcm"), enforce_file_format=True)
+    with open(os.path.join(series, f"{names[0]:06x}"), "rb") as f:
+        whole = f.read()
+    with open(os.path.join(hostile, "truncated.dcm"), "wb") as f:
+        f.write(whole[: len(whole) - 200])
+    print(f"dicom_series: {len(os.listdir(series))} files; dicom_hostile: {len(os.listdir(hostile))} files")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ public enum VolumeImportError: Error, Equatable, CustomStringConvertible, Sendab
     case invalidSelection(String)
     case selectionOutOfRange(ClosedRange<Int>, count: Int)
     case nifti(NIfTIError)
+    case dicom(DICOMError)
 
     public var description: String {
         switch self {
@@ -15,6 +16,7 @@ public enum VolumeImportError: Error, Equatable, CustomStringConvertible, Sendab
         case let .selectionOutOfRange(range, count):
             return "slices \(range.lowerBound)-\(range.upperBound) do not exist: the volume has \(count) in that plane (0-\(count - 1))"
         case .nifti(let error): return error.description
+        case .dicom(let error): return error.description
         }
     }
 }
@@ -41,7 +43,33 @@ public enum VolumeImport {
     ) throws -> VolumeSidecar {
         let volume: Volume
         do { volume = try NIfTI.read(path, limits: limits) } catch { throw VolumeImportError.nifti(error) }
-        let file = (path as NSString).lastPathComponent
+        // NIfTI headers do not say which modality; DICOM series do.
+        return try importVolume(volume, source: (path as NSString).lastPathComponent, modality: nil, into: project, plane: plane, selection: selection)
+    }
+
+    /// Imports the DICOM files `paths` (e.g. a folder's), one volume per series (grouped by
+    /// SeriesInstanceUID, ordered by position along the slice normal), named after `source`
+    /// (the folder's name), with the series' Modality in the sidecar.
+    ///
+    /// ```swift
+    /// let sidecars = try VolumeImport.importDICOM(files, source: "CT_thorax", into: project)
+    /// ```
+    @discardableResult
+    public static func importDICOM(
+        _ paths: [String], source: String, into project: Project, plane: SlicePlane? = nil, selection: SliceSelection = .all,
+        limits: VolumeLimits = .default
+    ) throws -> [VolumeSidecar] {
+        let series: [(volume: Volume, modality: String?, series: String)]
+        do { series = try DICOM.readSeries(paths, limits: limits) } catch { throw VolumeImportError.dicom(error) }
+        return try series.enumerated().map { number, entry in
+            try importVolume(entry.volume, source: series.count == 1 ? source : "\(source)-series\(number + 1)",
+                             modality: entry.modality, into: project, plane: plane, selection: selection)
+        }
+    }
+
+    private static func importVolume(
+        _ volume: Volume, source file: String, modality: String?, into project: Project, plane: SlicePlane?, selection: SliceSelection
+    ) throws -> VolumeSidecar {
         let chosenPlane = plane ?? volume.acquisitionPlane
         let axis = volume.voxelAxis(for: chosenPlane)
         let layout = volume.layout(across: axis)
@@ -70,8 +98,7 @@ public enum VolumeImport {
             columnAxis: layout.columnAxis, rowAxis: layout.rowAxis,
             columnsReversed: layout.columnsReversed, rowsReversed: layout.rowsReversed,
             datatype: volume.datatype, intensity: mapping,
-            // NIfTI headers do not say; DICOM series will.
-            modality: nil, note: volume.note,
+            modality: modality, note: volume.note,
             slices: indices.map { VolumeSlice(index: $0, image: "") })
         return try project.importVolume(name: file, slices: images, sidecar: draft)
     }

@@ -49,3 +49,25 @@ import Testing
         #expect(slices.output.contains("invalid slice selection 'every:0'"))
     }
 }
+
+/// `multiverseg import` with a folder of DICOM files (names without extension, two series).
+@Suite struct DICOMImportCommandTests {
+    @Test func importsEachSeriesAsAVolume() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let projects = directory.file("Projects")
+        try FileManager.default.createDirectory(atPath: projects, withIntermediateDirectories: true)
+        let series = ServeCommandTests.repositoryRoot + "/Tests/VolumesTests/Fixtures/dicom_series"
+        let result = try ProjectCommandTests().run(["import", series, "--create", "Thorax", "--label", "lung", "--projects", projects])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("DICOM series (CT) -> volume 'dicom_series-series1': 6 axial slice(s) of 16x12x6, stored value v means 1.0 * v + -1024.0 (lossless)"))
+        #expect(result.output.contains("note: slice(s) 3 missing from the series"))
+        #expect(result.output.contains("DICOM series (MR) -> volume 'dicom_series-series2': 2 coronal slice(s)"))
+        #expect(result.output.contains("imported 8 image(s) into project 'thorax'"))
+
+        let export = try ProjectCommandTests().run(["export", "--format", "nifti", "--project", "thorax", "--label", "lung",
+                                                    "-o", directory.file("out"), "--projects", projects])
+        #expect(export.status == 0, "\(export.output)")
+        #expect(export.output.contains("dicom_series-series1_lung.nii.gz (0 labeled slice(s))"))
+    }
+}

@@ -9,16 +9,18 @@ import Volumes
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Add the PNG images of a folder, or the slices of NIfTI volumes, to a project.",
+        abstract: "Add the PNG images of a folder, or the slices of NIfTI volumes and DICOM series, to a project.",
         discussion: """
             Example: multiverseg import ~/scans --create "Liver CT" --label liver
                      multiverseg import ct.nii.gz --project liver-ct --plane axial --slices every:4
-            Files that are not PNG, .nii or .nii.gz are skipped and listed; convert them to PNG first (or upload
+            DICOM files (recognised by content, any name) are stacked per series (SeriesInstanceUID), in order of
+            position along the slice normal, rescale slope/intercept applied. Other files that are not PNG, .nii or
+            .nii.gz are skipped and listed; convert them to PNG first (or upload
             them in the browser, which converts JPEG, BMP and the like). Each chosen slice of a volume becomes a
             16-bit PNG; volumes/<id>.json records the geometry and how stored values map to intensities.
             """)
 
-    @Argument(help: "The folder of images, or one .nii / .nii.gz file.")
+    @Argument(help: "The folder of images (PNG, NIfTI, DICOM), or one .nii / .nii.gz / DICOM file.")
     var folder: String
 
     @Option(help: "Volumes: the plane to cut slices in: axial, coronal or sagittal (default: the plane each was acquired in).")
@@ -55,8 +57,8 @@ struct ImportCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) else {
             throw ValidationError("\(folder) does not exist")
         }
-        guard isFolder.boolValue || VolumeImport.isVolumeFile(folder) else {
-            throw ValidationError("\(folder) is neither a folder nor a .nii / .nii.gz file")
+        guard isFolder.boolValue || VolumeImport.isVolumeFile(folder) || DICOM.isDICOMFile(folder) else {
+            throw ValidationError("\(folder) is neither a folder nor a .nii / .nii.gz / DICOM file")
         }
         do {
             let library = try ProjectLibrary(root: projects)
@@ -65,8 +67,14 @@ struct ImportCommand: ParsableCommand {
                 ? (try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), folder)
                 : ([(folder as NSString).lastPathComponent], (folder as NSString).deletingLastPathComponent)
             var imported = 0
+            var dicomFiles: [String] = []
             for name in names where !name.hasPrefix(".") {
                 let path = (base as NSString).appendingPathComponent(name)
+                // DICOM files often have no extension: recognised by content, stacked per series below.
+                if DICOM.isDICOMFile(path) {
+                    dicomFiles.append(path)
+                    continue
+                }
                 if VolumeImport.isVolumeFile(name) {
                     do {
                         let start = Date()
@@ -93,6 +101,23 @@ struct ImportCommand: ParsableCommand {
                     if id != (name as NSString).deletingPathExtension { print("\(name) -> \(id)") }
                 } catch {
                     print("skipped \(name): \(error)")
+                }
+            }
+            if !dicomFiles.isEmpty {
+                // Volumes are named after the folder (or the single file) they came from.
+                let source = (folder as NSString).lastPathComponent
+                do {
+                    let start = Date()
+                    for volume in try VolumeImport.importDICOM(dicomFiles, source: source, into: target, plane: chosenPlane, selection: selection) {
+                        imported += volume.slices.count
+                        print("DICOM series (\(volume.modality ?? "modality unknown")) -> volume '\(volume.id)': \(volume.slices.count) "
+                              + "\(volume.plane) slice(s) of \(volume.dims.map(String.init).joined(separator: "x")), stored value v means "
+                              + "\(volume.intensity.scale) * v + \(volume.intensity.offset)" + (volume.intensity.lossless ? " (lossless)" : ""))
+                        if let note = volume.note { print("  note: \(note)") }
+                    }
+                    print(String(format: "read %d DICOM file(s) in %.2f s", dicomFiles.count, Date().timeIntervalSince(start)))
+                } catch {
+                    print("skipped the DICOM files: \(error)")
                 }
             }
             print("imported \(imported) image(s) into project '\(target.id)' (\(target.imageIDs().count) in all)")
