@@ -15,13 +15,14 @@ let package = Package(
         .library(name: "MicroHTTP", targets: ["MicroHTTP"]),
         .library(name: "Server", targets: ["Server"]),
         .library(name: "ZIP", targets: ["ZIP"]),
+        .library(name: "Volumes", targets: ["Volumes"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.0"),
     ],
     targets: [
-        // C libraries from Debian (libmicrohttpd-dev, libopenblas-dev, libpng-dev).
+        // C libraries from Debian (libmicrohttpd-dev, libopenblas-dev, libpng-dev; zlib1g-dev comes with libpng-dev).
         .systemLibrary(
             name: "CMicroHTTPD", pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]),
@@ -31,9 +32,25 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
-        // C shims: MHD_start_daemon is variadic; libpng reports errors by longjmp.
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        // C shims: MHD_start_daemon is variadic; libpng reports errors by longjmp; nifti_clib's header
+        // needs /usr/include/nifti on the include path and Debian ships no pkg-config file for it.
         .target(name: "CMicroHTTPDShims", dependencies: ["CMicroHTTPD"]),
         .target(name: "CPNGShims", dependencies: ["CPNG"]),
+        // DCMTK is C++ (libdcmtk-dev): a C API over it, with its decoders for compressed transfer syntaxes.
+        // (dcmtk.pc would link all 27 DCMTK libraries and their TLS/audio/TIFF dependencies; these are the few it uses.)
+        .target(
+            name: "CDICOMShims",
+            linkerSettings: [
+                "dcmdata", "dcmimgle", "dcmimage", "dcmjpeg", "ijg8", "ijg12", "ijg16", "dcmjpls", "dcmtkcharls",
+                "oflog", "ofstd",
+            ].map { .linkedLibrary($0) }),
+        .target(
+            name: "CNIfTIShims",
+            cSettings: [.unsafeFlags(["-I/usr/include/nifti"])],
+            linkerSettings: [.linkedLibrary("nifti2")]),
         // Direct and Winograd 3x3 convolution kernels: AVX-512, AVX2, NEON, portable (chosen at run time).
         // Optimised in debug builds too: they are the default path on every CPU, and at -O0 a debug
         // build's forward pass (and the tests that run it) would be many times slower.
@@ -42,7 +59,7 @@ let package = Package(
         // Swift libraries.
         .target(name: "PNGCodec", dependencies: ["CPNG", "CPNGShims"]),
         .target(name: "MicroHTTP", dependencies: ["CMicroHTTPD", "CMicroHTTPDShims"]),
-        .target(name: "ZIP"),
+        .target(name: "ZIP", dependencies: ["CZlib"]),
         .target(name: "Inference", dependencies: ["COpenBLAS", "ZIP", "CDirectConvolution"]),
         .target(name: "ProjectStore", dependencies: ["PNGCodec", "ZIP"]),
         .target(
@@ -51,11 +68,13 @@ let package = Package(
                 "MicroHTTP", "ProjectStore", "Inference",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
+        // NIfTI (libnifti2-dev) and DICOM (libdcmtk-dev) volumes cut into slices for a project.
+        .target(name: "Volumes", dependencies: ["CNIfTIShims", "CDICOMShims", "PNGCodec", "ProjectStore"]),
         .target(name: "Evaluation", dependencies: ["Inference", "PNGCodec"]),
         .executableTarget(
             name: "MultiverSegCLI",
             dependencies: [
-                "Server", "Inference", "PNGCodec", "ProjectStore", "Evaluation",
+                "Server", "Inference", "PNGCodec", "ProjectStore", "Evaluation", "Volumes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -64,6 +83,9 @@ let package = Package(
         .testTarget(name: "PNGCodecTests", dependencies: ["PNGCodec", "TestSupport"]),
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP", "TestSupport"]),
         .testTarget(name: "ProjectStoreTests", dependencies: ["ProjectStore", "TestSupport"]),
+        .testTarget(
+            name: "VolumesTests", dependencies: ["Volumes", "ProjectStore", "PNGCodec", "TestSupport"],
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "PNGCodec"]),
         // Runs the built `multiverseg` binary as a user would.

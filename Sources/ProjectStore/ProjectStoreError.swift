@@ -9,6 +9,7 @@ public enum ProjectStoreError: Error, CustomStringConvertible, Equatable {
     case invalidIdentifier(kind: String, value: String)
     case unknownProject(String)
     case unknownImage(String)
+    case unknownVolume(String)
     case unknownLabel(String)
     case duplicateLabel(String)
     /// An imported file whose bytes equal the image `existing` already in the project.
@@ -34,6 +35,7 @@ public enum ProjectStoreError: Error, CustomStringConvertible, Equatable {
             return "invalid \(kind) '\(value.prefix(64))': use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
         case .unknownProject(let id): return "no project '\(id)'"
         case .unknownImage(let id): return "no image '\(id)' in this project"
+        case .unknownVolume(let id): return "no volume '\(id)' in this project"
         case .unknownLabel(let label): return "no label '\(label)' in this project; add it first"
         case .duplicateLabel(let label): return "the project already has a label '\(label)'"
         case let .duplicateImage(name, existing):

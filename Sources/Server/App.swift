@@ -97,7 +97,7 @@ public final class App: Sendable {
             return try body()
         } catch let error as ProjectStoreError {
             switch error {
-            case .unknownProject, .unknownImage, .unknownLabel, .notInContext, .notAccepted:
+            case .unknownProject, .unknownImage, .unknownVolume, .unknownLabel, .notInContext, .notAccepted:
                 throw HTTPError.notFound(error.description)
             case .duplicateLabel, .duplicateImage:
                 throw HTTPError.conflict(error.description)

@@ -3,8 +3,9 @@ import Testing
 @testable import Inference
 @testable import ZIP
 
-/// The DEFLATE decoder used for re-zipped checkpoints. Vectors: raw DEFLATE from Python's zlib
-/// (`zlib.compressobj(9, zlib.DEFLATED, -15)`), and hand-assembled blocks.
+/// The DEFLATE decoder (zlib behind `Inflate`) used for re-zipped checkpoints. Vectors: raw DEFLATE
+/// from Python's zlib (`zlib.compressobj(9, zlib.DEFLATED, -15)`), and hand-assembled blocks.
+/// Corrupt data is worded by zlib; truncation and the size cap by the wrapper.
 @Suite struct PyTorchCheckpointInflateTests {
     private func inflate(_ bytes: [UInt8], limit: Int = 1 << 20) throws(InflateError) -> [UInt8] {
         try Inflate.decompress(bytes[...], limit: limit)
@@ -29,8 +30,8 @@ import Testing
     @Test func malformedStreamsAreRefused() {
         let cases: [([UInt8], String)] = [
             ([], "compressed data ends early"),
-            ([0x07], "invalid block type 3"),
-            ([0x01, 0x03, 0x00, 0xFC, 0xFE, 0x61, 0x62, 0x63], "stored block length check failed"),
+            ([0x07], "inflate: invalid block type"),
+            ([0x01, 0x03, 0x00, 0xFC, 0xFE, 0x61, 0x62, 0x63], "inflate: invalid stored block lengths"),
             ([0x01, 0x03, 0x00, 0xFC, 0xFF, 0x61], "compressed data ends early"),
             ([0x4B, 0x04], "compressed data ends early"),
         ]
@@ -39,7 +40,7 @@ import Testing
         }
         // A distance before the start: fixed block, literal-free, length code 257 (3 bytes), distance 1.
         // Bits: final 1, type 01, code 257 = 0000001, distance code 0 = 00000.
-        #expect(throws: InflateError(reason: "distance reaches before the start")) { try inflate([0x03, 0x02, 0x00]) }
+        #expect(throws: InflateError(reason: "inflate: invalid distance too far back")) { try inflate([0x03, 0x02, 0x00]) }
         // Output beyond the declared size is refused while decoding, not after.
         #expect(throws: InflateError(reason: "data expands past the declared size")) {
             try inflate([0x4B, 0x4C, 0x4A, 0x4E, 0x44, 0x42, 0x00], limit: 10)

@@ -2,21 +2,32 @@ import ArgumentParser
 import Foundation
 import PNGCodec
 import ProjectStore
+import Volumes
 
-/// `multiverseg import DIR --project ID`: copies the PNG images of a folder into a project
-/// (creating it with `--create NAME --label L`).
+/// `multiverseg import DIR --project ID`: copies the PNG images of a folder, or the slices of NIfTI
+/// volumes, into a project (creating it with `--create NAME --label L`).
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Add the PNG images of a folder to a project.",
+        abstract: "Add the PNG images of a folder, or the slices of NIfTI volumes and DICOM series, to a project.",
         discussion: """
             Example: multiverseg import ~/scans --create "Liver CT" --label liver
-            Files that are not PNG are skipped and listed; convert them to PNG first (or upload them in the
-            browser, which converts JPEG, BMP and the like).
+                     multiverseg import ct.nii.gz --project liver-ct --plane axial --slices every:4
+            DICOM files (recognised by content, any name) are stacked per series (SeriesInstanceUID), in order of
+            position along the slice normal, rescale slope/intercept applied. Other files that are not PNG, .nii or
+            .nii.gz are skipped and listed; convert them to PNG first (or upload
+            them in the browser, which converts JPEG, BMP and the like). Each chosen slice of a volume becomes a
+            16-bit PNG; volumes/<id>.json records the geometry and how stored values map to intensities.
             """)
 
-    @Argument(help: "The folder of images.")
+    @Argument(help: "The folder of images (PNG, NIfTI, DICOM), or one .nii / .nii.gz / DICOM file.")
     var folder: String
+
+    @Option(help: "Volumes: the plane to cut slices in: axial, coronal or sagittal (default: the plane each was acquired in).")
+    var plane: String?
+
+    @Option(help: "Volumes: which slices: all, every:K (every K-th from the first) or A-B (0-based, inclusive).")
+    var slices: String = "all"
 
     @Option(help: "The id of an existing project to add to.")
     var project: String?
@@ -34,15 +45,54 @@ struct ImportCommand: ParsableCommand {
         guard (project == nil) != (create == nil) else {
             throw ValidationError("give exactly one of --project ID or --create NAME")
         }
+        let chosenPlane = try plane.map { text -> SlicePlane in
+            guard let value = SlicePlane(rawValue: text) else {
+                throw ValidationError("--plane must be axial, coronal or sagittal, not '\(text)'")
+            }
+            return value
+        }
+        let selection: SliceSelection
+        do { selection = try SliceSelection(parsing: slices) } catch { throw ValidationError(error.description) }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) else {
+            throw ValidationError("\(folder) does not exist")
+        }
+        guard isFolder.boolValue || VolumeImport.isVolumeFile(folder) || DICOM.isDICOMFile(folder) else {
+            throw ValidationError("\(folder) is neither a folder nor a .nii / .nii.gz / DICOM file")
+        }
         do {
             let library = try ProjectLibrary(root: projects)
             let target = try create.map { try library.createProject(name: $0, labels: labels) } ?? library.project(project!)
-            let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+            let (names, base) = isFolder.boolValue
+                ? (try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), folder)
+                : ([(folder as NSString).lastPathComponent], (folder as NSString).deletingLastPathComponent)
             var imported = 0
+            var dicomFiles: [String] = []
             for name in names where !name.hasPrefix(".") {
-                let path = (folder as NSString).appendingPathComponent(name)
+                let path = (base as NSString).appendingPathComponent(name)
+                // DICOM files often have no extension: recognised by content, stacked per series below.
+                if DICOM.isDICOMFile(path) {
+                    dicomFiles.append(path)
+                    continue
+                }
+                if VolumeImport.isVolumeFile(name) {
+                    do {
+                        let start = Date()
+                        let volume = try VolumeImport.importNIfTI(path, into: target, plane: chosenPlane, selection: selection)
+                        imported += volume.slices.count
+                        print("\(name) -> volume '\(volume.id)': \(volume.slices.count) \(volume.plane) slice(s) of "
+                              + "\(volume.dims.map(String.init).joined(separator: "x")), stored value v means "
+                              + "\(volume.intensity.scale) * v + \(volume.intensity.offset)"
+                              + (volume.intensity.lossless ? " (lossless)" : "")
+                              + String(format: " in %.2f s", Date().timeIntervalSince(start)))
+                        if let note = volume.note { print("  note: \(note)") }
+                    } catch {
+                        print("skipped \(name): \(error)")
+                    }
+                    continue
+                }
                 guard name.lowercased().hasSuffix(".png") else {
-                    print("skipped \(name): not a PNG")
+                    print("skipped \(name): not a PNG or NIfTI volume")
                     continue
                 }
                 do {
@@ -53,6 +103,23 @@ struct ImportCommand: ParsableCommand {
                     print("skipped \(name): \(error)")
                 }
             }
+            if !dicomFiles.isEmpty {
+                // Volumes are named after the folder (or the single file) they came from.
+                let source = (folder as NSString).lastPathComponent
+                do {
+                    let start = Date()
+                    for volume in try VolumeImport.importDICOM(dicomFiles, source: source, into: target, plane: chosenPlane, selection: selection) {
+                        imported += volume.slices.count
+                        print("DICOM series (\(volume.modality ?? "modality unknown")) -> volume '\(volume.id)': \(volume.slices.count) "
+                              + "\(volume.plane) slice(s) of \(volume.dims.map(String.init).joined(separator: "x")), stored value v means "
+                              + "\(volume.intensity.scale) * v + \(volume.intensity.offset)" + (volume.intensity.lossless ? " (lossless)" : ""))
+                        if let note = volume.note { print("  note: \(note)") }
+                    }
+                    print(String(format: "read %d DICOM file(s) in %.2f s", dicomFiles.count, Date().timeIntervalSince(start)))
+                } catch {
+                    print("skipped the DICOM files: \(error)")
+                }
+            }
             print("imported \(imported) image(s) into project '\(target.id)' (\(target.imageIDs().count) in all)")
         } catch let error as ProjectStoreError {
             throw ValidationError(error.description)
@@ -60,11 +127,20 @@ struct ImportCommand: ParsableCommand {
     }
 }
 
-/// `multiverseg export --project ID --label L -o DIR`: the accepted masks as a PNG set.
+/// `multiverseg export --project ID --label L -o DIR`: the accepted masks as a PNG set, or with
+/// `--format nifti` one label volume per imported volume.
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a label's accepted masks as PNGs (0/255, original size, named as the images).")
+        abstract: "Write a label's accepted masks as PNGs (0/255, original size, named as the images).",
+        discussion: """
+            --format nifti writes, for each volume imported from NIfTI, <volume>_<label>.nii.gz into the --output
+            folder: uint8, 1 where an accepted mask covers the voxel, 0 elsewhere (slices without a mask too), with
+            the source's dims, spacing, qform and sform, so it overlays the source in any viewer.
+            """)
+
+    @Option(help: "png (the masks as images) or nifti (a label volume per imported volume).")
+    var format: String = "png"
 
     @Option(help: "The project id.")
     var project: String
@@ -84,6 +160,17 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         do {
             let target = try ProjectLibrary(root: projects).project(project)
+            if format == "nifti" {
+                guard !zip else { throw ValidationError("--zip writes PNG masks; leave it out with --format nifti") }
+                guard !target.volumeIDs().isEmpty else {
+                    throw ValidationError("project '\(project)' has no volumes; import a .nii or .nii.gz first")
+                }
+                for (file, labeled) in try VolumeExport.writeLabelVolumes(target, label: label, to: output) {
+                    print("wrote \(output)/\(file) (\(labeled) labeled slice(s))")
+                }
+                return
+            }
+            guard format == "png" else { throw ValidationError("--format must be png or nifti, not '\(format)'") }
             if zip {
                 let bytes = try target.exportZip(label: label)
                 try FileSystem.writeAtomically(bytes, to: output)
@@ -93,6 +180,8 @@ struct ExportCommand: ParsableCommand {
                 print("wrote \(count) mask(s) to \(output)")
             }
         } catch let error as ProjectStoreError {
+            throw ValidationError(error.description)
+        } catch let error as NIfTIError {
             throw ValidationError(error.description)
         } catch let error as FileSystemError where error.call == "replace" {
             throw ValidationError("\(output) exists and holds more than mask PNGs; choose a new or empty folder")

@@ -1,0 +1,54 @@
+import ProjectStore
+
+public enum VolumeExport {
+    /// A label's accepted masks put back into their volume's voxel grid: 1 where a mask is
+    /// foreground, 0 elsewhere, slices without an accepted mask all 0. Undoes the import's layout
+    /// (`columnAxis`, `rowAxis`, reversals) so voxel (i, j, k) is the source's.
+    ///
+    /// ```swift
+    /// let (voxels, labeled) = try VolumeExport.labelVoxels(project, volume: "ct", label: "liver")
+    /// ```
+    public static func labelVoxels(_ project: Project, volume id: String, label: String) throws -> (voxels: [UInt8], labeledSlices: Int, sidecar: VolumeSidecar) {
+        let sidecar = try project.volume(id)
+        guard try project.labels().contains(label) else { throw ProjectStoreError.unknownLabel(label) }
+        let dims = sidecar.dims
+        let strides = [1, dims[0], dims[0] * dims[1]]
+        var voxels = [UInt8](repeating: 0, count: dims[0] * dims[1] * dims[2])
+        let width = dims[sidecar.columnAxis], height = dims[sidecar.rowAxis]
+        var labeled = 0
+        for slice in sidecar.slices {
+            guard let mask = try project.mask(label: label, image: slice.image) else { continue }
+            guard mask.width == width, mask.height == height, (0..<dims[sidecar.sliceAxis]).contains(slice.index) else {
+                throw ProjectStoreError.maskSizeMismatch(image: slice.image, expected: "\(width) x \(height)", actual: "\(mask.width) x \(mask.height)")
+            }
+            labeled += 1
+            let base = slice.index * strides[sidecar.sliceAxis]
+            for y in 0..<height {
+                let row = sidecar.rowsReversed ? height - 1 - y : y
+                for x in 0..<width where mask.values[y * width + x] {
+                    let column = sidecar.columnsReversed ? width - 1 - x : x
+                    voxels[base + row * strides[sidecar.rowAxis] + column * strides[sidecar.columnAxis]] = 1
+                }
+            }
+        }
+        return (voxels, labeled, sidecar)
+    }
+
+    /// Writes `<folder>/<volume>_<label>.nii.gz` for every volume of the project: a uint8 label
+    /// volume with its source's exact geometry. Returns the files written and their labeled slices.
+    ///
+    /// ```swift
+    /// for (file, slices) in try VolumeExport.writeLabelVolumes(project, label: "liver", to: "out") { print(file, slices) }
+    /// ```
+    public static func writeLabelVolumes(_ project: Project, label: String, to folder: String) throws -> [(file: String, labeledSlices: Int)] {
+        var written: [(String, Int)] = []
+        try FileSystem.makeFolder(folder)
+        for id in project.volumeIDs() {
+            let (voxels, labeled, sidecar) = try labelVoxels(project, volume: id, label: label)
+            let file = "\(id)_\(label).nii.gz"
+            try NIfTI.writeLabels(voxels, geometry: sidecar, to: folder + "/" + file)
+            written.append((file, labeled))
+        }
+        return written
+    }
+}
