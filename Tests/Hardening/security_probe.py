@@ -47,19 +47,25 @@ class Response:
         return self.body.decode("utf-8", "replace")
 
 
+def _read_until_closed(sock):
+    """Everything the server sends until it closes the connection (or resets it, or goes quiet)."""
+    data = b""
+    while True:
+        try:
+            part = sock.recv(65536)
+        except (ConnectionResetError, socket.timeout):
+            break
+        if not part:
+            break
+        data += part
+    return data
+
+
 def raw_request(port, head, timeout=10):
     """Sends `head` (bytes) as it is, for requests no well-behaved client sends; reads the answer."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(head)
-        data = b""
-        while True:
-            try:
-                part = sock.recv(65536)
-            except (ConnectionResetError, socket.timeout):
-                break
-            if not part:
-                break
-            data += part
+        data = _read_until_closed(sock)
     return parse_response(data)
 
 
@@ -76,15 +82,7 @@ def request(port, method, target, headers=None, body=b"", host=None, declared_le
             sock.sendall(body)
         except OSError:
             pass  # the server may answer (413) and close before the whole body is sent
-        data = b""
-        while True:
-            try:
-                part = sock.recv(65536)
-            except (ConnectionResetError, socket.timeout):
-                break
-            if not part:
-                break
-            data += part
+        data = _read_until_closed(sock)
     return parse_response(data)
 
 
