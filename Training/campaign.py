@@ -67,6 +67,26 @@ def _shipped_score():
     return json.loads(meta.get("validation", "{}")).get("val_score")
 
 
+def _validate_checkpoint(a, state, best_path) -> None:
+    """Scores the period's last checkpoint on the training loop's validation episodes (the same seed, targets
+    and context), appends the record to the run's log, and keeps it as best.pt when it beats the best so far:
+    a period rarely ends on a validation step."""
+    import torch
+    from train.loop import TrainConfig, ValidationSet, _validate, build_model
+    from train.pack import load_pack
+    cfg_path = os.path.join(RUN, "config.json")
+    cfg = TrainConfig(**{k: v for k, v in json.load(open(cfg_path)).items() if k != "phases"})
+    torch.set_num_threads(a.threads)
+    model = build_model(cfg)
+    model.load_state_dict(state["model"])
+    val = ValidationSet(load_pack(a.pack), cfg.resolution, torch.device("cpu"), cfg.val_targets, cfg.val_context)
+    run_state = {"best_score": -1.0, "train_seconds": state["train_seconds"], "phases": state.get("phases", [])}
+    if os.path.exists(best_path):
+        run_state["best_score"] = torch.load(best_path, map_location="cpu", weights_only=False)["val"]["val_score"]
+    with open(os.path.join(RUN, "log.jsonl"), "a") as logf:
+        _validate(model, val, cfg, run_state, int(state["step"]), None, logf, print)
+
+
 def publish(a) -> None:
     import torch
     os.makedirs(KEEP, exist_ok=True)
@@ -87,6 +107,13 @@ def publish(a) -> None:
         print("last validation: " + ", ".join(f"{k} {v:.3f}" for k, v in last.items()
                                                 if k.startswith("val_") and k != "val_episodes"))
     best_path = os.path.join(RUN, "best.pt")
+    if not vals or vals[-1]["step"] < steps:
+        _validate_checkpoint(a, state, best_path)
+        records = [json.loads(line) for line in open(os.path.join(RUN, "log.jsonl"))]
+        vals = [r for r in records if "val_score" in r]
+        shutil.copy2(os.path.join(RUN, "log.jsonl"), os.path.join(KEEP, "log.jsonl"))
+        subprocess.check_call([sys.executable, os.path.join(HERE, "plot_curves.py"), RUN, "-o",
+                               os.path.join(KEEP, "validation_curve.png"), "--title", "MultiverSeg nf=32 campaign"])
     if not os.path.exists(best_path):
         print("no best.pt yet: Weights/default.safetensors unchanged")
         return
@@ -113,6 +140,8 @@ def main(argv=None):
     t.add_argument("--threads", type=int, default=2)
     t.add_argument("--device", default="cpu")
     p = sub.add_parser("publish")
+    p.add_argument("--pack", default=os.path.join(ROOT, ".pack", "train128.npz.xz"))
+    p.add_argument("--threads", type=int, default=2)
     p.add_argument("--training-data", default="shared/data train split: 23 datasets, 39 tasks "
                    "(+ synthetic tasks from 2679 images incl. 1315 unlabelled), p_synth 0.5")
     p.add_argument("--hardware", default="CPU only: 2-core AMD EPYC shared with other jobs (no GPU)")

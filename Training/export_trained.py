@@ -40,7 +40,9 @@ def main(argv=None):
     features, levels = int(cfg.get("features", 32)), int(cfg.get("levels", 4))
     model = build_model("multiverseg", features, levels)
     model.load_state_dict(ck["model"], strict=True)
-    phases = [p for p in ck.get("phases", []) if p]
+    # Paths in the phases are recorded relative to the repository (no machine's folders in shipped metadata).
+    phases = [{k: (os.path.relpath(v) if k == "init" and isinstance(v, str) and os.path.isabs(v) else v)
+               for k, v in p.items()} for p in ck.get("phases", []) if p]
     # A fine-tune counts its steps from 0; the phases it started from add theirs.
     total_steps = int(ck["step"]) + sum(int(p.get("from_step") or 0) for p in phases)
     training = {

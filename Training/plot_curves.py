@@ -38,12 +38,12 @@ def main(argv=None):
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     s = np.array([r["global_step"] for r in losses])
     v = np.array([r["loss"] for r in losses])
-    ax1.plot(s, v, lw=0.6, alpha=0.4, color="tab:blue", label="loss (sum over 3 steps)")
+    ax1.plot(s, v, lw=0.6, alpha=0.4, color="tab:blue", label="loss (sum over backpropagated steps)")
     if len(v) >= 10:
         k = max(5, len(v) // 30)
         ax1.plot(s[k - 1:], np.convolve(v, np.ones(k) / k, mode="valid"), color="tab:blue", label=f"mean of {k}")
     ax1.set_xlabel("optimiser step")
-    ax1.set_ylabel("soft Dice + focal, summed over steps")
+    ax1.set_ylabel("soft Dice + focal, summed over backpropagated steps")
     ax1.legend()
     ax1.grid(alpha=0.3)
     vs = [r["global_step"] for r in vals]

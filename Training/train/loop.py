@@ -255,6 +255,7 @@ def run(cfg: TrainConfig, log=print) -> Dict:
     logf = open(os.path.join(cfg.out, "log.jsonl"), "a")
     model.train()
     deadline = t_start + 60 * cfg.minutes
+    last_val_step = step
     if cfg.init and step == 0:
         # Score the starting model at this phase's resolution, so the best checkpoint of a fine-tune is never
         # worse (on validation) than what it started from.
@@ -286,6 +287,7 @@ def run(cfg: TrainConfig, log=print) -> Dict:
             window = []
         if step % cfg.val_every == 0 or step == cfg.steps:
             _validate(model, val, cfg, state, step, amp_dtype, logf, log)
+            last_val_step = step
         if time.time() - last_ckpt > 60 * cfg.checkpoint_minutes:
             state["train_seconds"] += time.time() - t_seg
             t_seg = time.time()
@@ -295,6 +297,10 @@ def run(cfg: TrainConfig, log=print) -> Dict:
         signal.signal(sig, handler)
     state["train_seconds"] += time.time() - t_seg
     save_checkpoint(ckpt_path, model, opt, step, state)
+    if step > last_val_step and not stop:
+        # A period rarely ends on a validation step; its last model is scored so it can become best.pt.
+        # (After SIGTERM the caller wants the machine back now: campaign.py publish scores it instead.)
+        _validate(model, val, cfg, state, step, amp_dtype, logf, log)
     logf.close()
     log(f"stopped at step {step} ({step - start_step} this call, {time.time() - t_start:.0f} s); "
         f"checkpoint {ckpt_path}")
