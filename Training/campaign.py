@@ -28,9 +28,9 @@ KEEP = os.path.join(HERE, "campaign")
 WEIGHTS = os.path.join(ROOT, "Weights", "default.safetensors")
 METRIC = "campaign-v2"   # val_score of train/loop.py ValidationSet (0/1/3 clicks with context, 1/3 without)
 
-# The recipe (Training/EXPERIMENTS.md): 128x128, 2-5 interaction steps of which the first and
+# The recipe (Training/EXPERIMENTS.md): 128x128, 2-10 interaction steps (2-5 in period 1) of which the first and
 # the last are backpropagated, prompt styles with common click-only episodes, context U[0, 8].
-RECIPE = ["--resolution", "128", "--grad-steps", "first-last", "--interaction-steps", "5",
+RECIPE = ["--resolution", "128", "--grad-steps", "first-last", "--interaction-steps", "10",
           "--min-interaction-steps", "2", "--batch", "4", "--max-context", "8", "--lr", "2e-4",
           "--val-every", "250", "--val-targets", "1", "--log-every", "10", "--checkpoint-minutes", "5"]
 START = os.path.join(ROOT, "Weights", "default.safetensors")   # the first period started from these weights
