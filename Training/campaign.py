@@ -87,6 +87,12 @@ def _validate_checkpoint(a, state, best_path) -> None:
         _validate(model, val, cfg, run_state, int(state["step"]), None, logf, print)
 
 
+def _validations():
+    """The validation records of the run's log, in order."""
+    with open(os.path.join(RUN, "log.jsonl")) as f:
+        return [r for r in map(json.loads, f) if "val_score" in r]
+
+
 def publish(a) -> None:
     import torch
     os.makedirs(KEEP, exist_ok=True)
@@ -95,25 +101,18 @@ def publish(a) -> None:
     tmp = os.path.join(KEEP, "checkpoint.pt.tmp")
     torch.save(state, tmp)
     os.replace(tmp, os.path.join(KEEP, "checkpoint.pt"))
+    steps = int(state["step"])
+    best_path = os.path.join(RUN, "best.pt")
+    vals = _validations()
+    if not vals or vals[-1]["step"] < steps:
+        _validate_checkpoint(a, state, best_path)
+        vals = _validations()
     shutil.copy2(os.path.join(RUN, "log.jsonl"), os.path.join(KEEP, "log.jsonl"))
     subprocess.check_call([sys.executable, os.path.join(HERE, "plot_curves.py"), RUN, "-o",
                            os.path.join(KEEP, "validation_curve.png"), "--title", "MultiverSeg nf=32 campaign"])
-    records = [json.loads(line) for line in open(os.path.join(RUN, "log.jsonl"))]
-    vals = [r for r in records if "val_score" in r]
-    steps = int(state["step"])
     print(f"campaign: step {steps} ({steps * 4} target examples), {state['train_seconds'] / 3600:.2f} h of training")
-    if vals:
-        last = vals[-1]
-        print("last validation: " + ", ".join(f"{k} {v:.3f}" for k, v in last.items()
-                                                if k.startswith("val_") and k != "val_episodes"))
-    best_path = os.path.join(RUN, "best.pt")
-    if not vals or vals[-1]["step"] < steps:
-        _validate_checkpoint(a, state, best_path)
-        records = [json.loads(line) for line in open(os.path.join(RUN, "log.jsonl"))]
-        vals = [r for r in records if "val_score" in r]
-        shutil.copy2(os.path.join(RUN, "log.jsonl"), os.path.join(KEEP, "log.jsonl"))
-        subprocess.check_call([sys.executable, os.path.join(HERE, "plot_curves.py"), RUN, "-o",
-                               os.path.join(KEEP, "validation_curve.png"), "--title", "MultiverSeg nf=32 campaign"])
+    print("last validation: " + ", ".join(f"{k} {v:.3f}" for k, v in vals[-1].items()
+                                            if k.startswith("val_") and k != "val_episodes"))
     if not os.path.exists(best_path):
         print("no best.pt yet: Weights/default.safetensors unchanged")
         return
