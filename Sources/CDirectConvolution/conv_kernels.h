@@ -15,18 +15,18 @@
 // Applies the epilogue to VL output channels starting at `col` and stores them. `kind` is a
 // constant where the caller is specialised, so the switch leaves the loop.
 __attribute__((always_inline)) static inline void store_kind(
-    float *dst, vec v, vmask m, const mvs_epilogue *ep, long col, const float *addend, int kind) {
+    float *dst, vec v, vmask m, const mvs_epilogue *ep, long col, const float *addend, mvs_epilogue_kind kind) {
     switch (kind) {
-    case 1:
+    case MVS_EPILOGUE_BIAS:
         v = vadd(v, vload(m, ep->bias + col));
         break;
-    case 2:
+    case MVS_EPILOGUE_BIAS_LEAKY_RELU:
         v = vleaky(vadd(v, vload(m, ep->bias + col)), vset1(ep->slope));
         break;
-    case 3:
+    case MVS_EPILOGUE_ADD_PIXEL_LEAKY_RELU:
         v = vleaky(vadd(v, vload(m, addend)), vset1(ep->slope));
         break;
-    case 4:
+    case MVS_EPILOGUE_BIAS_PRELU:
         v = vleaky(vadd(v, vload(m, ep->bias + col)),
                    ep->slope_count == 1 ? vset1(ep->slopes[0]) : vload(m, ep->slopes + col));
         break;
@@ -212,7 +212,7 @@ static void winograd_products_any(const float *v, long cin, long tiles_padded, c
 // (ty, tx), then the epilogue, stored into the band's output rows.
 __attribute__((always_inline)) static inline void winograd_output_block(
     const float *mt, long ty, long tx, long width, long cout, long c, vmask m, float *out,
-    const mvs_epilogue *ep, const float *addend, int kind) {
+    const mvs_epilogue *ep, const float *addend, mvs_epilogue_kind kind) {
     vec s[2][4];
     for (int j = 0; j < 4; j++) {  // Aᵀ M
         const vec x0 = vload(m, mt + j * cout), x1 = vload(m, mt + (4 + j) * cout);
@@ -232,7 +232,7 @@ __attribute__((always_inline)) static inline void winograd_output_block(
 // Every tile's outputs: full vectors with a constant mask, then the masked tail (as the input).
 __attribute__((always_inline)) static inline void winograd_output_kind(
     const float *mout, long tile_rows, long width, long cout, float *out,
-    const mvs_epilogue *ep, const float *addend, int kind) {
+    const mvs_epilogue *ep, const float *addend, mvs_epilogue_kind kind) {
     const long tw = width / 2;
     for (long ty = 0; ty < tile_rows; ty++)
     for (long tx = 0; tx < tw; tx++) {
@@ -248,11 +248,13 @@ __attribute__((always_inline)) static inline void winograd_output_kind(
 static void winograd_output(const float *mout, long tile_rows, long width, long cout, float *out,
                             const mvs_epilogue *ep, const float *addend) {
     switch (ep->kind) {
-    case 1: winograd_output_kind(mout, tile_rows, width, cout, out, ep, addend, 1); break;
-    case 2: winograd_output_kind(mout, tile_rows, width, cout, out, ep, addend, 2); break;
-    case 3: winograd_output_kind(mout, tile_rows, width, cout, out, ep, addend, 3); break;
-    case 4: winograd_output_kind(mout, tile_rows, width, cout, out, ep, addend, 4); break;
-    default: winograd_output_kind(mout, tile_rows, width, cout, out, ep, addend, 0); break;
+#define WINOGRAD_OUTPUT_CASE(k) case k: winograd_output_kind(mout, tile_rows, width, cout, out, ep, addend, k); break;
+    WINOGRAD_OUTPUT_CASE(MVS_EPILOGUE_BIAS)
+    WINOGRAD_OUTPUT_CASE(MVS_EPILOGUE_BIAS_LEAKY_RELU)
+    WINOGRAD_OUTPUT_CASE(MVS_EPILOGUE_ADD_PIXEL_LEAKY_RELU)
+    WINOGRAD_OUTPUT_CASE(MVS_EPILOGUE_BIAS_PRELU)
+#undef WINOGRAD_OUTPUT_CASE
+    default: winograd_output_kind(mout, tile_rows, width, cout, out, ep, addend, MVS_EPILOGUE_NONE); break;
     }
 }
 

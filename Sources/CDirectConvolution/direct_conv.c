@@ -82,7 +82,7 @@ int mvs_conv3x3_band(int kernels, const float *first, int c1, const float *secon
     const int cin = c1 + (second ? c2 : 0);
     mvs_fill_band(first, c1, second, second ? c2 : 0, height, width, y0, rows, scratch);
     float *band_out = out + (size_t)y0 * width * cout;
-    const float *addend = epilogue->kind == 3 ? epilogue->addend + (size_t)y0 * width * cout : 0;
+    const float *addend = epilogue->kind == MVS_EPILOGUE_ADD_PIXEL_LEAKY_RELU ? epilogue->addend + (size_t)y0 * width * cout : 0;
     const int ran = runnable(kernels);
     switch (ran) {
 #if defined(__x86_64__)
@@ -120,7 +120,7 @@ int mvs_winograd_band(int kernels, const float *first, int c1, const float *seco
     float *work = pad + mvs_conv3x3_band_scratch(rows, width, cin);
     mvs_fill_band(first, c1, second, second ? c2 : 0, height, width, y0, rows, pad);
     float *band_out = out + (size_t)y0 * width * cout;
-    const float *addend = epilogue->kind == 3 ? epilogue->addend + (size_t)y0 * width * cout : 0;
+    const float *addend = epilogue->kind == MVS_EPILOGUE_ADD_PIXEL_LEAKY_RELU ? epilogue->addend + (size_t)y0 * width * cout : 0;
     const int ran = runnable(kernels);
     switch (ran) {
 #if defined(__x86_64__)

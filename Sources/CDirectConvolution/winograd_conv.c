@@ -3,9 +3,10 @@
 // Why Winograd: 16 multiplications per 2x2 outputs and input channel instead of 36 (2.25x fewer),
 // in exchange for transforms that are cheap adds. Each 4x4 input tile d (stride 2) of the padded
 // band becomes V = Bᵀ d B and each kernel U = G g Gᵀ (here, once, at load); the 16 positions xi of
-// a tile are 16 independent products M[xi][tile][co] = Σ_ci V[xi][tile][ci] U[xi][ci][co], run
+// a tile are 16 independent products M[tile][xi][co] = Σ_ci V[tile][xi][ci] U[xi][ci][co], run
 // with register tiles like the direct kernel's; the 2x2 outputs are Y = Aᵀ M A. V and M are
-// tile-major ([tile][xi][channel]) so each transform reads or writes one contiguous run per tile.
+// tile-major ([tile][xi][channel]) so each transform reads or writes one contiguous run per tile;
+// U, written here, is [xi][ci][co].
 // Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1],
 // Aᵀ = [1 1 1 0; 0 1 -1 -1]. Rounding differs from the direct sum by a few ulps (tests: 1e-4).
 

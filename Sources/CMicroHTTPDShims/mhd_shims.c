@@ -6,8 +6,6 @@
 #include <sys/socket.h>
 #include <string.h>
 
-const int MVS_MHD_YES = MHD_YES;
-const int MVS_MHD_NO = MHD_NO;
 const ssize_t MVS_MHD_END_OF_STREAM = MHD_CONTENT_READER_END_OF_STREAM;
 const ssize_t MVS_MHD_END_WITH_ERROR = MHD_CONTENT_READER_END_WITH_ERROR;
 const uint64_t MVS_MHD_SIZE_UNKNOWN = MHD_SIZE_UNKNOWN;

@@ -36,12 +36,16 @@ static void reference(const float *in, int h, int w, int cin, const float *oihw,
         const size_t at = ((size_t)y * w + x) * cout + co;
         float v = (float)sum, slope = ep->slope;
         switch (ep->kind) {
-        case 1: v += ep->bias[co]; break;
-        case 2: v += ep->bias[co]; break;
-        case 3: v += ep->addend[at]; break;
-        case 4: v += ep->bias[co]; slope = ep->slope_count == 1 ? ep->slopes[0] : ep->slopes[co]; break;
+        case MVS_EPILOGUE_NONE: break;
+        case MVS_EPILOGUE_BIAS: v += ep->bias[co]; break;
+        case MVS_EPILOGUE_BIAS_LEAKY_RELU: v += ep->bias[co]; break;
+        case MVS_EPILOGUE_ADD_PIXEL_LEAKY_RELU: v += ep->addend[at]; break;
+        case MVS_EPILOGUE_BIAS_PRELU:
+            v += ep->bias[co];
+            slope = ep->slope_count == 1 ? ep->slopes[0] : ep->slopes[co];
+            break;
         }
-        if (ep->kind >= 2 && v <= 0) v *= slope;
+        if (ep->kind >= MVS_EPILOGUE_BIAS_LEAKY_RELU && v <= 0) v *= slope;
         out[at] = v;
     }
 }
@@ -90,10 +94,13 @@ static void check_case(int kernels, int c1, int c2, int cout, int h, int w, int 
     for (int i = 0; i < h * w * cout; i++) addend[i] = ones ? -100 : frand(&seed);
     pack(oihw, cout, cin, packed);
     mvs_winograd_transform_weights(oihw, cout, cin, 0, cin, transformed);
-    for (int kind = 0; kind <= 5; kind++) {
-        mvs_epilogue ep = {kind > 4 ? 4 : kind, bias, addend, slopes, kind == 5 ? cout : 1, 0.2f};
+    // Every epilogue kind, then PReLU once more with one slope per channel.
+    for (int kind = MVS_EPILOGUE_NONE; kind <= MVS_EPILOGUE_BIAS_PRELU + 1; kind++) {
+        const int per_channel = kind > MVS_EPILOGUE_BIAS_PRELU;
+        mvs_epilogue ep = {per_channel ? MVS_EPILOGUE_BIAS_PRELU : (mvs_epilogue_kind)kind, bias, addend, slopes,
+                           per_channel ? cout : 1, 0.2f};
         reference(joined, h, w, cin, oihw, cout, &ep, want);
-        if (ones && kind == 0) {  // all ones: each output counts the taps inside the image, times cin
+        if (ones && kind == MVS_EPILOGUE_NONE) {  // all ones: each output counts the taps inside the image, times cin
             for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) {
                 const int taps = (3 - (y == 0) - (y == h - 1)) * (3 - (x == 0) - (x == w - 1));
                 if (want[(y * w + x) * cout] != (float)(taps * cin)) { printf("FAIL reference\n"); failures++; }
@@ -140,7 +147,7 @@ static void bench(void) {
         for (int i = 0; i < cout; i++) bias[i] = frand(&seed);
         pack(oihw, cout, cin, packed);
         mvs_winograd_transform_weights(oihw, cout, cin, 0, cin, u);
-        mvs_epilogue ep = {2, bias, NULL, NULL, 0, 0.2f};
+        mvs_epilogue ep = {MVS_EPILOGUE_BIAS_LEAKY_RELU, bias, NULL, NULL, 0, 0.2f};
         for (int k = 0; k < 4; k++) {
             if (!mvs_kernels_available(k)) continue;
             for (int winograd = 0; winograd <= 1; winograd++) {

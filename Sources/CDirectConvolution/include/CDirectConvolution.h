@@ -25,10 +25,22 @@ int mvs_kernels_available(int kernels);
 size_t mvs_conv3x3_band_scratch(int rows, int width, int in_channels);
 
 /// What the kernel applies to each output value before storing it (co = output channel).
+typedef enum {
+    /// Stored as computed.
+    MVS_EPILOGUE_NONE = 0,
+    /// x + bias[co].
+    MVS_EPILOGUE_BIAS = 1,
+    /// LeakyReLU(x + bias[co]) with `slope`.
+    MVS_EPILOGUE_BIAS_LEAKY_RELU = 2,
+    /// LeakyReLU(x + addend[y][x][co]) with `slope`.
+    MVS_EPILOGUE_ADD_PIXEL_LEAKY_RELU = 3,
+    /// PReLU(x + bias[co]) with slopes[0] (slope_count 1) or slopes[co].
+    MVS_EPILOGUE_BIAS_PRELU = 4,
+} mvs_epilogue_kind;
+
+/// The epilogue of one convolution: its kind and the arrays that kind reads.
 typedef struct {
-    /// 0: none; 1: + bias[co]; 2: LeakyReLU(x + bias[co]); 3: LeakyReLU(x + addend[y][x][co]);
-    /// 4: PReLU(x + bias[co]) with slopes[0] (slope_count 1) or slopes[co].
-    int kind;
+    mvs_epilogue_kind kind;
     const float *bias;
     /// [height][width][cout], the same image for every entry (the cross-conv's target part).
     const float *addend;

@@ -33,8 +33,6 @@ int mvs_socket_peer_closed(int fd);
 void mvs_socket_shutdown(int fd);
 
 /// Values of MHD's enum result / content-reader constants, which Swift imports awkwardly.
-extern const int MVS_MHD_YES;
-extern const int MVS_MHD_NO;
 extern const ssize_t MVS_MHD_END_OF_STREAM;
 extern const ssize_t MVS_MHD_END_WITH_ERROR;
 extern const uint64_t MVS_MHD_SIZE_UNKNOWN;

@@ -203,12 +203,12 @@ func conv3x3Direct(
         : mvs_conv3x3_band_scratch(Int32(band), Int32(width), Int32(cin)))
     var ep = mvs_epilogue()
     switch epilogue {
-    case .none: ep.kind = 0
-    case .bias(let bias): ep.kind = 1; ep.bias = bias
-    case .biasLeakyReLU(let bias, let slope): ep.kind = 2; ep.bias = bias; ep.slope = slope
-    case .addPixelLeakyReLU(let addend, let slope): ep.kind = 3; ep.addend = addend; ep.slope = slope
+    case .none: ep.kind = MVS_EPILOGUE_NONE
+    case .bias(let bias): ep.kind = MVS_EPILOGUE_BIAS; ep.bias = bias
+    case .biasLeakyReLU(let bias, let slope): ep.kind = MVS_EPILOGUE_BIAS_LEAKY_RELU; ep.bias = bias; ep.slope = slope
+    case .addPixelLeakyReLU(let addend, let slope): ep.kind = MVS_EPILOGUE_ADD_PIXEL_LEAKY_RELU; ep.addend = addend; ep.slope = slope
     case .biasPReLU(let bias, let slopes, let count):
-        ep.kind = 4; ep.bias = bias; ep.slopes = slopes; ep.slope_count = Int32(count)
+        ep.kind = MVS_EPILOGUE_BIAS_PRELU; ep.bias = bias; ep.slopes = slopes; ep.slope_count = Int32(count)
     }
     let fused = ep
     workspace.forEachUnit(units, workers: workspace.threads) { unit, worker in
