@@ -93,5 +93,6 @@ let package = Package(
         .testTarget(
             name: "InferenceTests", dependencies: ["Inference", "ZIP", "TestSupport"],
             resources: [.copy("Fixtures")]),
+        .testTarget(name: "ZIPTests", dependencies: ["ZIP"]),
     ]
 )
