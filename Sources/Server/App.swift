@@ -37,7 +37,8 @@ public final class App: Sendable {
 
     public let configuration: Configuration
     public let library: ProjectLibrary
-    /// Nil when no usable weights were found: the app still manages projects, but cannot predict.
+    /// Predictions for every session; its `model` is nil when no usable weights were found: the app
+    /// still manages projects, but cannot predict.
     let predictions: PredictionService
     let modelProblem: String?
 
