@@ -1,78 +1,21 @@
-// Home page: app status, the project list (server-rendered from Templates/, refreshed from the API
-// here) and the form that creates a project.
+// Home page: the status line and project list come from Templates/home.html; this script deletes
+// projects, refreshes the list by swapping in the server's rendering of it, and creates projects.
 
-import { describe, getJSON, paths, sendJSON } from "./api.js";
+import { describe, paths, sendJSON } from "./api.js";
+import { $, refreshFromPage, showStatus } from "./page.js";
 
-const statusEl = document.getElementById("status");
-const listEl = document.getElementById("projects");
-const enc = encodeURIComponent;
+const listEl = $("projects");
 
-function link(href, text, className) {
-  const a = document.createElement("a");
-  a.href = href;
-  a.textContent = text;
-  if (className) a.className = className;
-  return a;
-}
-
-/** The same markup as a card of Templates/home.html, so server and client rendering agree. */
-function projectItem(project) {
-  const item = document.createElement("li");
-  item.dataset.project = project.id;
-  const name = link(`/projects/${enc(project.id)}`, project.name, "name");
-  const meta = document.createElement("span");
-  meta.className = "meta";
-  meta.textContent = `${project.imageCount} images · ` +
-    (project.labels.length ? `labels: ${project.labels.join(", ")}` : "no labels yet");
-  const links = document.createElement("span");
-  links.className = "links";
-  for (const label of project.labels) {
-    links.append(link(`/label.html?project=${enc(project.id)}&label=${enc(label)}`, `Label “${label}” →`, "button label-link"));
-  }
-  if (project.labels.length === 0) links.append(link(`/projects/${enc(project.id)}`, "Add a label →", "button"));
-  const remove = document.createElement("button");
-  remove.className = "danger delete-project";
-  remove.textContent = "Delete";
-  remove.title = "Take the project out of the list: its folder moves to .trash/ in the projects folder";
-  remove.addEventListener("click", () => deleteProject(project));
-  links.append(remove);
-  item.append(name, meta, links);
-  return item;
-}
-
-async function deleteProject(project) {
-  if (!confirm(`Delete the project “${project.name}”? Its folder moves to .trash/ in the projects folder, from where it can be moved back.`)) return;
+async function deleteProject(id, name) {
+  if (!confirm(`Delete the project “${name}”? Its folder moves to .trash/ in the projects folder, from where it can be moved back.`)) return;
   try {
-    await sendJSON(paths.project(project.id), undefined, "DELETE");
-    statusEl.textContent = `deleted “${project.name}” (kept in .trash/)`;
-    statusEl.className = "status ok";
+    await sendJSON(paths.project(id), undefined, "DELETE");
+    showStatus(`deleted “${name}” (kept in .trash/)`, "ok");
   } catch (error) {
-    statusEl.textContent = `cannot delete “${project.name}”: ${describe(error)}`;
-    statusEl.className = "status warn";
+    showStatus(`cannot delete “${name}”: ${describe(error)}`, "warn");
   }
-  await loadProjects();
-}
-
-async function loadStatus() {
   try {
-    const health = await getJSON(paths.health());
-    const model = health.model.available ? `model ${health.model.name}`
-      : `predictions off: ${health.model.problem || "no model weights found"}`;
-    statusEl.textContent = `v${health.version} · ${model}`;
-    statusEl.className = "status " + (health.model.available ? "ok" : "warn");
-  } catch (error) {
-    statusEl.textContent = `server unreachable: ${describe(error)}`;
-    statusEl.className = "status warn";
-  }
-}
-
-async function loadProjects() {
-  try {
-    const { projects } = await getJSON(paths.projects());
-    listEl.replaceChildren(...projects.map(projectItem));
-    if (projects.length === 0) {
-      listEl.innerHTML = '<li class="empty">No projects yet: create one below, or add a folder with a project.json to the projects folder.</li>';
-    }
+    await refreshFromPage("/", ["projects"]);
   } catch (error) {
     const item = document.createElement("li");
     item.className = "empty";
@@ -81,10 +24,17 @@ async function loadProjects() {
   }
 }
 
+// One listener on the list: its items are replaced on every refresh.
+listEl.addEventListener("click", (e) => {
+  const button = e.target.closest("button.delete-project");
+  const item = button?.closest("li[data-project]");
+  if (item) deleteProject(item.dataset.project, button.dataset.name);
+});
+
 function bindCreateForm() {
-  const form = document.getElementById("create-project");
+  const form = $("create-project");
   if (!form) return;
-  const message = document.getElementById("create-message");
+  const message = $("create-message");
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const name = form.elements.name.value.trim();
@@ -99,7 +49,7 @@ function bindCreateForm() {
       const project = await sendJSON(paths.projects(), { name, labels });
       message.textContent = `Created “${project.name}”. Opening it to import images…`;
       message.className = "form-message ok";
-      location.href = `/projects/${enc(project.id)}`;
+      location.href = `/projects/${encodeURIComponent(project.id)}`;
     } catch (error) {
       message.textContent = `Cannot create the project: ${describe(error)}`;
       message.className = "form-message error";
@@ -108,5 +58,3 @@ function bindCreateForm() {
 }
 
 bindCreateForm();
-loadStatus();
-loadProjects();

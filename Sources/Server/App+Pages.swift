@@ -45,17 +45,26 @@ extension App {
                 "contextSize": context.includedEntries.count,
                 "percent": detail.images.isEmpty ? 0 : accepted * 100 / detail.images.count,
                 "recentInteractions": interactions.suffix(12).map(String.init).joined(separator: " · "),
-                "firstImage": detail.images.first { $0.labels[label]?.accepted != true }?.id ?? detail.images.first?.id ?? "",
+                // The image "Label →" opens: the one /next would give first, else the first image.
+                "firstImage": try nextImage(project: project, label: label, after: nil, order: "listed") ?? detail.images.first?.id ?? "",
             ]
         }
+        // Thumbnails link to the first label and show its accepted mask tinted on top.
+        let firstLabel = detail.labels.first
         let images = detail.images.map { image -> [String: Any] in
-            [
+            var values: [String: Any] = [
                 "id": image.id, "projectId": project.id, "size": "\(image.width) × \(image.height)", "bitDepth": image.bitDepth,
+                "firstLabel": firstLabel ?? "",
                 "states": detail.labels.map { label in
                     ["label": label, "accepted": image.labels[label]?.accepted == true,
-                     "interactions": image.labels[label]?.interactions.map(String.init) ?? ""] as [String: Any]
+                     "interactions": image.labels[label]?.interactions.map(String.init) ?? "",
+                     "interactionsOrUnknown": image.labels[label]?.interactions.map(String.init) ?? "?"] as [String: Any]
                 },
             ]
+            if let firstLabel, let state = image.labels[firstLabel], state.accepted {
+                values["maskURL"] = "/api/projects/\(project.id)/labels/\(firstLabel)/images/\(image.id)/mask.png?v=\(state.version ?? 0)"
+            }
+            return values
         }
         return try page("project", [
             "version": MultiverSegVersion.string, "model": modelSummary(),
