@@ -1,0 +1,178 @@
+// The labeling page's drawing and display controls: the mask shown over the image, window/level,
+// opacity, brush size, the pointer tool, and the actions the keyboard shortcuts name (shortcuts.js).
+// Methods of the page: main.js installs them on LabelPage, so `this` is the page.
+
+import { PROMPT_KINDS } from "./annotation.js";
+import { fillHoles, largestComponent } from "./morphology.js";
+import { TOOLS } from "./tools.js";
+import { $, STORE } from "../page.js";
+
+export class Controls {
+  refreshMask() {
+    const annotation = this.annotation;
+    const mask = annotation ? annotation.composite() : null;
+    this.viewer.setMask(mask);
+    let count = 0;
+    if (mask) for (let k = 0; k < mask.length; k++) count += mask[k];
+    document.body.dataset.maskPixels = String(count);
+    const n = annotation ? annotation.interactionCount : 0;
+    $("sb-interactions").textContent = `${n} interaction${n === 1 ? "" : "s"}`;
+    for (const action of ["undo", "redo"]) {
+      const button = document.querySelector(`[data-action="${action}"]`);
+      button.disabled = !annotation || !(action === "undo" ? annotation.canUndo : annotation.canRedo);
+    }
+  }
+
+  decorate(context, viewer) {
+    if (!this.annotation) return;
+    viewer.drawPrompts(context, this.annotation.ops, this.pointer.live);
+    const hover = this.pointer.hover;
+    if (hover && (this.tool === "brush" || this.tool === "eraser") && viewer.contains(hover)) {
+      viewer.drawBrushCursor(context, hover, this.brushRadius, this.tool === "eraser");
+    }
+  }
+
+
+  setupWindowSliders() {
+    $("brush-size").max = String(this.maxBrushRadius());
+    if (this.brushRadius > this.maxBrushRadius()) this.setBrushRadius(this.brushRadius);
+    const max = this.info.maxValue;
+    $("window").max = String(max);
+    $("level").max = String(max);
+    $("bitdepth").textContent = `${this.info.width}×${this.info.height}, ${this.info.bitDepth}-bit` +
+      `${this.info.colour ? " colour (window/level shows luminance)" : " grey"}; display only — the network sees the original.`;
+    this.showWindow();
+  }
+
+  showWindow() {
+    const { center, width } = this.viewer.window;
+    $("window").value = String(Math.round(width));
+    $("level").value = String(Math.round(center));
+    $("window-value").textContent = String(Math.round(width));
+    $("level-value").textContent = String(Math.round(center));
+  }
+
+  autoWindow() {
+    this.viewer.autoWindow();
+    this.showWindow();
+  }
+
+  setOpacity(opacity) {
+    const value = Math.min(1, Math.max(0, opacity));
+    this.viewer.setOpacity(value);
+    $("opacity").value = String(Math.round(value * 100));
+    $("opacity-value").textContent = `${Math.round(value * 100)}%`;
+  }
+
+  /** The largest brush: 40 px, or a tenth of a large image's longer side (one stroke can then clear a mask). */
+  maxBrushRadius() {
+    return this.info ? Math.max(40, Math.round(Math.max(this.info.width, this.info.height) / 10)) : 40;
+  }
+
+  setBrushRadius(radius) {
+    this.brushRadius = Math.min(this.maxBrushRadius(), Math.max(1, radius));
+    $("brush-size").value = String(this.brushRadius);
+    $("brush-size-value").textContent = String(this.brushRadius);
+    this.viewer.requestDraw();
+  }
+
+  selectTool(tool) {
+    this.tool = tool;
+    localStorage.setItem(STORE.tool, tool);
+    for (const button of document.querySelectorAll("[data-tool]")) {
+      button.classList.toggle("active", button.dataset.tool === tool);
+      button.setAttribute("aria-pressed", String(button.dataset.tool === tool));
+    }
+    $("sb-tool").textContent = TOOLS[tool];
+    this.viewer.canvas.dataset.tool = tool;
+    this.viewer.requestDraw();
+  }
+
+
+  toolClick() { this.selectTool("click"); }
+  toolBox() { this.selectTool("box"); }
+  toolScribblePositive() { this.selectTool("scribblePositive"); }
+  toolScribbleNegative() { this.selectTool("scribbleNegative"); }
+  toolBrush() { this.selectTool("brush"); }
+  toolEraser() { this.selectTool("eraser"); }
+
+  brushSize(e) {
+    this.setBrushRadius(this.brushRadius + (e.key === "]" ? 1 : -1) * Math.max(1, Math.round(this.brushRadius / 5)));
+  }
+
+  fillHoles() {
+    this.maskEdit("fill holes", fillHoles);
+  }
+
+  keepLargest() {
+    this.maskEdit("keep the largest component", largestComponent);
+  }
+
+  /** A whole-mask edit as one undoable operation, kept like brush edits over later predictions. */
+  maskEdit(name, transform) {
+    const annotation = this.annotation;
+    if (!annotation) return;
+    const op = annotation.pushMaskEdit(name, transform(annotation.composite(), annotation.width, annotation.height));
+    this.status(op ? `${name}: ${op.on.length} pixel(s) added, ${op.off.length} removed` : `${name}: nothing to change`, op ? "ok" : "");
+    this.refreshMask();
+  }
+
+  undo() {
+    const op = this.annotation?.undo();
+    if (!op) return;
+    // The previous prediction belongs to the undone state, so it must not feed the network.
+    if (PROMPT_KINDS.has(op.kind)) this.predict(false);
+    this.refreshMask();
+  }
+
+  redo() {
+    const op = this.annotation?.redo();
+    if (!op) return;
+    if (PROMPT_KINDS.has(op.kind)) this.predict(false);
+    this.refreshMask();
+  }
+
+  reset() {
+    if (!this.annotation) return;
+    this.annotation.reset();
+    this.predict(false);
+    this.refreshMask();
+  }
+
+  fit() {
+    this.viewer.fit();
+    this.viewChanged();
+  }
+
+  zoomKey(e) {
+    this.viewer.zoomCentered(e.key === "+" ? 1.25 : 0.8);
+    this.viewChanged();
+  }
+
+  toggleMask() {
+    $("show-mask").checked = !$("show-mask").checked;
+    this.viewer.maskVisible = $("show-mask").checked;
+    this.viewer.requestDraw();
+  }
+
+  toggleOutline() {
+    $("outline").checked = !$("outline").checked;
+    this.viewer.setOutline($("outline").checked);
+  }
+
+  opacityKey(e) {
+    this.setOpacity(this.viewer.opacity + (e.key === "." ? 0.1 : -0.1));
+  }
+
+  toggleHelp() {
+    const help = $("help");
+    if (help.open) help.close();
+    else help.showModal();
+  }
+
+  escape() {
+    this.cancelWaiting?.();
+    this.pointer.cancel();
+    if ($("help").open) $("help").close();
+  }
+}
