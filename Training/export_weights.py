@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write weights in our safetensors format (DESIGN §4), fixed-seed random weights, or an ONNX export.
+"""Write weights in our safetensors format (Docs/weights-format.md), fixed-seed random weights, or an ONNX export.
 
 Examples (run from the repository root):
 

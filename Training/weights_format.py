@@ -1,4 +1,4 @@
-"""Our weights format (DESIGN §4): safetensors, float32, `__metadata__` describing the architecture.
+"""Our weights format (Docs/weights-format.md): safetensors, float32, `__metadata__` describing the architecture.
 
     >>> from weights_format import save_weights
     >>> save_weights(net.state_dict(), "w.safetensors", arch="multiverseg", features=32, levels=4)

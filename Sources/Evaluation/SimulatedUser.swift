@@ -39,7 +39,7 @@ public struct ErrorRegion: Sendable, Equatable {
     }
 }
 
-/// A simulated user (DESIGN §5), deterministic: the same masks give the same interactions.
+/// A simulated user (Docs/network.md §5), deterministic: the same masks give the same interactions.
 ///
 /// First step (no prediction yet): clicks — one positive click at the center of the label's
 /// largest component; scribbles — one positive scribble along the centerline of that component

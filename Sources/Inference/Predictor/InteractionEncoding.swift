@@ -1,4 +1,4 @@
-// Interactions -> the three prompt channels of the network input (DESIGN §5, the authors'
+// Interactions -> the three prompt channels of the network input (Docs/network.md §4, the authors'
 // ScribblePrompt encoding): box mask, positive clicks+scribbles, negative clicks+scribbles.
 
 /// The prompt channels at the network's resolution.

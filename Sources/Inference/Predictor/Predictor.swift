@@ -28,7 +28,7 @@ public struct PredictorOptions: Sendable, Equatable {
 
 /// Target image + interactions + context set -> mask, around a `SegmentationNetwork`.
 ///
-/// Pre-processing (DESIGN §3): intensities min-max rescaled to 0...1 per image, zero-padded to a
+/// Pre-processing (Docs/network.md §3): intensities min-max rescaled to 0...1 per image, zero-padded to a
 /// centred square, resized to the network's R x R (bilinear; antialiased when shrinking more than
 /// 2x); interactions mapped by the same geometry. The R x R logits are resized back to the
 /// square, cropped to the image and thresholded at 0.
@@ -38,7 +38,7 @@ public struct PredictorOptions: Sendable, Equatable {
 /// boxes narrower than a network pixel and shifts clicks by up to a pixel; here coordinates
 /// follow the same pixel-centre geometry as the image resize and a box always covers at least
 /// one pixel. Their scribbles are masks resized bilinearly (soft values); here strokes are
-/// rasterised at R x R (binary), as DESIGN §5 asks.
+/// rasterised at R x R (binary), as Docs/network.md §4 says.
 ///
 /// ```swift
 /// let predictor = try Predictor(network: multiverseg, interactiveNetwork: scribblePrompt)

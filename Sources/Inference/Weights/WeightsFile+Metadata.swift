@@ -27,7 +27,7 @@ public enum WeightsMetadataError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Metadata key names (DESIGN §4, Docs/weights-format.md).
+/// Metadata key names (Docs/weights-format.md).
 public enum WeightsMetadataKey {
     public static let format = "format"
     public static let formatVersion = "format_version"
