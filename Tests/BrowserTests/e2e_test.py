@@ -14,11 +14,9 @@ import base64
 import io
 import json
 import os
-import re
 import shutil
 import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import threading
@@ -29,8 +27,9 @@ import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-sys.path.insert(0, HERE)
-from pngtools import luminance_rows, read_png, write_grey_png  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "Tests", "PythonSupport"))
+from pngtools import grey_png, luminance_rows, read_png  # noqa: E402
+from server import Server  # noqa: E402
 
 from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
@@ -57,38 +56,6 @@ class Results:
             self.failed += 1
             print(f"FAIL {name}" + (f" — {detail}" if detail else ""), flush=True)
         return condition
-
-
-class Server:
-    """The app under test, on a free port; its output is kept for the failure report."""
-
-    def __init__(self, command):
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
-        self.lines = []
-        self.url = None
-        ready = threading.Event()
-
-        def pump():
-            for line in self.process.stdout:
-                self.lines.append(line.rstrip())
-                match = re.search(r"http://[0-9.]+:\d+/", line)
-                if match and not self.url:
-                    self.url = match.group(0)
-                    ready.set()
-            ready.set()
-
-        threading.Thread(target=pump, daemon=True).start()
-        if not ready.wait(60) or not self.url:
-            self.stop()
-            raise RuntimeError("the server did not print its URL:\n" + "\n".join(self.lines[-20:]))
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
 
 
 def make_driver(download_dir):
@@ -168,9 +135,9 @@ def run(args, results):
     shutil.copytree(os.path.join(ROOT, "Projects"), projects)
     downloads = os.path.join(work, "downloads")
     os.makedirs(downloads)
-    command = [args.binary, "serve", "--port", "0", "--projects", projects, "--public-dir", os.path.join(ROOT, "Public"),
-               "--templates-dir", os.path.join(ROOT, "Templates")] + (["--weights", args.weights] if args.weights else [])
-    server = Server(command)
+    server = Server.started(args.binary, ["--port", "0", "--projects", projects, "--public-dir", os.path.join(ROOT, "Public"),
+                                          "--templates-dir", os.path.join(ROOT, "Templates")]
+                            + (["--weights", args.weights] if args.weights else []))
     with urllib.request.urlopen(server.url + "api/health", timeout=10) as response:
         model = json.load(response)["model"]
     if not results.check("the app has a model to predict with", model.get("available"),
@@ -361,11 +328,11 @@ def run(args, results):
         # 9. A collaborator: a second app on the same folder accepts a mask; this page's context
         #    panel shows it without a reload (the first app notices the change on disk).
         other = next(i for i in ("735_HC", "602_HC", "535_HC") if i not in (first, second, third))
-        collaborator = Server([args.binary, "serve", "--port", "0", "--projects", projects,
-                               "--public-dir", os.path.join(ROOT, "Public"), "--templates-dir", os.path.join(ROOT, "Templates")])
+        collaborator = Server.started(args.binary, ["--port", "0", "--projects", projects, "--public-dir",
+                                                     os.path.join(ROOT, "Public"), "--templates-dir", os.path.join(ROOT, "Templates")])
         try:
             mask = bytes(255 if 64 <= x < 192 and 96 <= y < 160 else 0 for y in range(256) for x in range(256))
-            body = json.dumps({"maskPNG": base64.b64encode(write_grey_png(256, 256, mask)).decode(),
+            body = json.dumps({"maskPNG": base64.b64encode(grey_png(256, 256, mask)).decode(),
                                "annotator": "collaborator", "interactions": 2}).encode()
             request = urllib.request.Request(
                 f"{collaborator.url}api/projects/{PROJECT}/labels/{LABEL}/images/{other}/accept", data=body,
@@ -636,7 +603,7 @@ def check_mask_import(driver, results, url, projects, work):
     path = os.path.join(work, f"{image}_Annotation.png")
     mask = bytes(1 if 50 <= x < 150 and 60 <= y < 100 else 0 for y in range(256) for x in range(256))
     with open(path, "wb") as f:
-        f.write(write_grey_png(256, 256, mask))
+        f.write(grey_png(256, 256, mask))
     driver.get(f"{url}projects/{PROJECT}")
     field = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'.mask-files[data-label="{LABEL}"]'), 20, "the mask import")
     field[0].send_keys(path)
@@ -762,7 +729,7 @@ def foreground(png):
 
 
 def check_slow_and_flaky_server(driver, results, server, projects, timeout):
-    port = int(server.url.rstrip("/").rsplit(":", 1)[1])
+    port = server.port
     proxy = DelayingProxy(port)
     try:
         with urllib.request.urlopen(f"{server.url}api/projects/{PROJECT}/labels/{LABEL}/next", timeout=10) as response:

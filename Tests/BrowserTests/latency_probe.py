@@ -23,7 +23,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
-from e2e_test import Server, body_data, make_driver, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "Tests", "PythonSupport"))
+from e2e_test import body_data, make_driver, wait_for  # noqa: E402
+from server import Server  # noqa: E402
 
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -65,11 +67,11 @@ def main():
         shutil.copy(os.path.join(args.images, name), os.path.join(project, "images", name))
     with open(os.path.join(project, "project.json"), "w") as f:
         json.dump({"schema": 1, "name": "Latency probe", "labels": ["target"], "created": "2026-01-01T00:00:00Z"}, f)
-    command = [args.binary, "serve", "--port", "0", "--projects", os.path.join(work, "Projects"),
+    command = ["--port", "0", "--projects", os.path.join(work, "Projects"),
                "--public-dir", os.path.join(ROOT, "Public"), "--templates-dir", os.path.join(ROOT, "Templates")]
     if args.weights:
         command += ["--weights", args.weights]
-    server = Server(command)
+    server = Server.started(args.binary, command)
     driver = make_driver(work)
     rows = []
     try:

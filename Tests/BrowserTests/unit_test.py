@@ -13,6 +13,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "Tests", "PythonSupport"))
 from e2e_test import Results, make_driver, wait_for  # noqa: E402
 from pngtools import read_png  # noqa: E402
 

@@ -30,8 +30,10 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from storage_harness import (DEMO, HTTPFailure, MaskReader, Server, TornFile, accept_body, http,  # noqa: E402
-                              mask_key, png_size, random_mask, rng_from, temp_files)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "PythonSupport"))
+from pngtools import png_size  # noqa: E402
+from storage_harness import (DEMO, HTTPFailure, MaskReader, StoreServer, TornFile, accept_body, http,  # noqa: E402
+                             mask_key, random_mask, rng_from, temp_files)
 
 PROJECT = "fetal-head-demo"
 LABEL = "head"
@@ -337,8 +339,8 @@ class Collaborators:
 
     def run(self):
         started = time.time()
-        a = Server(self.args.binary, self.projects, os.path.join(self.work, "a.log"), self.args.model)
-        b = Server(self.args.binary, self.projects, os.path.join(self.work, "b.log"), self.args.model)
+        a = StoreServer(self.args.binary, self.projects, os.path.join(self.work, "a.log"), self.args.model)
+        b = StoreServer(self.args.binary, self.projects, os.path.join(self.work, "b.log"), self.args.model)
         a.wait_ready()
         b.wait_ready()
         events_a = Events(a.url, "watchA")

@@ -23,18 +23,18 @@ import os
 import re
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import zipfile
-import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from storage_harness import (DEMO, HTTPFailure, MaskReader, Server, TornFile, accept_body, http, mask_key,  # noqa: E402
-                              png_size, random_mask, rng_from, temp_files)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "PythonSupport"))
+from pngtools import chunk, png_size  # noqa: E402
+from storage_harness import (DEMO, HTTPFailure, MaskReader, StoreServer, TornFile, accept_body, http,  # noqa: E402
+                             mask_key, random_mask, rng_from, temp_files)
 
 PROJECT = "fetal-head-demo"
 LABEL = "head"
@@ -44,10 +44,8 @@ LABEL = "head"
 def with_text_chunk(png, text):
     """The PNG with a tEXt chunk after IHDR: the same pixels in different bytes, since the app
     refuses a file identical to an image already in the project."""
-    payload = b"Comment\0" + text.encode("latin-1")
-    chunk = struct.pack(">I", len(payload)) + b"tEXt" + payload + struct.pack(">I", zlib.crc32(b"tEXt" + payload))
     end_of_ihdr = 8 + 8 + 13 + 4
-    return png[:end_of_ihdr] + chunk + png[end_of_ihdr:]
+    return png[:end_of_ihdr] + chunk(b"tEXt", b"Comment\0" + text.encode("latin-1")) + png[end_of_ihdr:]
 
 class ImageState:
     """What the script knows is committed for one image, plus the one request in flight."""
@@ -545,7 +543,7 @@ class CrashTest:
     def run(self):
         figures = self.figures
         started = time.time()
-        server = Server(self.args.binary, self.projects, os.path.join(self.work, "serve.log"), self.args.model)
+        server = StoreServer(self.args.binary, self.projects, os.path.join(self.work, "serve.log"), self.args.model)
         server.wait_ready()
         self.check_app(server)
         round_number = 0
@@ -604,14 +602,14 @@ class CrashTest:
             self.check_project_files(settle=False)
             if self.rng.random() < 0.15:
                 # Kill it again while it starts up, in the middle of its own recovery.
-                early = Server(self.args.binary, self.projects, os.path.join(self.work, "serve.log"), self.args.model)
+                early = StoreServer(self.args.binary, self.projects, os.path.join(self.work, "serve.log"), self.args.model)
                 time.sleep(self.rng.uniform(0, 0.04))
                 early.kill()
                 figures.kills += 1
                 figures.startup_kills += 1
                 self.observe()
 
-            server = Server(self.args.binary, self.projects, os.path.join(self.work, "serve.log"), self.args.model)
+            server = StoreServer(self.args.binary, self.projects, os.path.join(self.work, "serve.log"), self.args.model)
             try:
                 server.wait_ready()
             except RuntimeError as error:

@@ -38,29 +38,21 @@ import random
 import shutil
 import socket
 import statistics
-import struct
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from storage_harness import grey_png  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "PythonSupport"))
+from pngtools import grey_png, png_size  # noqa: E402
+from server import REPO, Server  # noqa: E402
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO = os.path.join(REPO, "Projects", "fetal-head-demo")
 PROJECT = "fetal-head-demo"
 LABEL = "head"
 
 
 # ---------------------------------------------------------------- small helpers
-
-def png_size(path):
-    with open(path, "rb") as f:
-        head = f.read(24)
-    return struct.unpack(">II", head[16:24])
-
 
 def percentile(values, p):
     if not values:
@@ -84,58 +76,15 @@ def proc_status(pid):
     return rss, threads, fds
 
 
-class Server:
-    """`multiverseg serve` on a free loopback port."""
-
-    def __init__(self, binary, projects, threads):
-        self.process = subprocess.Popen(
-            [binary, "serve", "--projects", projects, "--port", "0", "--threads", str(threads),
-             "--weights", os.path.join(REPO, "Weights", "default.safetensors"),
-             "--public-dir", os.path.join(REPO, "Public"), "--templates-dir", os.path.join(REPO, "Templates")],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO)
-        self.output = []
-        deadline = time.time() + 120
-        self.port = None
-        while time.time() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
-                break
-            self.output.append(line.rstrip())
-            if "Open http://" in line:
-                self.port = int(line.split("Open http://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
-                break
-        if self.port is None:
-            self.process.kill()
-            raise SystemExit("the server did not start:\n" + "\n".join(self.output))
-        # Keep draining its output so it never blocks on a full pipe.
-        threading.Thread(target=self._drain, daemon=True).start()
-
-    def _drain(self):
-        for line in self.process.stdout:
-            self.output.append(line.rstrip())
-
-    @property
-    def pid(self):
-        return self.process.pid
-
-    def request(self, method, path, body=None, timeout=30):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            headers = {"Content-Type": "application/json"} if body is not None else {}
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            return response.status, response.read()
-        finally:
-            connection.close()
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+def serve(binary, projects, threads):
+    """`multiverseg serve` with the shipped weights on `projects`, once it is ready."""
+    try:
+        return Server.started(binary, ["--projects", projects, "--port", "0", "--threads", str(threads),
+                                       "--weights", os.path.join(REPO, "Weights", "default.safetensors"),
+                                       "--public-dir", os.path.join(REPO, "Public"),
+                                       "--templates-dir", os.path.join(REPO, "Templates")], timeout=120)
+    except RuntimeError as error:
+        raise SystemExit(str(error))
 
 
 # ---------------------------------------------------------------- one page session
@@ -317,7 +266,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="multiverseg-load-")
     projects = os.path.join(workdir, "Projects")
     shutil.copytree(DEMO, os.path.join(projects, PROJECT))
-    server = Server(binary, projects, args.threads)
+    server = serve(binary, projects, args.threads)
     failures = []
     try:
         run(server, args, rng, failures)
@@ -335,13 +284,17 @@ def main():
 def run(server, args, rng, failures):
     started = time.monotonic()
     images = sorted(name[:-4] for name in os.listdir(os.path.join(DEMO, "images")) if name.endswith(".png"))
-    sizes = {image: png_size(os.path.join(DEMO, "images", image + ".png")) for image in images}
+    sizes = {}
+    for image in images:
+        with open(os.path.join(DEMO, "images", image + ".png"), "rb") as f:
+            sizes[image] = png_size(f.read(24))
 
     # A context set of three accepted masks (ellipses near the centre, like a fetal head).
     for image in images[:3]:
         width, height = sizes[image]
-        mask = grey_png(width, height, lambda x, y: 255 if ((x - width / 2) / (width / 3)) ** 2
-                        + ((y - height / 2) / (height / 4)) ** 2 <= 1 else 0)
+        mask = grey_png(width, height, [255 if ((x - width / 2) / (width / 3)) ** 2
+                                        + ((y - height / 2) / (height / 4)) ** 2 <= 1 else 0
+                                        for y in range(height) for x in range(width)])
         body = json.dumps({"maskPNG": base64.b64encode(mask).decode(), "annotator": "load", "interactions": 1})
         status, text = server.request("POST", f"/api/projects/{PROJECT}/labels/{LABEL}/images/{image}/accept", body)
         if status != 200:

@@ -18,24 +18,20 @@ Stdlib only; takes a few seconds.
 import argparse
 import json
 import os
-import re
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from storage_harness import grey_png_from_rows  # noqa: E402
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "PythonSupport"))
+from pngtools import grey_png  # noqa: E402
+from server import REPO, Server  # noqa: E402
 
 
 def png(width, height, value=200, declared=None):
     """An 8-bit grey PNG; `declared` rewrites the header's size (a pixel bomb) without more data."""
-    raw = b"".join(b"\0" + bytes([value]) * width for _ in range(height))
-    return grey_png_from_rows(width, height, raw, declared)
+    return grey_png(width, height, bytes([value]) * (width * height), declared)
 
 
 class Response:
@@ -112,38 +108,15 @@ def parse_response(data):
     return Response(status, headers, rest)
 
 
-class Server:
-    """`multiverseg serve` on port 0; the port (and token) parsed from what it prints."""
-
-    def __init__(self, binary, workdir, extra, deadline):
-        self.process = subprocess.Popen(
-            [binary, "serve", "--port", "0", "--projects", os.path.join(workdir, "Projects"),
-             "--public-dir", os.path.join(REPO, "Public"), "--templates-dir", os.path.join(REPO, "Templates"),
-             "--weights", os.path.join(workdir, "Weights", "missing.safetensors"), "--max-upload-mb", "1",
-             "--max-image-pixels", "1000000"] + extra,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=workdir, env={**os.environ, "MULTIVERSEG_TOKEN": ""})
-        self.output = ""
-        while time.time() < deadline:
-            line = self.process.stdout.readline().decode("utf-8", "replace")
-            if not line:
-                break
-            self.output += line
-            if "Press Ctrl-C" in line:
-                break
-        match = re.search(r"http://[0-9.]+:(\d+)/(?:\?token=([0-9a-f]+))?", self.output)
-        if not match:
-            self.stop()
-            raise RuntimeError(f"serve printed no URL:\n{self.output}")
-        self.port = int(match.group(1))
-        self.token = match.group(2)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+def serve(binary, workdir, extra, deadline):
+    """`multiverseg serve` in `workdir` without weights or a preset token, with small limits, once
+    it printed its address (and token) or the time budget ran out."""
+    return Server.started(
+        binary, ["--port", "0", "--projects", os.path.join(workdir, "Projects"),
+                 "--public-dir", os.path.join(REPO, "Public"), "--templates-dir", os.path.join(REPO, "Templates"),
+                 "--weights", os.path.join(workdir, "Weights", "missing.safetensors"), "--max-upload-mb", "1",
+                 "--max-image-pixels", "1000000"] + extra,
+        timeout=max(1, deadline - time.time()), cwd=workdir, env={**os.environ, "MULTIVERSEG_TOKEN": ""})
 
 
 class Probes:
@@ -345,9 +318,9 @@ def main():
         probes = Probes(private, [b"TOP SECRET 7d1f", secret_png])
         try:
             binary = os.path.abspath(args.binary)
-            loopback = Server(binary, workdir, [], deadline)
+            loopback = serve(binary, workdir, [], deadline)
             servers.append(loopback)
-            everywhere = Server(binary, workdir, ["--host", "0.0.0.0"], deadline)
+            everywhere = serve(binary, workdir, ["--host", "0.0.0.0"], deadline)
             servers.append(everywhere)
         except (RuntimeError, OSError) as error:
             print(f"security_probe: cannot start the server: {error}", file=sys.stderr)
