@@ -5,6 +5,8 @@ import ProjectStore
 
 /// Server-rendered pages: Mustache templates from `Templates/`, read on each request so edits show
 /// at once. Values are HTML-escaped by `{{name}}`; templates never get raw user text through `{{{ }}}`.
+/// swift-mustache renders a section for any present value, an empty string too: a value that is
+/// "not there" is left out of the dictionary rather than given as "".
 extension App {
     func addPageRoutes(to router: inout Router) {
         router.add("GET", "/") { [self] _, _ in
@@ -40,37 +42,42 @@ extension App {
             let context = try store { try project.context(label: label) }
             let accepted = detail.images.filter { $0.labels[label]?.accepted == true }.count
             let interactions = context.entries.map(\.interactions)
-            return [
+            var values: [String: Any] = [
                 "name": label, "accepted": accepted, "total": detail.images.count,
                 "contextSize": context.includedEntries.count,
                 "percent": detail.images.isEmpty ? 0 : accepted * 100 / detail.images.count,
-                "recentInteractions": interactions.suffix(12).map(String.init).joined(separator: " · "),
                 // The image "Label →" opens: the one /next would give first, else the first image.
                 "firstImage": try nextImage(project: project, label: label, after: nil, order: "listed") ?? detail.images.first?.id ?? "",
             ]
+            if !interactions.isEmpty {
+                values["recentInteractions"] = interactions.suffix(12).map(String.init).joined(separator: " · ")
+            }
+            return values
         }
         // Thumbnails link to the first label and show its accepted mask tinted on top.
         let firstLabel = detail.labels.first
         let images = detail.images.map { image -> [String: Any] in
             var values: [String: Any] = [
                 "id": image.id, "projectId": project.id, "size": "\(image.width) × \(image.height)", "bitDepth": image.bitDepth,
-                "firstLabel": firstLabel ?? "",
                 "states": detail.labels.map { label in
                     ["label": label, "accepted": image.labels[label]?.accepted == true,
                      "interactions": image.labels[label]?.interactions.map(String.init) ?? "",
                      "interactionsOrUnknown": image.labels[label]?.interactions.map(String.init) ?? "?"] as [String: Any]
                 },
             ]
+            if let firstLabel { values["firstLabel"] = firstLabel }
             if let firstLabel, let state = image.labels[firstLabel], state.accepted {
                 values["maskURL"] = "/api/projects/\(project.id)/labels/\(firstLabel)/images/\(image.id)/mask.png?v=\(state.version ?? 0)"
             }
             return values
         }
-        return try page("project", [
+        var values: [String: Any] = [
             "version": MultiverSegVersion.string, "model": modelSummary(),
-            "id": project.id, "name": detail.name, "description": detail.description ?? "",
+            "id": project.id, "name": detail.name,
             "labels": labels, "hasLabels": !labels.isEmpty, "images": images, "imageCount": images.count,
-        ])
+        ]
+        if let description = detail.description, !description.isEmpty { values["description"] = description }
+        return try page("project", values)
     }
 
     private func projectCard(_ summary: ProjectSummary) -> [String: Any] {

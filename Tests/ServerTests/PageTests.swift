@@ -26,11 +26,17 @@ import Testing
         #expect(home.text.contains("&lt;script&gt;alert(1)&lt;/script&gt; Cells"))
         #expect(!home.text.contains("<script>alert(1)"))
         #expect(home.text.contains("predictions off"))
+        // The whole card comes from the template (no script rebuilds it): Delete included.
+        #expect(home.text.contains("class=\"danger delete-project\""))
 
         let page = try HTTPTestClient.request(port: server.port, target: "/projects/\(project.id)")
         #expect(page.status == 200)
         #expect(page.text.contains("data-label=\"nucleus\""))
         #expect(page.text.contains("0 of 0 images accepted"))
+        #expect(page.text.contains("class=\"mask-files\" type=\"file\" multiple accept=\"image/*\" hidden data-label=\"nucleus\""))
+        // Nothing accepted yet: no interactions line, and Export says so instead of downloading.
+        #expect(!page.text.contains("interactions per image"))
+        #expect(page.text.contains("data-accepted=\"0\""))
         // An unknown project is a page with the reason and a way home, not the API's JSON.
         let missing = try HTTPTestClient.request(port: server.port, target: "/projects/nope")
         #expect(missing.status == 404)

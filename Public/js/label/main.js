@@ -279,7 +279,7 @@ class LabelPage {
     showStatus(text, kind);
   }
 
-
+  /** Keys: Escape always; the rest (shortcuts.js names the actions) unless the user is typing. */
   onKey(e) {
     const typing = e.target.closest && e.target.closest("input[type=text], input[type=search], textarea, select, dialog");
     if (e.key === "Escape") {
@@ -303,6 +303,7 @@ class LabelPage {
   }
 }
 
+// The concerns' methods join the page's own, so `this` in any of them is the page.
 for (const concern of [PredictionSession, Navigation, Sidebar, Controls]) {
   for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(concern.prototype))) {
     if (name !== "constructor") Object.defineProperty(LabelPage.prototype, name, descriptor);
