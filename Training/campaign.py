@@ -108,7 +108,7 @@ def publish(a) -> None:
         _validate_checkpoint(a, state, best_path)
         vals = _validations()
     shutil.copy2(os.path.join(RUN, "log.jsonl"), os.path.join(KEEP, "log.jsonl"))
-    subprocess.check_call([sys.executable, os.path.join(HERE, "plot_curves.py"), RUN, "-o",
+    subprocess.check_call([sys.executable, os.path.join(HERE, "tools", "plot_curves.py"), RUN, "-o",
                            os.path.join(KEEP, "validation_curve.png"), "--title", "MultiverSeg nf=32 campaign"])
     print(f"campaign: step {steps} ({steps * 4} target examples), {state['train_seconds'] / 3600:.2f} h of training")
     print("last validation: " + ", ".join(f"{k} {v:.3f}" for k, v in vals[-1].items()
@@ -124,7 +124,7 @@ def publish(a) -> None:
     if bar is not None and score <= bar:
         print(f"best validation {score:.4f} does not beat the shipped {bar:.4f}: Weights/default.safetensors unchanged")
         return
-    subprocess.check_call([sys.executable, os.path.join(HERE, "export_trained.py"), best_path, "-o", WEIGHTS,
+    subprocess.check_call([sys.executable, os.path.join(HERE, "tools", "export_trained.py"), best_path, "-o", WEIGHTS,
                            "--training-data", a.training_data, "--hardware", a.hardware,
                            "--meta", f"validation_metric={METRIC}", "--meta", "model_card=Weights/MODEL_CARD.md"])
     print(f"exported best.pt (step {best['step']}, val_score {score:.4f} > {bar}) to {WEIGHTS}")

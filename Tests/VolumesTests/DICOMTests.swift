@@ -11,7 +11,7 @@ import Testing
         return try FileManager.default.contentsOfDirectory(atPath: path).sorted().map { path + "/" + $0 }
     }
 
-    /// HU of the CT fixture's voxel (i, j) at position k (Training/make_volume_fixtures.py).
+    /// HU of the CT fixture's voxel (i, j) at position k (Training/fixtures/make_volume_fixtures.py).
     private func hu(_ i: Int, _ j: Int, _ k: Int) -> Float { Float(i + 16 * j + 200 * k - 1024) }
 
     @Test func seriesAreGroupedOrderedByPositionAndRescaled() throws {

@@ -6,7 +6,7 @@ func fixture(_ name: String) -> String {
     Bundle.module.resourceURL!.appendingPathComponent("Fixtures").appendingPathComponent(name).path
 }
 
-/// The value formulas of the fixtures (Training/make_volume_fixtures.py).
+/// The value formulas of the fixtures (Training/fixtures/make_volume_fixtures.py).
 func ctValue(_ i: Int, _ j: Int, _ k: Int) -> Float { Float(-1024 + i + 20 * j + 400 * k) }
 
 /// Reading NIfTI-1/2 through libnifti2: geometry, scaling, datatypes, and hostile headers.

@@ -1,4 +1,4 @@
-"""export_weights.py writes our format faithfully, and its ONNX export computes the same logits."""
+"""tools/export_weights.py writes our format faithfully, and its ONNX export computes the same logits."""
 import os
 import subprocess
 import sys
@@ -13,7 +13,7 @@ from weights_format import load_weights  # noqa: E402
 
 
 def run(*args):
-    subprocess.run([sys.executable, os.path.join(TRAINING, "export_weights.py"), *args], check=True,
+    subprocess.run([sys.executable, os.path.join(TRAINING, "tools", "export_weights.py"), *args], check=True,
                    capture_output=True)
 
 

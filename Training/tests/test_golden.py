@@ -1,6 +1,6 @@
 """The committed golden files agree with independent NumPy formulas and with the float32 reference model.
 
-Run `python3 Training/make_golden.py` first only if you changed the generator; these tests read the
+Run `python3 Training/fixtures/make_golden.py` first only if you changed the generator; these tests read the
 committed files under Tests/InferenceTests/Fixtures/golden.
 """
 import os

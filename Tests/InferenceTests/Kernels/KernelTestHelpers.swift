@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Inference
 
-/// Reads a golden fixture (Fixtures/golden/<name>.safetensors, written by Training/make_golden.py).
+/// Reads a golden fixture (Fixtures/golden/<name>.safetensors, written by Training/fixtures/make_golden.py).
 func goldenFixture(_ name: String) throws -> WeightsFile {
     guard let url = Bundle.module.url(forResource: name, withExtension: "safetensors",
                                       subdirectory: "Fixtures/golden") else {

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import Inference
 
-/// The importer on the `ref` engineer's fixtures (Fixtures/pt, made by Training/make_pt_fixtures.py):
+/// The importer on the `ref` engineer's fixtures (Fixtures/pt, made by Training/fixtures/make_pt_fixtures.py):
 /// tiny networks with the authors' parameter names and structure, plus odd and hostile variants.
 @Suite struct PyTorchCheckpointFixtureTests {
     private func load(_ name: String, _ options: PyTorchCheckpoint.Options = .init()) throws -> WeightsFile {

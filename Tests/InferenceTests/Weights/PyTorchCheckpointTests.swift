@@ -21,7 +21,7 @@ func maxDifference(_ actual: [String: Tensor], _ expected: [String: Tensor]) -> 
 }
 
 /// The importer on checkpoints written by torch.save (Fixtures/importer, made by
-/// Training/make_importer_fixtures.py), compared tensor by tensor with their safetensors twins.
+/// Training/fixtures/make_importer_fixtures.py), compared tensor by tensor with their safetensors twins.
 @Suite struct PyTorchCheckpointTests {
     @Test func importsOddLayoutsExactly() throws {
         let tensors = try PyTorchCheckpoint.stateDict(

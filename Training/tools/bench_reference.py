@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time the Swift network against onnxruntime and PyTorch eager on the same weights, side by side.
 
-    python3 Training/bench_reference.py --weights Weights/default.safetensors \
+    python3 Training/tools/bench_reference.py --weights Weights/default.safetensors \
         --swift .build/release/multiverseg --threads 2
 
 For each context size (default 0, 1, 4, 16, 64; 128x128, batch 1) it times
@@ -47,7 +47,7 @@ import time
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # Training/
 sys.path.insert(0, HERE)
 
 

@@ -1,7 +1,7 @@
 """Exports a trained checkpoint (train.py's best.pt or checkpoint.pt) to our weights format with the training
 facts in its metadata, and optionally to ONNX (for the side-by-side benchmark).
 
-    python3 Training/export_trained.py .scratch/runs/cpu128/best.pt -o Weights/default.safetensors \\
+    python3 Training/tools/export_trained.py .scratch/runs/cpu128/best.pt -o Weights/default.safetensors \\
         --training-data "shared/data: 23 datasets, 39 tasks (train split) + synthetic" \\
         --hardware "2-core AMD EPYC (CPU)" --onnx .scratch/default_ctx16.onnx
 """
@@ -13,7 +13,7 @@ import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # Training/
 from weights_format import build_model, save_file_deterministic, weights_metadata  # noqa: E402
 
 

@@ -4,13 +4,13 @@
 Examples (run from the repository root):
 
     # a checkpoint from the authors or from our training -> our format
-    python3 Training/export_weights.py --from-pt MultiverSeg_v1_nf256_res128.pt --arch multiverseg \
+    python3 Training/tools/export_weights.py --from-pt MultiverSeg_v1_nf256_res128.pt --arch multiverseg \
         --features 256 --levels 4 -o multiverseg_v1_nf256.safetensors
     # fixed-seed random-init weights for benchmarks (nf=32, 4 levels, 128x128)
-    python3 Training/export_weights.py --random --arch multiverseg --features 32 --levels 4 \
+    python3 Training/tools/export_weights.py --random --arch multiverseg --features 32 --levels 4 \
         --seed 0 -o .scratch/random_nf32.safetensors
     # ONNX of the network in one of our files, for a fixed context size
-    python3 Training/export_weights.py --onnx .scratch/random_nf32_ctx16.onnx --weights \
+    python3 Training/tools/export_weights.py --onnx .scratch/random_nf32_ctx16.onnx --weights \
         .scratch/random_nf32.safetensors --context 16
 """
 import argparse
@@ -20,7 +20,7 @@ import warnings
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # Training/
 from weights_format import ARCHS, build_model, load_weights, save_weights  # noqa: E402
 
 

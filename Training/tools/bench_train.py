@@ -1,7 +1,7 @@
 """Training speed, old recipe against new, side by side in one run: target examples per second of
 `train_step` (sampling, augmentation, interactions, forward and backward, Adam) on this machine.
 
-    python3 Training/bench_train.py --pack .pack/train128.npz.xz --threads 2 --resolutions 64,128 --seconds 60
+    python3 Training/tools/bench_train.py --pack .pack/train128.npz.xz --threads 2 --resolutions 64,128 --seconds 60
 
 Each arm starts from the same random weights and draws the same context sizes; arms alternate in short
 rounds so a load change on the machine hits both alike. "old" is the recipe of the first shipped weights
@@ -18,7 +18,7 @@ import time
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # Training/
 from train.interactions import InteractionSimulator  # noqa: E402
 from train.loop import TrainConfig, build_model, cpu_has_bf16, train_step  # noqa: E402
 from train.pack import load_pack  # noqa: E402

@@ -1,7 +1,7 @@
 """Experiment-2 style figures on the held-out datasets of a pack (paper §7): Dice against context size with
 ground-truth context, without interactions and after 1 and 3 center clicks (paper §5.3 protocol).
 
-    python3 Training/evaluate_heldout.py --weights Weights/default.safetensors --pack .pack/train128.npz.xz \\
+    python3 Training/tools/evaluate_heldout.py --weights Weights/default.safetensors --pack .pack/train128.npz.xz \\
         --contexts 0 1 4 16 --targets 40 --seeds 0 1 --json .scratch/heldout.json
 
 Evaluation runs at the weights' resolution (128x128 masks from the pack); prints a Markdown table.
@@ -15,7 +15,7 @@ import time
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # Training/
 from train.evaluate import evaluate_task  # noqa: E402
 from train.pack import SPLIT_CODES, load_pack, unpack_masks  # noqa: E402
 from weights_format import load_weights  # noqa: E402

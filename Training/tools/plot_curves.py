@@ -1,7 +1,7 @@
 """Plots the training loss and validation Dice of one or more runs (log.jsonl of train.py, in order, e.g. a
 64x64 phase then its 128x128 fine-tune) into one PNG.
 
-    python3 Training/plot_curves.py .scratch/runs/cpu64 .scratch/runs/cpu128 -o Weights/validation_curve.png
+    python3 Training/tools/plot_curves.py .scratch/runs/cpu64 .scratch/runs/cpu128 -o Weights/validation_curve.png
 """
 import argparse
 import json

@@ -3,7 +3,7 @@ center clicks once there is a context? Prints Dice after 0..3 center-click steps
 --context ground-truth entries and without one, and exits 1 when the gain from 0 to 3 clicks with the
 context is below --min-gain (the shipped weights of 2026-11 fail it: clicks did nothing).
 
-    python3 Training/check_clicks.py --weights Weights/default.safetensors --pack .pack/train128.npz.xz
+    python3 Training/tools/check_clicks.py --weights Weights/default.safetensors --pack .pack/train128.npz.xz
 
 The same episodes and scoring as the training loop's validation (train/loop.py, ValidationSet), so the
 figure is comparable with the campaign's curve. The Swift side's figure is `multiverseg eval --experiments 2`.
@@ -15,7 +15,7 @@ import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # Training/
 from train.loop import ValidationSet, load_init  # noqa: E402
 from train.pack import load_pack  # noqa: E402
 from weights_format import build_model  # noqa: E402
