@@ -16,12 +16,17 @@ import Testing
             .deletingLastPathComponent().path
     }
 
-    /// Starts `serve --port 0`, waits for the URL line and returns the process, its port and output pipe.
-    func startServer(arguments: [String] = []) throws -> (Process, UInt16, Pipe) {
+    /// Starts `serve --port 0`, waits for the URL line and returns the process, its port, its output pipe and
+    /// what it printed up to the URL;
+    /// by default the repository's binary in the repository (an installed copy passes its own binary, folder
+    /// and environment).
+    static func startServer(arguments: [String] = [], binary: String = binary, in folder: String = repositoryRoot,
+                            environment: [String: String]? = nil) throws -> (Process, UInt16, Pipe, String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--port", "0"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: Self.repositoryRoot)
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        if let environment { process.environment = environment }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
@@ -35,7 +40,7 @@ import Testing
             if let range = text.range(of: #"http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) {
                 let url = String(text[range])
                 let port = UInt16(url.split(separator: ":").last!.dropLast())!
-                return (process, port, output)
+                return (process, port, output, text)
             }
         }
         process.terminate()
@@ -44,7 +49,7 @@ import Testing
 
     @Test(arguments: [SIGINT, SIGTERM])
     func servesTheDemoProjectAndStopsOnSignal(signal: Int32) throws {
-        let (process, port, output) = try startServer()
+        let (process, port, output, _) = try Self.startServer()
         let health = try HTTPTestClient.request(port: port, target: "/api/health").json()
         #expect(health["status"] as? String == "ok")
         #expect((health["projects"] as? Int ?? 0) >= 1, "the demo project must be found")

@@ -38,8 +38,8 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .customLong("label"), help: "A label of the new project (repeat for several).")
     var labels: [String] = []
 
-    @Option(help: "The folder of project folders.")
-    var projects: String = "Projects"
+    @Option(help: "The folder of project folders (default: as for serve).")
+    var projects: String?
 
     func run() throws {
         guard (project == nil) != (create == nil) else {
@@ -61,7 +61,7 @@ struct ImportCommand: ParsableCommand {
             throw ValidationError("\(folder) is neither a folder nor a .nii / .nii.gz / DICOM file")
         }
         do {
-            let library = try ProjectLibrary(root: projects)
+            let library = try ProjectLibrary(root: projects ?? Installation.current.defaultProjectsFolder())
             let target = try create.map { try library.createProject(name: $0, labels: labels) } ?? library.project(project!)
             let (names, base) = isFolder.boolValue
                 ? (try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), folder)
@@ -154,12 +154,12 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Write a zip archive to the --output path instead of a folder.")
     var zip = false
 
-    @Option(help: "The folder of project folders.")
-    var projects: String = "Projects"
+    @Option(help: "The folder of project folders (default: as for serve).")
+    var projects: String?
 
     func run() throws {
         do {
-            let target = try ProjectLibrary(root: projects).project(project)
+            let target = try ProjectLibrary(root: projects ?? Installation.current.defaultProjectsFolder()).project(project)
             if format == "nifti" {
                 guard !zip else { throw ValidationError("--zip writes PNG masks; leave it out with --format nifti") }
                 guard !target.volumeIDs().isEmpty else {

@@ -9,8 +9,8 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Serve the labeling app on this machine and print the URL to open.")
 
-    @Option(help: "The folder of project folders.")
-    var projects: String = "Projects"
+    @Option(help: "The folder of project folders (default: Projects in a source checkout; installed, ~/.local/share/multiverseg/Projects, made on first run with the demo project).")
+    var projects: String?
 
     @Option(help: "The port to listen on (0 picks a free one).")
     var port: UInt16 = 8080
@@ -63,13 +63,14 @@ struct ServeCommand: ParsableCommand {
         }
         guard maxImagePixels >= 1 else { throw ValidationError("--max-image-pixels must be at least 1") }
         let accessToken = try accessToken()
-        guard let publicRoot = publicDir ?? ResourceLocator.find("Public") else {
+        let installation = Installation.current
+        guard let publicRoot = publicDir ?? installation.resource("Public") else {
             throw ValidationError("cannot find the Public/ folder of the web UI; pass --public-dir DIR")
         }
-        guard let templatesRoot = templatesDir ?? ResourceLocator.find("Templates") else {
+        guard let templatesRoot = templatesDir ?? installation.resource("Templates") else {
             throw ValidationError("cannot find the Templates/ folder of the pages; pass --templates-dir DIR")
         }
-        let weightsPath = weights ?? ResourceLocator.find("Weights").map { $0 + "/default.safetensors" }
+        let weightsPath = weights ?? installation.resource("Weights").map { $0 + "/default.safetensors" }
         var model: ModelRunner?
         var modelProblem: String?
         if let weightsPath {
@@ -82,10 +83,11 @@ struct ServeCommand: ParsableCommand {
         } else {
             modelProblem = "no Weights/ folder found; pass --weights FILE"
         }
+        let projectsRoot = try projects.map(installation.absolute) ?? installation.defaultProjectsFolder()
         let app: App
         do {
             app = try App(configuration: .init(
-                projectsRoot: ResourceLocator.absolute(projects), publicRoot: publicRoot,
+                projectsRoot: projectsRoot, publicRoot: publicRoot,
                 templatesRoot: templatesRoot, weightsPath: weightsPath, maxImagePixels: maxImagePixels),
                 model: model, modelProblem: modelProblem)
         } catch {
@@ -145,31 +147,5 @@ struct ServeCommand: ParsableCommand {
         app.stop()
         server.stop()
         print("Stopped.")
-    }
-}
-
-/// Finds the app's folders (Public/, Weights/) whether it runs from the repository or from an
-/// installed copy: first the working directory, then each folder above the executable.
-enum ResourceLocator {
-    static func find(_ name: String) -> String? {
-        var candidates = [FileManager.default.currentDirectoryPath]
-        var folder = (absolute(CommandLine.arguments[0]) as NSString).deletingLastPathComponent
-        while folder != "/" && !folder.isEmpty {
-            candidates.append(folder)
-            folder = (folder as NSString).deletingLastPathComponent
-        }
-        for base in candidates {
-            let path = (base as NSString).appendingPathComponent(name)
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-                return path
-            }
-        }
-        return nil
-    }
-
-    static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
-        return (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
     }
 }
