@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 import MicroHTTP
 import ProjectStore
 
@@ -6,7 +7,7 @@ import ProjectStore
 /// It only wires the libraries together; the work happens in ProjectStore and Inference.
 ///
 /// ```swift
-/// let model = try ModelRunner.load(weights: "Weights/default.safetensors", threads: 2)
+/// let model = try ModelRunner(spec: ModelSpec.load(weights: "Weights/default.safetensors"), threads: 2)
 /// let app = try App(configuration: .init(projectsRoot: "Projects", publicRoot: "Public"), model: model)
 /// let server = try HTTPServer(configuration: .init(port: 8080), router: app.router())
 /// ```
