@@ -45,11 +45,10 @@ public final class App: Sendable {
     public init(configuration: Configuration, model: ModelRunner? = nil, modelProblem: String? = nil) throws {
         self.configuration = configuration
         self.library = try ProjectLibrary(root: configuration.projectsRoot)
-        self.predictions = PredictionService(model: model)
+        self.predictions = PredictionService(model: model, library: library)
         // The problem text often comes from a loader's error and may name the weights file's full
         // path; it is shown by /api/health and the pages, so only file names remain.
         self.modelProblem = model == nil ? Self.redactingPaths(modelProblem ?? "no model weights loaded") : nil
-        predictions.attach(library: library)
     }
 
     /// Stops the prediction worker and closes the pages' event streams.
