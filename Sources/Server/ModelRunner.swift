@@ -1,5 +1,5 @@
-import Foundation
 import Inference
+import Synchronization
 
 /// The loaded networks behind one `Predictor`, used by one thread at a time (the networks own
 /// their work buffers).
@@ -8,15 +8,21 @@ import Inference
 /// let model = try ModelRunner(spec: ModelSpec.load(weights: "Weights/default.safetensors"), threads: 2)
 /// let prediction = try model.withPredictor { try $0.predict(image, context: context) }
 /// ```
-public final class ModelRunner: @unchecked Sendable {
+public final class ModelRunner: Sendable {
     /// The weights file name, for display.
     public let name: String
-    private let predictor: Predictor
-    private let lock = NSLock()
+    /// Side of the networks' square input and output.
+    public let resolution: Int
+    /// An empty context set for the predictor: made once, so that making one needs no lock (the
+    /// context cache makes them while it holds the predictor).
+    private let emptyContextSet: ContextSet
+    private let predictor: Mutex<Predictor>
 
-    public init(name: String, predictor: Predictor) {
+    public init(name: String, predictor: sending Predictor) {
         self.name = name
-        self.predictor = predictor
+        resolution = predictor.resolution
+        emptyContextSet = predictor.makeContextSet()
+        self.predictor = Mutex(predictor)
     }
 
     /// The networks `spec` describes, behind one predictor.
@@ -24,14 +30,10 @@ public final class ModelRunner: @unchecked Sendable {
         self.init(name: spec.name, predictor: try spec.makePredictor(threads: threads, options: options))
     }
 
-    public var resolution: Int { predictor.resolution }
-
-    public func makeContextSet() -> ContextSet { predictor.makeContextSet() }
+    public func makeContextSet() -> ContextSet { emptyContextSet }
 
     /// Runs `body` with exclusive use of the predictor.
-    public func withPredictor<T>(_ body: (Predictor) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(predictor)
+    public func withPredictor<T: Sendable>(_ body: (Predictor) throws -> T) throws -> T {
+        try predictor.withLock { try body($0) }
     }
 }
