@@ -26,6 +26,15 @@ import Testing
         #expect(!output.contains("Usage:") && !output.contains("--help"), "\(output)")
     }
 
+    @Test func anUnknownProjectSaysSoWithoutTheUsageText() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (status, output) = try run(["export", "--projects", directory.path, "--project", "nope", "--label", "l",
+                                        "-o", directory.file("out")])
+        #expect(status != 0)
+        #expect(output.contains("no project 'nope'") && !output.contains("Usage:"), "\(output)")
+    }
+
     @Test func aBadArgumentStillShowsTheUsage() throws {
         let (status, output) = try run(["bench", "--contexts", "x"])
         #expect(status != 0)
