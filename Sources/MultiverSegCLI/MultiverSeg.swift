@@ -1,5 +1,5 @@
 import ArgumentParser
-import Server
+import Inference
 
 /// `multiverseg`: the app's command line. Each subcommand lives in Commands/ and stays thin:
 /// it parses options and calls into the libraries.

@@ -61,8 +61,6 @@ enum API {
             }
             return result
         }
-
-        var interactionCount: Int { (clicks?.count ?? 0) + (boxes?.count ?? 0) + (scribbles?.count ?? 0) }
     }
 
     enum APIError: Error {

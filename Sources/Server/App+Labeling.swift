@@ -17,8 +17,7 @@ extension App {
                 throw HTTPError(status: 503, message: "too many labeling pages are open (\(configuration.maxEventStreams)); close some tabs and reload")
             }
             let size = try store { try project.context(label: label).includedEntries.count }
-            let model = predictions.model.map { PredictionService.quoted($0.name) } ?? "null"
-            stream.send(event: "hello", data: "{\"contextSize\":\(size),\"model\":\(model)}")
+            PredictionEvent.hello(contextSize: size, model: predictions.model?.name).send(on: stream)
             return stream.response
         }
         router.add("POST", base + "/images/:image/predict") { [self] request, p in
@@ -36,8 +35,7 @@ extension App {
             let service = try requirePredictions()
             let job = PredictionService.Job(
                 session: body.session, project: project, label: label, image: image, seq: body.seq,
-                interactions: interactions, interactionCount: body.interactionCount,
-                usePrevious: body.usePrevious ?? false)
+                interactions: interactions, usePrevious: body.usePrevious ?? false)
             // While the user works on this image, get the next one ready.
             if interactions.isEmpty, let next = try? nextImage(project: project, label: label, after: image, order: "listed"),
                next != image {
@@ -161,8 +159,7 @@ extension App {
     func checkCoordinates(_ interactions: Interactions, project: Project, image: String) throws {
         let header = try store { try project.imageHeader(image) }
         do {
-            let geometry = SquareGeometry(width: header.width, height: header.height, resolution: 8)
-            _ = try encodeInteractions(interactions, geometry: geometry)
+            try interactions.validate(imageWidth: header.width, height: header.height)
         } catch let error as PredictorError {
             throw HTTPError.badRequest(error.description)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 import MicroHTTP
 import Mustache
 import ProjectStore

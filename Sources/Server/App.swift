@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 import MicroHTTP
 import ProjectStore
 
@@ -6,7 +7,7 @@ import ProjectStore
 /// It only wires the libraries together; the work happens in ProjectStore and Inference.
 ///
 /// ```swift
-/// let model = try ModelRunner.load(weights: "Weights/default.safetensors", threads: 2)
+/// let model = try ModelRunner(spec: ModelSpec.load(weights: "Weights/default.safetensors"), threads: 2)
 /// let app = try App(configuration: .init(projectsRoot: "Projects", publicRoot: "Public"), model: model)
 /// let server = try HTTPServer(configuration: .init(port: 8080), router: app.router())
 /// ```
@@ -45,11 +46,10 @@ public final class App: Sendable {
     public init(configuration: Configuration, model: ModelRunner? = nil, modelProblem: String? = nil) throws {
         self.configuration = configuration
         self.library = try ProjectLibrary(root: configuration.projectsRoot)
-        self.predictions = PredictionService(model: model)
+        self.predictions = PredictionService(model: model, library: library)
         // The problem text often comes from a loader's error and may name the weights file's full
         // path; it is shown by /api/health and the pages, so only file names remain.
         self.modelProblem = model == nil ? Self.redactingPaths(modelProblem ?? "no model weights loaded") : nil
-        predictions.attach(library: library)
     }
 
     /// Stops the prediction worker and closes the pages' event streams.

@@ -81,21 +81,4 @@ import Testing
         _ = try edge.events(session: "page-3")
         #expect(edge.call("GET", "/api/health").status == 200)
     }
-
-    @Test func decodedImagesAreBoundedInBytesAndContextImagesAreNotKept() throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let library = try ProjectLibrary(root: directory.path)
-        let project = try library.createProject(name: "P", labels: ["l"])
-        for n in 0..<10 {
-            try project.importImage(name: "i\(n).png", png: try EdgeApp.grey(100, 100) { x, y in UInt16((x + y + n) % 256) })
-        }
-        let cache = ContextCache(maxCachedImages: 48, maxCachedImageBytes: 100_000)
-        cache.library = library
-        for n in 0..<10 { _ = try cache.greyImage(project: project, image: "i\(n)") }
-        #expect(cache.cachedImages.count == 2 && cache.cachedImages.bytes == 80_000, "\(cache.cachedImages)")
-        let other = ContextCache()
-        for n in 0..<10 { _ = try other.greyImage(project: project, image: "i\(n)", keep: false) }
-        #expect(other.cachedImages.count == 0)
-    }
 }

@@ -43,6 +43,17 @@ public final class KernelWorkspace {
         self.chunkFloats = chunkFloats
     }
 
+    /// Threads OpenBLAS should use inside one product: all of them when products run one after
+    /// another, 1 when our workers run several side by side.
+    public var blasThreads: Int { chunkWorkers == 1 ? threads : 1 }
+
+    /// Sets OpenBLAS's (process-wide) thread count for a forward pass about to run here. Called
+    /// by each network at the start of its forward pass rather than when it is built, so that
+    /// building one network never changes how another runs.
+    func claimBLASThreads() {
+        if BLAS.threadCount != blasThreads { BLAS.setThreadCount(blasThreads) }
+    }
+
     deinit {
         for buffer in columnBuffers { buffer.deallocate() }
         statisticsBuffer?.deallocate()

@@ -114,7 +114,6 @@ public final class MultiverSegNetwork: SegmentationNetwork {
                                     bias: weights.tensors["out_conv.conv.bias"]!)
         targetSkips = (0..<max(0, levels - 1)).map { _ in FloatBuffer() }
         entrySkips = (0..<max(0, levels - 1)).map { _ in FloatBuffer() }
-        BLAS.setThreadCount(parallelism == .chunks ? 1 : self.threads)
     }
 
     /// Logits [R*R] for `target` ([5][R][R]) given `context` (an empty one becomes one entry of
@@ -130,6 +129,7 @@ public final class MultiverSegNetwork: SegmentationNetwork {
         }
         let entries = max(1, context.count)
         prepare(entries: entries)
+        workspace.claimBLASThreads()
 
         // Target: [C][R][R] -> [R][R][C].
         let channels = configuration.targetChannels

@@ -84,7 +84,6 @@ public final class ScribblePromptUNet: SegmentationNetwork {
         bufferB.reserve(pixels * widest)
         upsampled.reserve(pixels * widest)
         logitBuffer.reserve(pixels)
-        BLAS.setThreadCount(1)
     }
 
     /// Logits [R*R] for `target` ([5][R][R]); `context` is ignored (this network has none).
@@ -100,6 +99,7 @@ public final class ScribblePromptUNet: SegmentationNetwork {
                 for p in 0..<pixels { input.pointer[p * channels + c] = source[c * pixels + p] }
             }
         }
+        workspace.claimBLASThreads()
         forward()
         return Array(UnsafeBufferPointer(start: logitBuffer.pointer, count: pixels))
     }

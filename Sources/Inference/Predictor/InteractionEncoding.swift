@@ -37,37 +37,24 @@ public struct InteractionChannels: Sendable, Equatable {
 /// channels.positive[10 * 128 + 5]   // 1
 /// ```
 public func encodeInteractions(_ interactions: Interactions, geometry: SquareGeometry) throws -> InteractionChannels {
+    try interactions.validate(imageWidth: geometry.width, height: geometry.height)
     let r = geometry.resolution
     var channels = InteractionChannels(resolution: r)
-
-    func check(_ point: ImagePoint, _ what: String) throws {
-        guard geometry.contains(point) else {
-            throw PredictorError.coordinateOutOfRange(
-                interaction: what, x: point.x, y: point.y, width: geometry.width, height: geometry.height)
-        }
-    }
-
-    for (n, click) in interactions.positiveClicks.enumerated() {
-        try check(click, "positive click \(n + 1)")
+    for click in interactions.positiveClicks {
         let (c, row) = geometry.networkPixel(click)
         channels.positive[row * r + c] = 1
     }
-    for (n, click) in interactions.negativeClicks.enumerated() {
-        try check(click, "negative click \(n + 1)")
+    for click in interactions.negativeClicks {
         let (c, row) = geometry.networkPixel(click)
         channels.negative[row * r + c] = 1
     }
-    for (n, scribble) in interactions.positiveScribbles.enumerated() {
-        try rasteriseScribble(scribble, name: "positive scribble \(n + 1)", geometry: geometry,
-                              check: check, into: &channels.positive)
+    for scribble in interactions.positiveScribbles {
+        rasteriseScribble(scribble, geometry: geometry, into: &channels.positive)
     }
-    for (n, scribble) in interactions.negativeScribbles.enumerated() {
-        try rasteriseScribble(scribble, name: "negative scribble \(n + 1)", geometry: geometry,
-                              check: check, into: &channels.negative)
+    for scribble in interactions.negativeScribbles {
+        rasteriseScribble(scribble, geometry: geometry, into: &channels.negative)
     }
-    for (n, box) in interactions.boxes.enumerated() {
-        try check(box.corner0, "box \(n + 1) corner")
-        try check(box.corner1, "box \(n + 1) corner")
+    for box in interactions.boxes {
         let columns = boxSpan(box.corner0.x, box.corner1.x, offset: geometry.offsetX, geometry: geometry)
         let rows = boxSpan(box.corner0.y, box.corner1.y, offset: geometry.offsetY, geometry: geometry)
         for row in rows {
@@ -94,16 +81,9 @@ func boxSpan(_ a: Double, _ b: Double, offset: Int, geometry: SquareGeometry) ->
     return middle...middle
 }
 
-/// Sets to 1 the network pixels covered by one stroke (see `encodeInteractions`).
-func rasteriseScribble(
-    _ scribble: Scribble, name: String, geometry: SquareGeometry,
-    check: (ImagePoint, String) throws -> Void, into channel: inout [Float]
-) throws {
-    guard !scribble.points.isEmpty else { throw PredictorError.invalidScribble(reason: "\(name) has no points") }
-    if let width = scribble.width, !(width.isFinite && width > 0) {
-        throw PredictorError.invalidScribble(reason: "\(name) has width \(width); use a positive width or none")
-    }
-    for point in scribble.points { try check(point, name) }
+/// Sets to 1 the network pixels covered by one stroke (see `encodeInteractions`), which
+/// `Interactions.validate` has found to have points, all on the image, and a valid width.
+func rasteriseScribble(_ scribble: Scribble, geometry: SquareGeometry, into channel: inout [Float]) {
     let r = geometry.resolution
     let vertices = scribble.points.map { geometry.networkCoordinate($0) }
     let networkWidth = (scribble.width ?? 0) * geometry.scale

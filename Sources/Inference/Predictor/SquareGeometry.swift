@@ -35,7 +35,7 @@ public struct SquareGeometry: Sendable, Equatable {
 
     /// True when `point` lies inside one of the image's pixels.
     public func contains(_ point: ImagePoint) -> Bool {
-        point.x >= -0.5 && point.x < Double(width) - 0.5 && point.y >= -0.5 && point.y < Double(height) - 0.5
+        point.isOnImage(width: width, height: height)
     }
 
     /// The continuous network coordinate of an original point (pixel centres at integers).

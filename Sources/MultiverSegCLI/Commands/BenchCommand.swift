@@ -48,34 +48,23 @@ struct BenchCommand: ParsableCommand {
         guard let mode = MultiverSegNetwork.Parallelism(rawValue: parallelism) else {
             throw ValidationError("--parallelism must be chunks or blas")
         }
-        let file: WeightsFile
+        let spec: ModelSpec
         if let weights {
-            file = try SafeTensors.read(contentsOf: weights)
+            spec = try ModelSpec.load(weights: weights)
         } else {
             guard let architecture = WeightsArchitecture(rawValue: arch) else {
                 throw ValidationError("--arch must be multiverseg or scribbleprompt-unet")
             }
-            let config = NetworkConfiguration(architecture: architecture,
-                                              features: Array(repeating: features, count: levels),
-                                              resolution: resolution)
-            try config.check()
-            file = config.randomWeights(seed: 1)
+            spec = try ModelSpec.random(NetworkConfiguration(
+                architecture: architecture, features: Array(repeating: features, count: levels), resolution: resolution))
         }
-        let config = try NetworkConfiguration(weights: file)
+        let config = spec.configuration
         let algorithms = try chosenAlgorithms()
         var networks: [SegmentationNetwork] = []
         for chosen in algorithms {
-            switch config.architecture {
-            case .multiverseg:
-                let net = try MultiverSegNetwork(configuration: config, weights: file, threads: threads, parallelism: mode)
-                if let chunkFloats { net.chunkFloats = chunkFloats }
-                net.convolutionAlgorithm = chosen
-                networks.append(net)
-            case .scribblepromptUNet:
-                let net = try ScribblePromptUNet(configuration: config, weights: file, threads: threads)
-                net.convolutionAlgorithm = chosen
-                networks.append(net)
-            }
+            let network = try spec.makeNetwork(threads: threads, parallelism: mode, algorithm: chosen)
+            if let chunkFloats, let network = network as? MultiverSegNetwork { network.chunkFloats = chunkFloats }
+            networks.append(network)
         }
         let resetWorks = NetworkBenchmark.peakResetWorks
         let names = algorithms.map(\.rawValue)

@@ -2,7 +2,6 @@ import ArgumentParser
 import Evaluation
 import Foundation
 import Inference
-import Server
 
 /// `multiverseg eval`: the paper's experiments measured by the product itself.
 ///
@@ -118,16 +117,20 @@ struct EvalCommand: ParsableCommand {
             FileHandle.standardError.write(("note: using a random-init network\(random ? "" : " (no --weights and no \(Self.defaultWeights))"); "
                 + "its numbers only test the machinery\n").data(using: .utf8)!)
         }
-        let models = try ModelSource(weights: weights, interactiveWeights: interactiveWeights,
-                                     randomFeatures: randomFeatures, randomLevels: randomLevels)
+        let spec = try (weights.map { try ModelSpec.load(weights: $0, interactiveWeights: interactiveWeights) }
+            ?? ModelSpec.random(.multiverseg(features: randomFeatures, levels: randomLevels),
+                                interactiveWeights: interactiveWeights))
+            .requiringInContextNetwork()
+        let modelDescription = "\(spec.configuration)" + (spec.isRandom ? " (random-init, untrained)" : "")
+            + (spec.interactiveWeights == nil ? "" : " + ScribblePrompt-UNet for empty contexts")
         var report = EvaluationReport(
             tool: "multiverseg \(MultiverSegVersion.string) eval", created: ISO8601DateFormatter().string(from: Date()),
             task: .init(name: taskName, path: taskPath, images: examples.count,
                         sizes: Array(Set(examples.map { "\($0.image.width)x\($0.image.height)" })).sorted()),
-            model: .init(weights: weights ?? "random-init (seed 1)", interactiveWeights: interactiveWeights,
-                         description: models.description, contextLimit: contextLimit),
+            model: .init(weights: weights ?? spec.name, interactiveWeights: interactiveWeights,
+                         description: modelDescription, contextLimit: contextLimit),
             workers: workers)
-        print("task \(taskName): \(examples.count) labeled images; model: \(models.description); \(workers) workers")
+        print("task \(taskName): \(examples.count) labeled images; model: \(modelDescription); \(workers) workers")
 
         if wanted.contains("1") {
             var config = Experiment1Configuration()
@@ -149,7 +152,7 @@ struct EvalCommand: ParsableCommand {
                                             enabled: !quiet)
             let limit = contextLimit
             let runs = try experiment.run(examples: examples, workers: workers, progress: progress) {
-                try models.makeSegmenter(contextLimit: limit)
+                PredictorSegmenter(predictor: try spec.makePredictor(threads: 1, options: PredictorOptions(contextLimit: limit)))
             }
             progress.finish()
             let summary = Experiment1Summary(runs: runs, configuration: config)
@@ -189,7 +192,7 @@ struct EvalCommand: ParsableCommand {
             // Every entry of a ground-truth context must reach the network.
             let limit = max(contextLimit, usable.max() ?? 1)
             let trials = try experiment.run(examples: examples, workers: workers, progress: progress) {
-                try models.makeSegmenter(contextLimit: limit)
+                PredictorSegmenter(predictor: try spec.makePredictor(threads: 1, options: PredictorOptions(contextLimit: limit)))
             }
             progress.finish()
             let curve = Experiment2.curve(trials)
@@ -259,47 +262,5 @@ struct EvalCommand: ParsableCommand {
         } catch {
             throw EvaluationError.cannotWrite(path: path, reason: error.localizedDescription)
         }
-    }
-}
-
-/// The weights every worker builds its own networks from (networks are not thread-safe).
-private struct ModelSource: Sendable {
-    let main: WeightsFile
-    let interactive: WeightsFile?
-    let description: String
-
-    init(weights: String?, interactiveWeights: String?, randomFeatures: Int, randomLevels: Int) throws {
-        if let weights {
-            main = try SafeTensors.read(contentsOf: weights)
-        } else {
-            let config = NetworkConfiguration.multiverseg(features: randomFeatures, levels: randomLevels)
-            try config.check()
-            main = config.randomWeights(seed: 1)
-        }
-        let config = try NetworkConfiguration(weights: main)
-        guard config.architecture == .multiverseg else {
-            throw ValidationError("--weights must hold a MultiverSeg network (it holds \(config.architecture.rawValue)); "
-                                  + "pass ScribblePrompt-UNet weights to --interactive-weights")
-        }
-        if let interactiveWeights {
-            let file = try SafeTensors.read(contentsOf: interactiveWeights)
-            let second = try NetworkConfiguration(weights: file)
-            guard second.architecture == .scribblepromptUNet else {
-                throw ValidationError("--interactive-weights needs ScribblePrompt-UNet weights, it holds \(second.architecture.rawValue)")
-            }
-            interactive = file
-        } else {
-            interactive = nil
-        }
-        description = "\(config)" + (weights == nil ? " (random-init, untrained)" : "")
-            + (interactive == nil ? "" : " + ScribblePrompt-UNet for empty contexts")
-    }
-
-    func makeSegmenter(contextLimit: Int) throws -> InteractiveSegmenter {
-        let network = try MultiverSegNetwork(weights: main, threads: 1)
-        let second = try interactive.map { try ScribblePromptUNet(weights: $0, threads: 1) }
-        let predictor = try Predictor(network: network, interactiveNetwork: second,
-                                      options: PredictorOptions(contextLimit: contextLimit))
-        return PredictorSegmenter(predictor: predictor)
     }
 }

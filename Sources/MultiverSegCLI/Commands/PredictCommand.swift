@@ -87,10 +87,8 @@ struct PredictCommand: ParsableCommand {
         let target = try GreyImage(width: png.width, height: png.height, pixels: png.luminance())
 
         let loadStart = ContinuousClock.now
-        let (network, interactive) = try SegmentationNetworks.load(
-            weights: weights, interactiveWeights: interactiveWeights, threads: threads)
-        let predictor = try Predictor(network: network, interactiveNetwork: interactive,
-                                      options: PredictorOptions(contextLimit: contextLimit))
+        let predictor = try ModelSpec.load(weights: weights, interactiveWeights: interactiveWeights)
+            .makePredictor(threads: threads, options: PredictorOptions(contextLimit: contextLimit))
         var contextSet = predictor.makeContextSet()
         if let context { contextSet = try loadContext(folder: context, into: contextSet) }
         let loaded = ContinuousClock.now - loadStart

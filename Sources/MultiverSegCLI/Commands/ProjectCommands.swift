@@ -60,70 +60,66 @@ struct ImportCommand: ParsableCommand {
         guard isFolder.boolValue || VolumeImport.isVolumeFile(folder) || DICOM.isDICOMFile(folder) else {
             throw ValidationError("\(folder) is neither a folder nor a .nii / .nii.gz / DICOM file")
         }
-        do {
-            let library = try ProjectLibrary(root: projects ?? Installation.current.defaultProjectsFolder())
-            let target = try create.map { try library.createProject(name: $0, labels: labels) } ?? library.project(project!)
-            let (names, base) = isFolder.boolValue
-                ? (try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), folder)
-                : ([(folder as NSString).lastPathComponent], (folder as NSString).deletingLastPathComponent)
-            var imported = 0
-            var dicomFiles: [String] = []
-            for name in names where !name.hasPrefix(".") {
-                let path = (base as NSString).appendingPathComponent(name)
-                // DICOM files often have no extension: recognised by content, stacked per series below.
-                if DICOM.isDICOMFile(path) {
-                    dicomFiles.append(path)
-                    continue
-                }
-                if VolumeImport.isVolumeFile(name) {
-                    do {
-                        let start = Date()
-                        let volume = try VolumeImport.importNIfTI(path, into: target, plane: chosenPlane, selection: selection)
-                        imported += volume.slices.count
-                        print("\(name) -> volume '\(volume.id)': \(volume.slices.count) \(volume.plane) slice(s) of "
-                              + "\(volume.dims.map(String.init).joined(separator: "x")), stored value v means "
-                              + "\(volume.intensity.scale) * v + \(volume.intensity.offset)"
-                              + (volume.intensity.lossless ? " (lossless)" : "")
-                              + String(format: " in %.2f s", Date().timeIntervalSince(start)))
-                        if let note = volume.note { print("  note: \(note)") }
-                    } catch {
-                        print("skipped \(name): \(error)")
-                    }
-                    continue
-                }
-                guard name.lowercased().hasSuffix(".png") else {
-                    print("skipped \(name): not a PNG or NIfTI volume")
-                    continue
-                }
+        let library = try ProjectLibrary(root: projects ?? Installation.current.defaultProjectsFolder())
+        let target = try create.map { try library.createProject(name: $0, labels: labels) } ?? library.project(project!)
+        let (names, base) = isFolder.boolValue
+            ? (try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), folder)
+            : ([(folder as NSString).lastPathComponent], (folder as NSString).deletingLastPathComponent)
+        var imported = 0
+        var dicomFiles: [String] = []
+        for name in names where !name.hasPrefix(".") {
+            let path = (base as NSString).appendingPathComponent(name)
+            // DICOM files often have no extension: recognised by content, stacked per series below.
+            if DICOM.isDICOMFile(path) {
+                dicomFiles.append(path)
+                continue
+            }
+            if VolumeImport.isVolumeFile(name) {
                 do {
-                    let id = try target.importImage(name: name, png: try PNGImage.readFile(path, maxBytes: PNGLimits.default.maxFileBytes))
-                    imported += 1
-                    if id != (name as NSString).deletingPathExtension { print("\(name) -> \(id)") }
+                    let start = Date()
+                    let volume = try VolumeImport.importNIfTI(path, into: target, plane: chosenPlane, selection: selection)
+                    imported += volume.slices.count
+                    print("\(name) -> volume '\(volume.id)': \(volume.slices.count) \(volume.plane) slice(s) of "
+                          + "\(volume.dims.map(String.init).joined(separator: "x")), stored value v means "
+                          + "\(volume.intensity.scale) * v + \(volume.intensity.offset)"
+                          + (volume.intensity.lossless ? " (lossless)" : "")
+                          + String(format: " in %.2f s", Date().timeIntervalSince(start)))
+                    if let note = volume.note { print("  note: \(note)") }
                 } catch {
                     print("skipped \(name): \(error)")
                 }
+                continue
             }
-            if !dicomFiles.isEmpty {
-                // Volumes are named after the folder (or the single file) they came from.
-                let source = (folder as NSString).lastPathComponent
-                do {
-                    let start = Date()
-                    for volume in try VolumeImport.importDICOM(dicomFiles, source: source, into: target, plane: chosenPlane, selection: selection) {
-                        imported += volume.slices.count
-                        print("DICOM series (\(volume.modality ?? "modality unknown")) -> volume '\(volume.id)': \(volume.slices.count) "
-                              + "\(volume.plane) slice(s) of \(volume.dims.map(String.init).joined(separator: "x")), stored value v means "
-                              + "\(volume.intensity.scale) * v + \(volume.intensity.offset)" + (volume.intensity.lossless ? " (lossless)" : ""))
-                        if let note = volume.note { print("  note: \(note)") }
-                    }
-                    print(String(format: "read %d DICOM file(s) in %.2f s", dicomFiles.count, Date().timeIntervalSince(start)))
-                } catch {
-                    print("skipped the DICOM files: \(error)")
-                }
+            guard name.lowercased().hasSuffix(".png") else {
+                print("skipped \(name): not a PNG or NIfTI volume")
+                continue
             }
-            print("imported \(imported) image(s) into project '\(target.id)' (\(target.imageIDs().count) in all)")
-        } catch let error as ProjectStoreError {
-            throw ValidationError(error.description)
+            do {
+                let id = try target.importImage(name: name, png: try PNGImage.readFile(path, maxBytes: PNGLimits.default.maxFileBytes))
+                imported += 1
+                if id != (name as NSString).deletingPathExtension { print("\(name) -> \(id)") }
+            } catch {
+                print("skipped \(name): \(error)")
+            }
         }
+        if !dicomFiles.isEmpty {
+            // Volumes are named after the folder (or the single file) they came from.
+            let source = (folder as NSString).lastPathComponent
+            do {
+                let start = Date()
+                for volume in try VolumeImport.importDICOM(dicomFiles, source: source, into: target, plane: chosenPlane, selection: selection) {
+                    imported += volume.slices.count
+                    print("DICOM series (\(volume.modality ?? "modality unknown")) -> volume '\(volume.id)': \(volume.slices.count) "
+                          + "\(volume.plane) slice(s) of \(volume.dims.map(String.init).joined(separator: "x")), stored value v means "
+                          + "\(volume.intensity.scale) * v + \(volume.intensity.offset)" + (volume.intensity.lossless ? " (lossless)" : ""))
+                    if let note = volume.note { print("  note: \(note)") }
+                }
+                print(String(format: "read %d DICOM file(s) in %.2f s", dicomFiles.count, Date().timeIntervalSince(start)))
+            } catch {
+                print("skipped the DICOM files: \(error)")
+            }
+        }
+        print("imported \(imported) image(s) into project '\(target.id)' (\(target.imageIDs().count) in all)")
     }
 }
 
@@ -158,35 +154,28 @@ struct ExportCommand: ParsableCommand {
     var projects: String?
 
     func run() throws {
-        do {
-            let target = try ProjectLibrary(root: projects ?? Installation.current.defaultProjectsFolder()).project(project)
-            if format == "nifti" {
-                guard !zip else { throw ValidationError("--zip writes PNG masks; leave it out with --format nifti") }
-                guard !target.volumeIDs().isEmpty else {
-                    throw ValidationError("project '\(project)' has no volumes; import a .nii or .nii.gz first")
-                }
-                for (file, labeled) in try VolumeExport.writeLabelVolumes(target, label: label, to: output) {
-                    print("wrote \(output)/\(file) (\(labeled) labeled slice(s))")
-                }
-                return
+        let target = try ProjectLibrary(root: projects ?? Installation.current.defaultProjectsFolder()).project(project)
+        if format == "nifti" {
+            guard !zip else { throw ValidationError("--zip writes PNG masks; leave it out with --format nifti") }
+            guard !target.volumeIDs().isEmpty else { throw CommandError.noVolumes(project: project) }
+            for (file, labeled) in try VolumeExport.writeLabelVolumes(target, label: label, to: output) {
+                print("wrote \(output)/\(file) (\(labeled) labeled slice(s))")
             }
-            guard format == "png" else { throw ValidationError("--format must be png or nifti, not '\(format)'") }
-            if zip {
-                let bytes = try target.exportZip(label: label)
-                try FileSystem.writeAtomically(bytes, to: output)
-                print("wrote \(output) (\(bytes.count) bytes)")
-            } else {
-                let count = try target.exportMasks(label: label, to: output)
-                print("wrote \(count) mask(s) to \(output)")
+            return
+        }
+        guard format == "png" else { throw ValidationError("--format must be png or nifti, not '\(format)'") }
+        if zip {
+            let bytes = try target.exportZip(label: label)
+            try FileSystem.writeAtomically(bytes, to: output)
+            print("wrote \(output) (\(bytes.count) bytes)")
+        } else {
+            let count: Int
+            do {
+                count = try target.exportMasks(label: label, to: output)
+            } catch let error as FileSystemError where error.call == "replace" {
+                throw CommandError.outputInUse(path: output)
             }
-        } catch let error as ProjectStoreError {
-            throw ValidationError(error.description)
-        } catch let error as NIfTIError {
-            throw ValidationError(error.description)
-        } catch let error as FileSystemError where error.call == "replace" {
-            throw ValidationError("\(output) exists and holds more than mask PNGs; choose a new or empty folder")
-        } catch let error as FileSystemError {
-            throw ValidationError(error.description)
+            print("wrote \(count) mask(s) to \(output)")
         }
     }
 }

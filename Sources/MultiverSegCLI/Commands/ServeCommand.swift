@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Inference
 import MicroHTTP
 import Server
 
@@ -75,24 +76,22 @@ struct ServeCommand: ParsableCommand {
         var modelProblem: String?
         if let weightsPath {
             do {
-                model = try ModelRunner.load(weights: weightsPath, interactiveWeights: interactiveWeights,
-                                             threads: max(1, threads))
+                model = try ModelRunner(
+                    spec: ModelSpec.load(weights: weightsPath, interactiveWeights: interactiveWeights),
+                    threads: max(1, threads))
             } catch {
                 modelProblem = "\(error)"
             }
         } else {
             modelProblem = "no Weights/ folder found; pass --weights FILE"
         }
+        // A projects folder that cannot be opened, or a port that cannot be bound, is a runtime
+        // failure: its error says what to do, without the usage text a ValidationError would add.
         let projectsRoot = try projects.map(installation.absolute) ?? installation.defaultProjectsFolder()
-        let app: App
-        do {
-            app = try App(configuration: .init(
-                projectsRoot: projectsRoot, publicRoot: publicRoot,
-                templatesRoot: templatesRoot, weightsPath: weightsPath, maxImagePixels: maxImagePixels),
-                model: model, modelProblem: modelProblem)
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        let app = try App(configuration: .init(
+            projectsRoot: projectsRoot, publicRoot: publicRoot,
+            templatesRoot: templatesRoot, weightsPath: weightsPath, maxImagePixels: maxImagePixels),
+            model: model, modelProblem: modelProblem)
 
         // Block the stop signals before libmicrohttpd starts its threads, so they inherit the mask
         // and only this thread receives them, in sigwait below.
@@ -103,15 +102,10 @@ struct ServeCommand: ParsableCommand {
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
         signal(SIGPIPE, SIG_IGN)
 
-        let server: HTTPServer
-        do {
-            server = try HTTPServer(
-                configuration: .init(host: host, port: port, maxBodyBytes: maxUploadMb << 20,
-                                     accessControl: AccessControl(token: accessToken, allowedHosts: allowedHosts)),
-                router: app.router())
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        let server = try HTTPServer(
+            configuration: .init(host: host, port: port, maxBodyBytes: maxUploadMb << 20,
+                                 accessControl: AccessControl(token: accessToken, allowedHosts: allowedHosts)),
+            router: app.router())
         // Settle what a crashed or killed run left behind before serving anything.
         let recovery = app.library.recover()
         for (id, report) in recovery.settled {

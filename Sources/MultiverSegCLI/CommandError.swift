@@ -1,0 +1,22 @@
+/// Why a command failed after its arguments were accepted. Commands throw these (and the
+/// libraries' own typed errors) as they are: ArgumentParser prints their message alone, while a
+/// `ValidationError`, kept for mistakes in the arguments, adds the usage text.
+///
+/// ```swift
+/// guard !project.volumeIDs().isEmpty else { throw CommandError.noVolumes(project: project.id) }
+/// ```
+enum CommandError: Error, Equatable, CustomStringConvertible {
+    /// `export --format nifti` on a project without imported volumes.
+    case noVolumes(project: String)
+    /// The export folder holds files other than mask PNGs, so it is not replaced.
+    case outputInUse(path: String)
+
+    var description: String {
+        switch self {
+        case let .noVolumes(project):
+            return "project '\(project)' has no volumes; import a .nii or .nii.gz first"
+        case let .outputInUse(path):
+            return "\(path) exists and holds more than mask PNGs; choose a new or empty folder"
+        }
+    }
+}

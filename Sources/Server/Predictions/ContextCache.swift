@@ -1,0 +1,97 @@
+import Inference
+import ProjectStore
+import Synchronization
+
+/// Decoded images and prepared context sets, reused across predictions and brought up to date
+/// when a label's context revision changes (here or in a collaborator's app).
+///
+/// ```swift
+/// let cache = ContextCache()
+/// let target = try cache.greyImage(project: project, image: "knee-07")
+/// let context = try cache.contextSet(project: project, label: "bone", model: model)
+/// ```
+final class ContextCache: Sendable {
+    private struct ImageKey: Hashable {
+        let project: String
+        let image: String
+    }
+
+    private struct State {
+        var images: [ImageKey: GreyImage] = [:]
+        var imageOrder: [ImageKey] = []
+        var imageBytes = 0
+        var sets: [LabelKey: (revision: ContextRevision, set: ContextSet)] = [:]
+    }
+
+    /// Decoded images kept at most: a few large scans must not pin gigabytes (a 4000 x 3000
+    /// image is 48 MB of floats), nor many small ones thousands of entries.
+    let maxCachedImages: Int
+    let maxCachedImageBytes: Int
+    private let state = Mutex(State())
+
+    init(maxCachedImages: Int = 48, maxCachedImageBytes: Int = 256 << 20) {
+        self.maxCachedImages = maxCachedImages
+        self.maxCachedImageBytes = maxCachedImageBytes
+    }
+
+    /// The image as the network sees it: luminance at its original bit depth. `keep: false` reads
+    /// it without caching (context entries are prepared once and need not evict the targets).
+    func greyImage(project: Project, image: String, keep: Bool = true) throws -> GreyImage {
+        let key = ImageKey(project: project.id, image: image)
+        if let cached = state.withLock({ $0.images[key] }) { return cached }
+        // Decoded outside the lock: other pages' images need not wait for this one.
+        let png = try project.loadImage(image)
+        let grey = try GreyImage(width: png.width, height: png.height, pixels: png.luminance())
+        guard keep else { return grey }
+        let (limit, byteLimit) = (maxCachedImages, maxCachedImageBytes)
+        state.withLock { state in
+            if let old = state.images[key] {
+                state.imageBytes -= Self.bytes(old)
+            } else {
+                state.imageOrder.append(key)
+            }
+            state.images[key] = grey
+            state.imageBytes += Self.bytes(grey)
+            while state.imageOrder.count > 1 && (state.imageOrder.count > limit || state.imageBytes > byteLimit) {
+                let evicted = state.imageOrder.removeFirst()
+                if let old = state.images.removeValue(forKey: evicted) { state.imageBytes -= Self.bytes(old) }
+            }
+        }
+        return grey
+    }
+
+    /// Decoded images held, and their bytes (for tests).
+    var cachedImages: (count: Int, bytes: Int) {
+        state.withLock { ($0.images.count, $0.imageBytes) }
+    }
+
+    /// The label's included context entries, prepared at the network's resolution. Only entries
+    /// that are new or whose mask changed since the last call are prepared again.
+    func contextSet(project: Project, label: String, model: ModelRunner) throws -> ContextSet {
+        let key = LabelKey(project, label)
+        let revision = ContextRevision(manifest: try project.context(label: label))
+        let cached = state.withLock { $0.sets[key] }
+        if let cached, cached.revision == revision { return cached.set }
+        let have = cached?.revision.includedVersions ?? [:]
+        let wanted = revision.includedVersions
+        var set = cached?.set ?? model.makeContextSet()
+        for id in have.keys where wanted[id] == nil { _ = set.remove(id: id) }
+        for (id, version) in wanted where have[id] != version {
+            // An entry whose image or mask went missing or broke on disk (a hand-edited folder)
+            // is left out rather than failing every prediction of the label.
+            guard let mask = try? project.mask(label: label, image: id),
+                  let image = try? greyImage(project: project, image: id, keep: false),
+                  mask.width == image.width, mask.height == image.height
+            else {
+                _ = set.remove(id: id)
+                continue
+            }
+            try set.insert(id: id, image: image, mask: mask.values)
+        }
+        let prepared = set
+        state.withLock { $0.sets[key] = (revision, prepared) }
+        return prepared
+    }
+
+    private static func bytes(_ image: GreyImage) -> Int { image.pixels.count * MemoryLayout<Float>.size }
+}
