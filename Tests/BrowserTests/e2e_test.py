@@ -502,6 +502,47 @@ def check_tools(driver, results, canvas, timeout):
                   before < 1 and holes == 1 and blob == 0 and composite_mean(driver, 55, 65, 60) == 1,
                   f"hole row {before:.2f} -> {holes:.2f}; blob {blob:.2f}")
 
+    # Lasso (A): an outline drawn with the mouse is added to the mask; Shift erases inside one; the
+    # fill tool (G) fills the hole of a ring and erases a piece it is clicked on.
+    def click_image(x, y):
+        ox, oy = to_offset(x, y)
+        ActionChains(driver).move_to_element_with_offset(canvas, int(ox), int(oy)).click().perform()
+
+    def drag_path(points, shift=False):
+        chain = ActionChains(driver)
+        if shift:
+            chain.key_down(Keys.SHIFT)
+        x0, y0 = to_offset(*points[0])
+        chain.move_to_element_with_offset(canvas, int(x0), int(y0)).click_and_hold()
+        last = (int(x0), int(y0))
+        for point in points[1:]:
+            x, y = to_offset(*point)
+            chain.move_by_offset(int(x) - last[0], int(y) - last[1])
+            last = (int(x), int(y))
+        chain.release()
+        if shift:
+            chain.key_up(Keys.SHIFT)
+        chain.perform()
+
+    driver.execute_script("""
+        const page = window.multiversegPage; page.annotation.setPrediction(new Uint8Array(page.annotation.width * page.annotation.height));
+        page.refreshMask();""")
+    press(driver, "a")
+    drag_path([(20, 90), (50, 90), (50, 110), (20, 110), (20, 92)])
+    lassoed = composite_mean(driver, 25, 45, 100)
+    drag_path([(30, 95), (40, 95), (40, 105), (30, 105), (30, 96)], shift=True)
+    cut = composite_mean(driver, 33, 37, 100)
+    kept = composite_mean(driver, 22, 27, 100)
+    results.check("lasso (A) adds the outlined region and Shift+lasso erases inside it",
+                  lassoed == 1 and cut == 0 and kept == 1, f"inside {lassoed:.2f}; cut {cut:.2f}; kept {kept:.2f}")
+    press(driver, "g")
+    click_image(35, 100)
+    hole_filled = composite_mean(driver, 33, 37, 100)
+    click_image(22, 100)
+    piece_erased = composite_mean(driver, 21, 49, 100)
+    results.check("fill (G) fills the hole it is clicked in and erases the piece of mask it is clicked on",
+                  hole_filled == 1 and piece_erased == 0, f"hole {hole_filled:.2f}; piece {piece_erased:.2f}")
+
     press(driver, "c")
     filled = overlay_pixels(driver)
     press(driver, "o")

@@ -3,7 +3,7 @@
 // Methods of the page: main.js installs them on LabelPage, so `this` is the page.
 
 import { PROMPT_KINDS } from "./annotation.js";
-import { fillHoles, largestComponent } from "./morphology.js";
+import { fillHoles, floodFill, largestComponent, polygonFill } from "./morphology.js";
 import { TOOLS } from "./tools.js";
 import { $, STORE } from "../page.js";
 
@@ -95,6 +95,8 @@ export class Controls {
   toolScribbleNegative() { this.selectTool("scribbleNegative"); }
   toolBrush() { this.selectTool("brush"); }
   toolEraser() { this.selectTool("eraser"); }
+  toolLasso() { this.selectTool("lasso"); }
+  toolFill() { this.selectTool("fill"); }
 
   brushSize(e) {
     this.setBrushRadius(this.brushRadius + (e.key === "]" ? 1 : -1) * Math.max(1, Math.round(this.brushRadius / 5)));
@@ -106,6 +108,16 @@ export class Controls {
 
   keepLargest() {
     this.maskEdit("keep the largest component", largestComponent);
+  }
+
+  /** A lasso outline or a flood-fill click from the pointer tools, as a whole-mask edit. */
+  shapeEdit(op) {
+    if (op.kind === "lasso") {
+      this.maskEdit(op.erase ? "lasso erase" : "lasso", (mask, width, height) =>
+        polygonFill(mask, width, height, op.points, op.erase ? 0 : 1));
+    } else {
+      this.maskEdit("flood fill", (mask, width, height) => floodFill(mask, width, height, op.x, op.y));
+    }
   }
 
   /** A whole-mask edit as one undoable operation, kept like brush edits over later predictions. */

@@ -61,6 +61,10 @@ class LabelPage {
 
   commit(op) {
     if (!this.annotation) return;
+    if (op.kind === "lasso" || op.kind === "fill") {
+      this.shapeEdit(op);
+      return;
+    }
     this.annotation.push(op);
     if (PROMPT_KINDS.has(op.kind)) this.predict(true);
     this.refreshMask();

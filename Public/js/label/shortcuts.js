@@ -12,6 +12,8 @@ export const SHORTCUTS = [
   { group: "Tools", keys: ["d"], action: "toolScribbleNegative", text: "Negative scribble" },
   { group: "Tools", keys: ["p"], action: "toolBrush", text: "Brush: paint mask pixels by hand (right-drag erases)" },
   { group: "Tools", keys: ["e"], action: "toolEraser", text: "Eraser: remove mask pixels by hand" },
+  { group: "Tools", keys: ["a"], action: "toolLasso", text: "Lasso: draw an outline to add it to the mask (right-drag or Shift erases it)" },
+  { group: "Tools", keys: ["g"], action: "toolFill", text: "Fill: click a hole or the background to fill that region, or the mask to erase that piece" },
   { group: "Tools", keys: ["[", "]"], action: "brushSize", text: "Smaller / larger brush" },
   { group: "Edit", keys: ["h"], action: "fillHoles", text: "Fill the mask's holes" },
   { group: "Edit", keys: ["l"], action: "keepLargest", text: "Keep only the mask's largest component" },

@@ -1,5 +1,6 @@
 // Pointer input on the canvas: turns presses, drags and the wheel into operations (clicks,
-// boxes, scribbles, brush strokes) in image coordinates, and pans/zooms the view.
+// boxes, scribbles, brush strokes, lasso outlines, flood-fill clicks) in image coordinates, and pans/zooms
+// the view.
 
 /** Tool names and how they read in the toolbar and status bar. */
 export const TOOLS = {
@@ -9,6 +10,8 @@ export const TOOLS = {
   scribbleNegative: "Scribble −",
   brush: "Brush",
   eraser: "Eraser",
+  lasso: "Lasso",
+  fill: "Fill",
 };
 
 const DRAG_THRESHOLD = 5; // CSS pixels before a click becomes a box drag
@@ -84,6 +87,12 @@ export class PointerTools {
         this.drag = { mode: "brush", op: { kind: "brush", erase, radius: this.host.brushRadius, points: [[p.x, p.y]], live: true } };
         break;
       }
+      case "lasso":
+        this.drag = { mode: "lasso", op: { kind: "lasso", erase: alternate, points: [[p.x, p.y]] } };
+        break;
+      case "fill":
+        this.drag = { mode: "fill", start: p };
+        break;
     }
     viewer.requestDraw();
   }
@@ -110,7 +119,7 @@ export class PointerTools {
     }
     if (drag.mode === "box") {
       drag.op = { kind: "box", x0: drag.start.x, y0: drag.start.y, x1: p.x, y1: p.y };
-    } else if (drag.mode === "scribble" || drag.mode === "brush") {
+    } else if (drag.mode === "scribble" || drag.mode === "brush" || drag.mode === "lasso") {
       const points = drag.op.points;
       const [lx, ly] = points[points.length - 1];
       if (Math.hypot(p.x - lx, p.y - ly) * viewer.scale >= 2) points.push([p.x, p.y]);
@@ -146,6 +155,10 @@ export class PointerTools {
       const op = { ...drag.op };
       delete op.live;
       this.host.commit(op);
+    } else if (drag.mode === "lasso") {
+      if (drag.op.points.length >= 3) this.host.commit(drag.op);
+    } else if (drag.mode === "fill") {
+      if (this.viewer.contains(drag.start)) this.host.commit({ kind: "fill", x: drag.start.x, y: drag.start.y });
     }
     this.viewer.requestDraw();
   }

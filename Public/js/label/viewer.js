@@ -255,7 +255,23 @@ export class Viewer {
     const dpr = window.devicePixelRatio || 1;
     const all = live ? [...ops, live] : ops;
     for (const op of all) {
-      if (op.kind === "click") {
+      if (op.kind === "lasso") {
+        // Only ever live: once released it becomes mask pixels.
+        context.beginPath();
+        op.points.forEach(([x, y], k) => {
+          const p = this.toCanvas(x, y);
+          if (k === 0) context.moveTo(p.x, p.y);
+          else context.lineTo(p.x, p.y);
+        });
+        context.closePath();
+        context.lineWidth = 1.5 * dpr;
+        context.setLineDash([5 * dpr, 3 * dpr]);
+        context.strokeStyle = op.erase ? NEGATIVE : "#ffffff";
+        context.stroke();
+        context.setLineDash([]);
+        context.fillStyle = op.erase ? "rgba(20,20,20,0.35)" : `rgba(${MASK_RGB.join(",")},0.3)`;
+        context.fill("evenodd");
+      } else if (op.kind === "click") {
         const p = this.toCanvas(op.x, op.y);
         context.beginPath();
         context.arc(p.x, p.y, 5 * dpr, 0, 2 * Math.PI);

@@ -4,7 +4,7 @@
 
 import { bytesToBase64, decodeMask, encodeGreyPNG } from "/Public/js/png.js";
 import { Annotation } from "/Public/js/label/annotation.js";
-import { fillHoles, largestComponent } from "/Public/js/label/morphology.js";
+import { fillHoles, floodFill, largestComponent, polygonFill } from "/Public/js/label/morphology.js";
 import { matchImage } from "/Public/js/maskimport.js";
 import { keyOf, SHORTCUTS } from "/Public/js/label/shortcuts.js";
 import { Viewer } from "/Public/js/label/viewer.js";
@@ -242,6 +242,39 @@ function morphologyTests() {
   a.redo();
   check("redo restores it", a.composite()[13] === 1);
   check("a mask edit that changes nothing is not recorded", a.pushMaskEdit("again", a.composite()) === null && a.interactionCount === 1);
+
+  // Flood fill on the same mask: the ring's hole, the background that reaches the border, a component.
+  const hole = floodFill(mask, 6, 5, 1.4, 2.6);
+  check("flood fill in the ring's hole fills only the hole",
+    [...hole].filter(Boolean).length === 11 && hole[2 * 6 + 1] === 1, [...hole].join(""));
+  const blobGone = floodFill(mask, 6, 5, 5, 1);
+  check("flood fill on the mask erases that component only",
+    blobGone[1 * 6 + 5] === 0 && blobGone[2 * 6 + 5] === 0 && [...blobGone].filter(Boolean).length === 8, [...blobGone].join(""));
+  const outside = floodFill(mask, 6, 5, 4, 0);
+  check("flood fill in the open background fills it but not the enclosed hole",
+    [...outside].filter(Boolean).length === 29 && outside[2 * 6 + 1] === 0, [...outside].join(""));
+  check("flood fill outside the image changes nothing", same([...floodFill(mask, 6, 5, -1, 2)], [...mask]));
+
+  // Lasso: pixel centres inside the polygon (even-odd), on an 8x6 grid.
+  const empty = new Uint8Array(48);
+  const square = polygonFill(empty, 8, 6, [[1, 1], [4, 1], [4, 3], [1, 3]], 1);
+  const squareRows = [0, 1, 2, 3, 4, 5].map((y) => [...square.slice(y * 8, y * 8 + 8)].join("")).join("/");
+  check("a lasso square from (1,1) to (4,3) covers the pixel centres 1..3 by 1..2 (right and bottom edges are open)",
+    squareRows === "00000000/01110000/01110000/00000000/00000000/00000000", squareRows);
+  const triangle = polygonFill(empty, 8, 6, [[0, 0], [6, 0], [0, 6]], 1);
+  const triangleRows = [0, 1, 2, 3, 4, 5].map((y) => [...triangle.slice(y * 8, y * 8 + 8)].join("")).join("/");
+  check("a lasso triangle fills each row up to its hypotenuse",
+    triangleRows === "11111100/11111000/11110000/11100000/11000000/10000000", triangleRows);
+  const clipped = polygonFill(empty, 8, 6, [[-5, -5], [20, -5], [20, 20], [-5, 20]], 1);
+  check("a lasso beyond the image is clipped to it", [...clipped].every((v) => v === 1));
+  const erased = polygonFill(square, 8, 6, [[0.5, 0.5], [2.5, 0.5], [2.5, 2.5], [0.5, 2.5]], 0);
+  check("a lasso with value 0 erases inside and keeps the rest",
+    [...erased].filter(Boolean).length === 2 && erased[1 * 8 + 1] === 0 && erased[2 * 8 + 2] === 0 && erased[1 * 8 + 3] === 1, [...erased].join(""));
+  const left = polygonFill(empty, 8, 6, [[0, 0], [3, 0], [3, 6], [0, 6]], 1);
+  const right = polygonFill(empty, 8, 6, [[3, 0], [8, 0], [8, 6], [3, 6]], 1);
+  check("two lassos that share an edge tile the image: no pixel in both, none in neither",
+    [...left].every((v, k) => v + right[k] === 1), [...left].join("") + " " + [...right].join(""));
+  check("fewer than three points is no polygon", same([...polygonFill(empty, 8, 6, [[1, 1], [5, 5]], 1)], [...empty]));
 }
 
 function maskImportTests() {
