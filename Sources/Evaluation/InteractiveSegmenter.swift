@@ -1,3 +1,4 @@
+import Imaging
 import Inference
 
 /// What a segmenter returns for one image: the thresholded mask at the image's size and

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Inference
 import MicroHTTP
 import PNGCodec
@@ -397,7 +398,7 @@ final class ContextCache: @unchecked Sendable {
         }
         lock.unlock()
         let png = try project.loadImage(image)
-        let grey = try GreyImage(width: png.width, height: png.height, pixels: png.luminance())
+        let grey = GreyImage(png)
         guard keep else { return grey }
         lock.lock()
         defer { lock.unlock() }
@@ -444,7 +445,7 @@ final class ContextCache: @unchecked Sendable {
                 _ = cached.set.remove(id: id)
                 continue
             }
-            try cached.set.insert(id: id, image: image, mask: mask.values)
+            try cached.set.insert(id: id, image: image, mask: mask.pixels)
         }
         cached.signature = wanted
         lock.lock()

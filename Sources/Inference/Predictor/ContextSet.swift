@@ -1,3 +1,5 @@
+import Imaging
+
 /// The labeled images a prediction may condition on, kept ready at the network's resolution.
 ///
 /// Each entry is prepared once, when inserted: its image goes through the same pipeline as a
@@ -55,7 +57,7 @@ public struct ContextSet: Sendable {
         let geometry = SquareGeometry(width: image.width, height: image.height, resolution: resolution)
         let networkImage = geometry.toNetwork(image.normalisedPixels(), antialiasAbove: antialiasAbove)
         let resizedMask = geometry.toNetwork(mask.map { $0 ? 1 : 0 }, antialiasAbove: antialiasAbove)
-        let networkMask = resizedMask.map { $0 >= 0.5 ? Float(1) : 0 }
+        let networkMask = resizedMask.map { BinaryMask.isForeground($0) ? Float(1) : 0 }
         let sequence = entries[id]?.sequence ?? nextSequence
         if entries[id] == nil { nextSequence += 1 }
         entries[id] = Entry(
@@ -64,9 +66,9 @@ public struct ContextSet: Sendable {
         preparations += 1
     }
 
-    /// Adds or replaces the entry `id` from a soft mask, thresholded at 0.5.
+    /// Adds or replaces the entry `id` from a soft mask, thresholded by `BinaryMask.isForeground`.
     public mutating func insert(id: String, image: GreyImage, mask: [Float]) throws {
-        try insert(id: id, image: image, mask: mask.map { $0 >= 0.5 })
+        try insert(id: id, image: image, mask: mask.map(BinaryMask.isForeground))
     }
 
     @discardableResult

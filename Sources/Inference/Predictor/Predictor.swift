@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// What the previous-prediction input channel holds.
 public enum PreviousPredictionEncoding: Sendable, Equatable {

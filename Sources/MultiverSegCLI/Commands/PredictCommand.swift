@@ -1,5 +1,7 @@
 import ArgumentParser
+import Evaluation
 import Foundation
+import Imaging
 import Inference
 import PNGCodec
 
@@ -83,8 +85,7 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let interactions = try parsedInteractions()
-        let png = try PNGImage(contentsOfFile: image)
-        let target = try GreyImage(width: png.width, height: png.height, pixels: png.luminance())
+        let target = try GreyImage(contentsOfFile: image)
 
         let loadStart = ContinuousClock.now
         let (network, interactive) = try SegmentationNetworks.load(
@@ -130,23 +131,22 @@ struct PredictCommand: ParsableCommand {
             negativeScribbles: try negativeScribbles.map { try Scribble(parsing: $0, width: scribbleWidth) })
     }
 
-    /// Every PNG in `folder/images` with its namesake in `folder/masks` (>= 50% grey = foreground).
+    /// Every PNG in `folder/images` with its namesake in `folder/masks`, read as `eval` reads a
+    /// task folder, except that an empty mask is a context entry too.
     func loadContext(folder: String, into set: ContextSet) throws -> ContextSet {
         var set = set
-        let images = (folder as NSString).appendingPathComponent("images")
-        let masks = (folder as NSString).appendingPathComponent("masks")
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: images) else {
-            throw PredictCommandError.contextFolderMissing(path: images)
+        let examples: [LabeledExample]
+        do {
+            examples = try LabeledExample.load(images: (folder as NSString).appendingPathComponent("images"),
+                                               masks: (folder as NSString).appendingPathComponent("masks"),
+                                               keepingEmptyMasks: true)
+        } catch EvaluationError.folderMissing(let path) {
+            throw PredictCommandError.contextFolderMissing(path: path)
+        } catch EvaluationError.maskMissing(let image, let expectedMask) {
+            throw PredictCommandError.contextMaskMissing(image: (image as NSString).lastPathComponent, expectedMask: expectedMask)
         }
-        for name in names.sorted() where name.lowercased().hasSuffix(".png") {
-            let maskPath = (masks as NSString).appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: maskPath) else {
-                throw PredictCommandError.contextMaskMissing(image: name, expectedMask: maskPath)
-            }
-            let picture = try PNGImage(contentsOfFile: (images as NSString).appendingPathComponent(name))
-            let mask = try PNGImage(contentsOfFile: maskPath)
-            let grey = try GreyImage(width: picture.width, height: picture.height, pixels: picture.luminance())
-            try set.insert(id: name, image: grey, mask: mask.luminance().map { $0 >= 0.5 })
+        for example in examples {
+            try set.insert(id: example.fileName, image: example.image, mask: example.truth.pixels)
         }
         return set
     }
