@@ -292,7 +292,7 @@ final class PredictionService: @unchecked Sendable {
                                          previousLogits: previous, excludingContextID: image)
         }
         let elapsed = clock.now - start
-        let png = try PNGImage.maskPNG(prediction.mask, width: prediction.width, height: prediction.height)
+        let png = try prediction.mask.pngData()
         let result = Result(
             image: image, label: label, seq: seq,
             latencyMs: Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15,
@@ -445,7 +445,7 @@ final class ContextCache: @unchecked Sendable {
                 _ = cached.set.remove(id: id)
                 continue
             }
-            try cached.set.insert(id: id, image: image, mask: mask.pixels)
+            try cached.set.insert(id: id, image: image, mask: mask)
         }
         cached.signature = wanted
         lock.lock()

@@ -102,17 +102,17 @@ struct PredictCommand: ParsableCommand {
         }
         let prediction = runs[0]
         let median = { (stage: (PredictionTiming) -> Duration) in runs.map { stage($0.timing) }.sorted()[runs.count / 2] }
-        try write(PNGImage.maskPNG(prediction.mask, width: prediction.width, height: prediction.height), to: output)
+        try write(prediction.mask.pngData(), to: output)
         if let probabilities {
             let samples = prediction.probabilities.map { UInt16(($0 * 255).rounded()) }
             try write(PNGImage.encode(samples: samples, width: prediction.width, height: prediction.height,
                                       colorType: .grey, bitDepth: 8), to: probabilities)
         }
 
-        let foreground = prediction.mask.lazy.filter { $0 }.count
+        let foreground = prediction.mask.foregroundCount
         let ms = { (d: Duration) in String(format: "%.1f ms", Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1e3) }
         print("\(image): \(prediction.width)x\(prediction.height), foreground \(foreground) pixels "
-              + "(\(String(format: "%.1f", 100 * Double(foreground) / Double(prediction.mask.count)))%)")
+              + "(\(String(format: "%.1f", 100 * Double(foreground) / Double(prediction.mask.pixels.count)))%)")
         print("network: \(prediction.usedInteractiveNetwork ? "interactive (no context)" : "MultiverSeg"), "
               + "context \(prediction.contextIDs.count) of \(contextSet.count)"
               + (prediction.contextIDs.isEmpty ? "" : ": \(prediction.contextIDs.joined(separator: ", "))"))
@@ -146,7 +146,7 @@ struct PredictCommand: ParsableCommand {
             throw PredictCommandError.contextMaskMissing(image: (image as NSString).lastPathComponent, expectedMask: expectedMask)
         }
         for example in examples {
-            try set.insert(id: example.fileName, image: example.image, mask: example.truth.pixels)
+            try set.insert(id: example.fileName, image: example.image, mask: example.truth)
         }
         return set
     }
