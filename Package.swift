@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "multiverseg", targets: ["MultiverSegCLI"]),
         .library(name: "Inference", targets: ["Inference"]),
         .library(name: "PNGCodec", targets: ["PNGCodec"]),
+        .library(name: "Imaging", targets: ["Imaging"]),
         // For the fuzzers in Fuzz/ (a separate package, so the normal build never compiles them).
         .library(name: "ProjectStore", targets: ["ProjectStore"]),
         .library(name: "MicroHTTP", targets: ["MicroHTTP"]),
@@ -58,40 +59,43 @@ let package = Package(
 
         // Swift libraries.
         .target(name: "PNGCodec", dependencies: ["CPNG", "CPNGShims"]),
+        // GreyImage and BinaryMask (with the foreground threshold), shared by everything above.
+        .target(name: "Imaging", dependencies: ["PNGCodec"]),
         .target(name: "MicroHTTP", dependencies: ["CMicroHTTPD", "CMicroHTTPDShims"]),
         .target(name: "ZIP", dependencies: ["CZlib"]),
-        .target(name: "Inference", dependencies: ["COpenBLAS", "ZIP", "CDirectConvolution"]),
-        .target(name: "ProjectStore", dependencies: ["PNGCodec", "ZIP"]),
+        .target(name: "Inference", dependencies: ["COpenBLAS", "ZIP", "CDirectConvolution", "Imaging"]),
+        .target(name: "ProjectStore", dependencies: ["PNGCodec", "Imaging", "ZIP"]),
         .target(
             name: "Server",
             dependencies: [
-                "MicroHTTP", "ProjectStore", "Inference",
+                "MicroHTTP", "ProjectStore", "Inference", "Imaging",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
         // NIfTI (libnifti2-dev) and DICOM (libdcmtk-dev) volumes cut into slices for a project.
-        .target(name: "Volumes", dependencies: ["CNIfTIShims", "CDICOMShims", "PNGCodec", "ProjectStore"]),
-        .target(name: "Evaluation", dependencies: ["Inference", "PNGCodec"]),
+        .target(name: "Volumes", dependencies: ["CNIfTIShims", "CDICOMShims", "PNGCodec", "Imaging", "ProjectStore"]),
+        .target(name: "Evaluation", dependencies: ["Inference", "PNGCodec", "Imaging", "ProjectStore"]),
         .executableTarget(
             name: "MultiverSegCLI",
             dependencies: [
-                "Server", "Inference", "PNGCodec", "ProjectStore", "Evaluation", "Volumes",
+                "Server", "Inference", "PNGCodec", "Imaging", "ProjectStore", "Evaluation", "Volumes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // Tests.
         .target(name: "TestSupport", dependencies: ["ZIP"], path: "Tests/TestSupport"),
         .testTarget(name: "PNGCodecTests", dependencies: ["PNGCodec", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "PNGCodec"]),
         .testTarget(name: "MicroHTTPTests", dependencies: ["MicroHTTP", "TestSupport"]),
-        .testTarget(name: "ProjectStoreTests", dependencies: ["ProjectStore", "TestSupport"]),
+        .testTarget(name: "ProjectStoreTests", dependencies: ["ProjectStore", "Imaging", "TestSupport"]),
         .testTarget(
-            name: "VolumesTests", dependencies: ["Volumes", "ProjectStore", "PNGCodec", "TestSupport"],
+            name: "VolumesTests", dependencies: ["Volumes", "ProjectStore", "PNGCodec", "Imaging", "TestSupport"],
             resources: [.copy("Fixtures")]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "PNGCodec"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Imaging", "TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "PNGCodec", "Imaging", "ProjectStore"]),
         // Runs the built `multiverseg` binary as a user would.
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "MultiverSegCLI"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "MultiverSegCLI", "Imaging"]),
         .testTarget(
-            name: "InferenceTests", dependencies: ["Inference", "ZIP", "TestSupport"],
+            name: "InferenceTests", dependencies: ["Inference", "Imaging", "ZIP", "TestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "ZIPTests", dependencies: ["ZIP"]),
     ]

@@ -20,12 +20,17 @@ let package = Package(
             dependencies: [
                 "FuzzSupport",
                 .product(name: "PNGCodec", package: "MultiverSeg"),
+                .product(name: "Imaging", package: "MultiverSeg"),
                 .product(name: "ProjectStore", package: "MultiverSeg"),
             ],
             swiftSettings: fuzzerFlags),
         .executableTarget(
             name: "FuzzSafeTensors",
-            dependencies: ["FuzzSupport", .product(name: "Inference", package: "MultiverSeg")],
+            dependencies: [
+                "FuzzSupport",
+                .product(name: "Inference", package: "MultiverSeg"),
+                .product(name: "Imaging", package: "MultiverSeg"),
+            ],
             swiftSettings: fuzzerFlags),
         .executableTarget(
             name: "FuzzCheckpoint",

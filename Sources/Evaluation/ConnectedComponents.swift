@@ -1,3 +1,5 @@
+import Imaging
+
 /// The connected components of a mask's foreground, 8-connected (diagonal neighbours touch, as
 /// a user sees a region).
 ///

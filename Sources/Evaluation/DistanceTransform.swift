@@ -1,3 +1,5 @@
+import Imaging
+
 /// Exact Euclidean distance transforms (Felzenszwalb & Huttenlocher's lower envelope of
 /// parabolas, one pass per axis).
 public enum DistanceTransform {

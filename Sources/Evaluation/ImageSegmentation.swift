@@ -1,3 +1,4 @@
+import Imaging
 import Inference
 
 /// How one image is segmented; the methods of Experiment 1 are combinations of these.

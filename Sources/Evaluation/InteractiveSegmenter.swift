@@ -1,3 +1,4 @@
+import Imaging
 import Inference
 
 /// What a segmenter returns for one image: the thresholded mask at the image's size and
@@ -58,7 +59,7 @@ public final class PredictorSegmenter: InteractiveSegmenter {
     public func resetContext() { context = predictor.makeContextSet() }
 
     public func addToContext(id: String, image: GreyImage, mask: BinaryMask) throws {
-        try context.insert(id: id, image: image, mask: mask.pixels)
+        try context.insert(id: id, image: image, mask: mask)
     }
 
     public func segment(id: String, image: GreyImage, interactions: Interactions, previous: SegmenterOutput?,
@@ -66,7 +67,7 @@ public final class PredictorSegmenter: InteractiveSegmenter {
         let prediction = try predictor.predict(
             image, interactions: interactions, context: useContext ? context : nil,
             previousLogits: previous?.feedback, excludingContextID: id)
-        return SegmenterOutput(mask: BinaryMask(width: prediction.width, height: prediction.height, pixels: prediction.mask),
+        return SegmenterOutput(mask: prediction.mask,
                                feedback: prediction.lowResolutionLogits)
     }
 }

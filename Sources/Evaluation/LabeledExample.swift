@@ -1,16 +1,20 @@
 import Foundation
+import Imaging
 import Inference
-import PNGCodec
+import ProjectStore
 
 /// One image of a task with its ground-truth mask.
 public struct LabeledExample: Sendable {
     public let id: String
+    /// The image's file name when read from a folder (`id` plus its extension as written).
+    public private(set) var fileName: String
     public let image: GreyImage
     public let truth: BinaryMask
 
     public init(id: String, image: GreyImage, truth: BinaryMask) {
         precondition(image.width == truth.width && image.height == truth.height, "image and mask sizes differ")
         self.id = id
+        self.fileName = "\(id).png"
         self.image = image
         self.truth = truth
     }
@@ -47,16 +51,17 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
 }
 
 extension LabeledExample {
-    /// Every PNG of `imagesFolder` with its namesake in `masksFolder` (grey >= 50% =
-    /// foreground), sorted by name. Images of any size and bit depth; colour becomes luminance.
-    /// With `skipUnlabeled`, images without a mask (or with an empty one) are left out instead
-    /// of being an error.
+    /// Every PNG of `imagesFolder` with its namesake in `masksFolder` (foreground by
+    /// `BinaryMask.isForeground`), sorted by name. Images of any size and bit depth; colour becomes
+    /// luminance. With `skipUnlabeled`, images without a mask (or with an empty one) are left out
+    /// instead of being an error; with `keepingEmptyMasks`, an empty mask is an example like any
+    /// other (a context image showing no structure).
     ///
     /// ```swift
     /// let task = try LabeledExample.load(images: "PH2/skin_lesion/images", masks: "PH2/skin_lesion/masks")
     /// ```
     public static func load(images imagesFolder: String, masks masksFolder: String,
-                            skipUnlabeled: Bool = false) throws -> [LabeledExample] {
+                            skipUnlabeled: Bool = false, keepingEmptyMasks: Bool = false) throws -> [LabeledExample] {
         let files = FileManager.default
         guard let names = try? files.contentsOfDirectory(atPath: imagesFolder) else {
             throw EvaluationError.folderMissing(path: imagesFolder)
@@ -69,21 +74,14 @@ extension LabeledExample {
                 if skipUnlabeled { continue }
                 throw EvaluationError.maskMissing(image: imagePath, expectedMask: maskPath)
             }
-            let picture = try PNGImage(contentsOfFile: imagePath)
-            let maskPicture = try PNGImage(contentsOfFile: maskPath)
-            guard picture.width == maskPicture.width, picture.height == maskPicture.height else {
-                throw EvaluationError.sizeMismatch(id: name, image: "\(picture.width)x\(picture.height)",
-                                                   mask: "\(maskPicture.width)x\(maskPicture.height)")
-            }
-            let truth = BinaryMask(width: maskPicture.width, height: maskPicture.height, levels: maskPicture.luminance())
-            guard !truth.isEmpty else {
+            let example = try LabeledExample(
+                id: (name as NSString).deletingPathExtension, fileName: name,
+                image: GreyImage(contentsOfFile: imagePath), truth: BinaryMask(contentsOfFile: maskPath))
+            guard keepingEmptyMasks || !example.truth.isEmpty else {
                 if skipUnlabeled { continue }
                 throw EvaluationError.emptyMask(id: name)
             }
-            examples.append(LabeledExample(
-                id: (name as NSString).deletingPathExtension,
-                image: try GreyImage(width: picture.width, height: picture.height, pixels: picture.luminance()),
-                truth: truth))
+            examples.append(example)
         }
         return examples
     }
@@ -94,11 +92,35 @@ extension LabeledExample {
                  masks: (folder as NSString).appendingPathComponent("masks"))
     }
 
-    /// A project's label: `project/images/<id>.png` with `project/masks/<label>/<id>.png`; images
-    /// not labeled yet are left out.
+    /// A project's label, read through ProjectStore (so `project.json`'s labels, the symlink rule
+    /// and interrupted accepts apply as in the app): every image with a non-empty accepted mask,
+    /// in image order; images not labeled yet are left out.
+    ///
+    /// ```swift
+    /// let examples = try LabeledExample.load(project: "Projects/fetal-head-demo", label: "head")
+    /// ```
     public static func load(project folder: String, label: String) throws -> [LabeledExample] {
-        let masks = ((folder as NSString).appendingPathComponent("masks") as NSString).appendingPathComponent(label)
-        guard FileManager.default.fileExists(atPath: masks) else { throw EvaluationError.folderMissing(path: masks) }
-        return try load(images: (folder as NSString).appendingPathComponent("images"), masks: masks, skipUnlabeled: true)
+        let url = URL(fileURLWithPath: folder).standardizedFileURL
+        let project = try ProjectLibrary(root: url.deletingLastPathComponent().path).project(url.lastPathComponent)
+        var examples: [LabeledExample] = []
+        for id in project.imageIDs() {
+            guard let truth = try project.mask(label: label, image: id), !truth.isEmpty else { continue }
+            let image = GreyImage(try project.loadImage(id))
+            examples.append(try LabeledExample(id: id, fileName: "\(id).png", image: image, truth: truth))
+        }
+        if examples.isEmpty { _ = try project.context(label: label) } // an unknown label is an error, not an empty task
+        return examples
+    }
+}
+
+private extension LabeledExample {
+    /// An example read from files: their sizes must agree (a user's folder, not a programmer's bug).
+    init(id: String, fileName: String, image: GreyImage, truth: BinaryMask) throws {
+        guard image.width == truth.width, image.height == truth.height else {
+            throw EvaluationError.sizeMismatch(id: fileName, image: "\(image.width)x\(image.height)",
+                                               mask: "\(truth.width)x\(truth.height)")
+        }
+        self.init(id: id, image: image, truth: truth)
+        self.fileName = fileName
     }
 }

@@ -1,3 +1,5 @@
+import Imaging
+
 /// Segmentation quality measures, on masks of the same size.
 public enum Metrics {
     /// Dice overlap 2|A∩B| / (|A| + |B|) in 0...1; two empty masks agree perfectly (1).

@@ -1,3 +1,4 @@
+import Imaging
 import Inference
 
 /// The two interaction protocols of the paper's evaluation (§5.3).

@@ -1,3 +1,5 @@
+import Imaging
+
 /// Skeletons of binary regions and the centerline path through them.
 public enum Skeleton {
     /// The one-pixel-wide skeleton of `mask` by Zhang–Suen thinning (pixels on the image border

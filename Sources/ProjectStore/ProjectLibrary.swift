@@ -59,7 +59,7 @@ public struct ProjectLibrary: Sendable {
         var problems: [ProjectStoreError] = []
         for id in entries.sorted() where Identifier.isValid(id) {
             let folder = root + "/" + id
-            guard FileManager.default.fileExists(atPath: folder + "/project.json") else { continue }
+            guard FileManager.default.fileExists(atPath: ProjectLayout(folder: folder).manifest) else { continue }
             guard FileSystem.isInside(folder, folder: resolvedRoot) else {
                 problems.append(.linkLeavesFolder(id))
                 continue
@@ -107,7 +107,7 @@ public struct ProjectLibrary: Sendable {
     public func project(_ id: String) throws -> Project {
         guard Identifier.isValid(id) else { throw ProjectStoreError.invalidIdentifier(kind: "project id", value: id) }
         let folder = root + "/" + id
-        guard FileManager.default.fileExists(atPath: folder + "/project.json") else {
+        guard FileManager.default.fileExists(atPath: ProjectLayout(folder: folder).manifest) else {
             throw ProjectStoreError.unknownProject(id)
         }
         guard FileSystem.isInside(folder, folder: resolvedRoot) else { throw ProjectStoreError.linkLeavesFolder(id) }
@@ -122,7 +122,7 @@ public struct ProjectLibrary: Sendable {
         let stamp = Project.timestamp(Date()).filter(\.isNumber)
         do {
             try FileLock.withLock(root + "/.multiverseg.lock") {
-                try FileLock.withLock(project.folder + "/.multiverseg.lock") {
+                try FileLock.withLock(project.layout.lock) {
                     try FileSystem.moveAtomically(project.folder, to: root + "/.trash/\(id)-\(stamp)")
                 }
             }
@@ -160,25 +160,27 @@ public struct ProjectLibrary: Sendable {
                 id = "\(base.prefix(120))-\(suffix)"
                 suffix += 1
             }
+            let layout = ProjectLayout(folder: root + "/" + id)
             do {
-                try FileSystem.makeFolder(root + "/" + id + "/images")
+                try FileSystem.makeFolder(layout.images)
                 // Under the project's own lock too, like every write in a project folder, so that
                 // `Project.recover()` (which holds it) never takes this write for an interrupted one.
-                try FileLock.withLock(root + "/" + id + "/.multiverseg.lock") {
-                    try FileSystem.writeAtomically(bytes, to: root + "/" + id + "/project.json")
+                try FileLock.withLock(layout.lock) {
+                    try FileSystem.writeAtomically(bytes, to: layout.manifest)
                 }
             } catch let error as FileSystemError {
                 throw ProjectStoreError.storage(error.publicMessage)
             }
-            return try Project(id: id, folder: root + "/" + id)
+            return try Project(id: id, folder: layout.folder)
         }
     }
 
     static func readManifest(folder: String, id: String) throws -> ProjectManifest {
-        guard FileSystem.isInside(folder + "/project.json", folder: FileSystem.resolved(folder) ?? folder) else {
+        let path = ProjectLayout(folder: folder).manifest
+        guard FileSystem.isInside(path, folder: FileSystem.resolved(folder) ?? folder) else {
             throw ProjectStoreError.linkLeavesFolder(id + "/project.json")
         }
-        guard let data = FileManager.default.contents(atPath: folder + "/project.json") else {
+        guard let data = FileManager.default.contents(atPath: path) else {
             throw ProjectStoreError.unreadableManifest(project: id, reason: "cannot read the file")
         }
         let manifest: ProjectManifest

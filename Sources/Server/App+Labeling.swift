@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Inference
 import MicroHTTP
 import PNGCodec
@@ -166,7 +167,7 @@ extension App {
     }
 
     func unlabeled(project: Project, label: String) throws -> [String] {
-        try store { project.imageIDs().filter { !FileSystem.exists(project.maskPath(label: label, image: $0)) } }
+        try store { project.imageIDs().filter { !project.isAccepted(label: label, image: $0) } }
     }
 
     /// The next image without an accepted mask. `listed`: the first after `after` in name order

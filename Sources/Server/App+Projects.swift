@@ -128,7 +128,7 @@ extension App {
                 var states: [String: LabelState] = [:]
                 for label in manifest.labels {
                     let entry = contexts[label]?.entry(id)
-                    let accepted = FileSystem.exists(project.maskPath(label: label, image: id))
+                    let accepted = project.isAccepted(label: label, image: id)
                     // An accepted image removed from the context set still says who accepted it and how.
                     let known = entry ?? (accepted ? contexts[label]?.removedEntries.last { $0.id == id } : nil)
                     states[label] = LabelState(

@@ -1,3 +1,4 @@
+import Imaging
 import ProjectStore
 
 public enum VolumeExport {
@@ -25,7 +26,7 @@ public enum VolumeExport {
             let base = slice.index * strides[sidecar.sliceAxis]
             for y in 0..<height {
                 let row = sidecar.rowsReversed ? height - 1 - y : y
-                for x in 0..<width where mask.values[y * width + x] {
+                for x in 0..<width where mask.pixels[y * width + x] {
                     let column = sidecar.columnsReversed ? width - 1 - x : x
                     voxels[base + row * strides[sidecar.rowAxis] + column * strides[sidecar.columnAxis]] = 1
                 }

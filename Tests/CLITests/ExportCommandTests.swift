@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import ProjectStore
 import TestSupport
 import Testing
@@ -16,7 +17,7 @@ import Testing
         for (index, image) in project.imageIDs().enumerated() {
             let header = try project.imageHeader(image)
             let mask = BinaryMask(width: header.width, height: header.height,
-                                  values: (0..<(header.width * header.height)).map { $0 % (index + 2) == 0 })
+                                  pixels: (0..<(header.width * header.height)).map { $0 % (index + 2) == 0 })
             try project.accept(label: "head", image: image, mask: mask, annotator: "t", interactions: 1)
         }
         return (projects, project.imageIDs().count)

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import ProjectStore
 import TestSupport
 import Testing
@@ -39,7 +40,7 @@ import Testing
         let first = try #require(project.imageIDs().first)
         let header = try project.imageHeader(first)
         let mask = BinaryMask(width: header.width, height: header.height,
-                              values: (0..<(header.width * header.height)).map { $0 % 7 == 0 })
+                              pixels: (0..<(header.width * header.height)).map { $0 % 7 == 0 })
         try project.accept(label: "head", image: first, mask: mask, annotator: "test", interactions: 2)
 
         let out = directory.file("masks")

@@ -1,5 +1,7 @@
 import Foundation
+import Imaging
 import PNGCodec
+import ProjectStore
 import Testing
 @testable import Evaluation
 
@@ -48,16 +50,49 @@ func temporaryFolder() throws -> String {
         }
     }
 
-    @Test func aProjectLabelSkipsImagesNotLabeledYet() throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        try writeTinyTask(to: folder, count: 3, maskless: [1])
-        // Project layout: masks/<label>/.
-        try FileManager.default.createDirectory(atPath: "\(folder)/masks/bone", withIntermediateDirectories: true)
-        for name in ["case00.png", "case02.png"] {
-            try FileManager.default.moveItem(atPath: "\(folder)/masks/\(name)", toPath: "\(folder)/masks/bone/\(name)")
+    @Test func aProjectLabelIsReadThroughTheStore() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let task = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: task) }
+        try writeTinyTask(to: task, count: 4)
+        let project = try ProjectLibrary(root: root).createProject(name: "Bones", labels: ["bone", "joint"])
+        let truths = try LabeledExample.load(taskFolder: task)
+        for (index, example) in truths.enumerated() {
+            let png = try PNGImage(contentsOfFile: "\(task)/images/\(example.fileName)").pngData()
+            try project.importImage(name: example.fileName, png: png)
+            // case01 stays unlabeled; case03's mask is empty.
+            if index == 1 { continue }
+            let mask = index == 3 ? BinaryMask(width: 32, height: 24) : example.truth
+            try project.accept(label: "bone", image: example.id, mask: mask, annotator: "t", interactions: 1)
         }
-        #expect(try LabeledExample.load(project: folder, label: "bone").map(\.id) == ["case00", "case02"])
+        // A mask under a folder that project.json does not list is not a label.
+        try FileManager.default.createDirectory(atPath: "\(project.folder)/masks/stray", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "\(project.folder)/masks/bone/case00.png",
+                                         toPath: "\(project.folder)/masks/stray/case00.png")
+
+        let bone = try LabeledExample.load(project: project.folder, label: "bone")
+        #expect(bone.map(\.id) == ["case00", "case02"])
+        #expect(bone[1].truth == truths[2].truth && bone[1].image == truths[2].image)
+        #expect(try LabeledExample.load(project: project.folder, label: "joint").isEmpty)
+        #expect(throws: ProjectStoreError.unknownLabel("stray")) {
+            try LabeledExample.load(project: project.folder, label: "stray")
+        }
+
+        // An accept cut short after its commit: the staged mask is the one that counts.
+        let entry = try #require(try project.context(label: "bone").entry("case00"))
+        let staged = "\(project.folder)/.pending/bone/case00@\(entry.version + 1).png"
+        try FileManager.default.createDirectory(atPath: "\(project.folder)/.pending/bone", withIntermediateDirectories: true)
+        try Data(try truths[3].truth.pngData()).write(to: URL(fileURLWithPath: staged))
+        let manifestPath = "\(project.folder)/context/bone.json"
+        var manifest = try String(contentsOfFile: manifestPath, encoding: .utf8)
+        // case00 was accepted first, so its entry's version is the first in the file.
+        let version = try #require(manifest.range(of: "\"version\" : \(entry.version)"))
+        manifest.replaceSubrange(version, with: "\"version\" : \(entry.version + 1)")
+        try manifest.write(toFile: manifestPath, atomically: true, encoding: .utf8)
+        let settled = try LabeledExample.load(project: project.folder, label: "bone")
+        #expect(settled.first?.truth == truths[3].truth)
+        #expect(!FileManager.default.fileExists(atPath: staged))
     }
 }
 

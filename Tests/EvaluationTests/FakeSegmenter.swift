@@ -1,3 +1,4 @@
+import Imaging
 import Inference
 @testable import Evaluation
 

@@ -1,4 +1,5 @@
 @testable import Evaluation
+import Imaging
 
 /// Masks drawn from text: '#' is foreground, anything else background, one string per row.
 func mask(_ rows: [String]) -> BinaryMask {

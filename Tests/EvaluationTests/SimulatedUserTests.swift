@@ -109,10 +109,10 @@ import Testing
         // A 5-pixel-high bar, away from the border: the skeleton is (mostly) row 6, one pixel thick.
         let bar = rectangle(width: 30, height: 13, x0: 3, y0: 4, x1: 27, y1: 9)
         let skeleton = Skeleton.thin(bar)
-        #expect(skeleton.count >= 15)
+        #expect(skeleton.foregroundCount >= 15)
         #expect(skeleton.pixels.indices.filter { skeleton.pixels[$0] }.allSatisfy { $0 / 30 == 6 })
         let line = Skeleton.centerline(of: bar)
-        #expect(line.count == skeleton.count)
+        #expect(line.count == skeleton.foregroundCount)
         #expect(line.allSatisfy { $0.y == 6 })
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import PNGCodec
 import ProjectStore
 import TestSupport
@@ -12,9 +13,9 @@ import Testing
     let v3: BinaryMask
 
     init() {
-        v1 = BinaryMask(width: 4, height: 3, values: (0..<12).map { $0 == 0 })
-        v2 = BinaryMask(width: 4, height: 3, values: (0..<12).map { $0 < 2 })
-        v3 = BinaryMask(width: 4, height: 3, values: (0..<12).map { $0 < 3 })
+        v1 = BinaryMask(width: 4, height: 3, pixels: (0..<12).map { $0 == 0 })
+        v2 = BinaryMask(width: 4, height: 3, pixels: (0..<12).map { $0 < 2 })
+        v3 = BinaryMask(width: 4, height: 3, pixels: (0..<12).map { $0 < 3 })
     }
 
     /// Before: removing an entry and accepting again restarted at version 1 and overwrote

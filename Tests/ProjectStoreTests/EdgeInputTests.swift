@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import PNGCodec
 import ProjectStore
 import TestSupport
@@ -104,14 +105,14 @@ import Testing
         defer { directory.remove() }
         let project = try ProjectLibrary(root: directory.path).createProject(name: "P", labels: ["l"])
         for name in ["a.png", "b.png"] { try project.importImage(name: name, png: try Self.grey(6, 5)) }
-        let full = BinaryMask(width: 6, height: 5, values: [Bool](repeating: true, count: 30))
-        let empty = BinaryMask(width: 6, height: 5, values: [Bool](repeating: false, count: 30))
+        let full = BinaryMask(width: 6, height: 5, pixels: [Bool](repeating: true, count: 30))
+        let empty = BinaryMask(width: 6, height: 5, pixels: [Bool](repeating: false, count: 30))
         try project.accept(label: "l", image: "a", mask: full, annotator: "", interactions: 0)
         try project.accept(label: "l", image: "b", mask: empty, annotator: "", interactions: 0)
         #expect(try project.mask(label: "l", image: "a") == full)
         #expect(try project.mask(label: "l", image: "b") == empty)
         #expect(throws: ProjectStoreError.maskSizeMismatch(image: "a", expected: "6 x 5", actual: "5 x 6")) {
-            try project.accept(label: "l", image: "a", mask: BinaryMask(width: 5, height: 6, values: [Bool](repeating: true, count: 30)),
+            try project.accept(label: "l", image: "a", mask: BinaryMask(width: 5, height: 6, pixels: [Bool](repeating: true, count: 30)),
                                annotator: "", interactions: 0)
         }
         #expect(throws: ProjectStoreError.unknownImage("gone")) {

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import PNGCodec
 import ProjectStore
 import TestSupport
@@ -21,7 +22,7 @@ final class StoreFixture {
         }
     }
 
-    func mask(_ bits: [Int]) -> BinaryMask { BinaryMask(width: 4, height: 3, values: bits.map { $0 != 0 }) }
+    func mask(_ bits: [Int]) -> BinaryMask { BinaryMask(width: 4, height: 3, pixels: bits.map { $0 != 0 }) }
 
     deinit { directory.remove() }
 }
@@ -94,7 +95,7 @@ final class StoreFixture {
 
     @Test func refusesMasksOfAnotherSizeAndUnknownLabels() throws {
         let fixture = try StoreFixture()
-        let wrong = BinaryMask(width: 3, height: 3, values: Array(repeating: true, count: 9))
+        let wrong = BinaryMask(width: 3, height: 3, pixels: Array(repeating: true, count: 9))
         #expect(throws: ProjectStoreError.maskSizeMismatch(image: "a", expected: "4 x 3", actual: "3 x 3")) {
             try fixture.project.accept(label: "nucleus", image: "a", mask: wrong, annotator: "", interactions: 0)
         }
@@ -183,7 +184,7 @@ final class StoreFixture {
         let images = ["a", "b", "c"]
         let rounds = 8
         let masks = (0..<rounds).map { round in
-            BinaryMask(width: 4, height: 3, values: (0..<12).map { $0 == round % 12 })
+            BinaryMask(width: 4, height: 3, pixels: (0..<12).map { $0 == round % 12 })
         }
         DispatchQueue.concurrentPerform(iterations: apps.count * images.count) { job in
             let app = apps[job % apps.count]

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Inference
 import MicroHTTP
 import PNGCodec
@@ -348,7 +349,7 @@ final class EventReader {
         let predicted = try #require(Data(base64Encoded: try answer.json()["maskPNG"] as? String ?? ""))
         let mask = try BinaryMask(png: [UInt8](predicted))
         #expect(mask.width == width && mask.height == height)
-        #expect(mask.values[0] && !mask.values[width - 1])
+        #expect(mask.pixels[0] && !mask.pixels[width - 1])
 
         start = clock.now
         #expect(edge.accept("big", mask: [UInt8](predicted)).status == 200)
@@ -459,7 +460,7 @@ final class EventReader {
         for n in 0..<500 {
             let png = try EdgeApp.grey(48, 40) { x, y in UInt16((x * (n % 7 + 1) + y * (n % 5)) % 256) }
             let id = try project.importImage(name: String(format: "img-%03d.png", n), png: png)
-            let mask = BinaryMask(width: 48, height: 40, values: (0..<(48 * 40)).map { ($0 + n) % 48 < 24 })
+            let mask = BinaryMask(width: 48, height: 40, pixels: (0..<(48 * 40)).map { ($0 + n) % 48 < 24 })
             try project.accept(label: "cell", image: id, mask: mask, annotator: "bulk", interactions: 1)
         }
         let fill = clock.now - start

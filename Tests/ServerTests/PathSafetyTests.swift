@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import MicroHTTP
 import PNGCodec
 import ProjectStore
@@ -77,7 +78,7 @@ final class HardeningFixture {
     }
 
     static func maskJSON(width: Int, height: Int) throws -> String {
-        let png = try BinaryMask(width: width, height: height, values: [Bool](repeating: true, count: width * height)).pngData()
+        let png = try BinaryMask(width: width, height: height, pixels: [Bool](repeating: true, count: width * height)).pngData()
         return #"{"maskPNG": "\#(Data(png).base64EncodedString())", "interactions": 1}"#
     }
 

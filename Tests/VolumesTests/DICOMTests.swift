@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import ProjectStore
 import TestSupport
 import Testing
@@ -59,7 +60,7 @@ import Testing
         let project = try ProjectLibrary(root: directory.path).createProject(name: "DICOM", labels: ["organ"])
         let ct = try VolumeImport.importDICOM(try files("dicom_series"), source: "thorax", into: project)[0]
         try project.accept(label: "organ", image: ct.slices[2].image,
-                           mask: BinaryMask(width: 16, height: 12, values: (0..<192).map { $0 == 4 * 16 + 7 }),
+                           mask: BinaryMask(width: 16, height: 12, pixels: (0..<192).map { $0 == 4 * 16 + 7 }),
                            annotator: "test", interactions: 1)
         let written = try VolumeExport.writeLabelVolumes(project, label: "organ", to: directory.file("out"))
         #expect(written.map(\.file) == ["thorax-series1_organ.nii.gz", "thorax-series2_organ.nii.gz"])

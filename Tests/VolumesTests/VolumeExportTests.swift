@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import ProjectStore
 import TestSupport
 import Testing
@@ -32,7 +33,7 @@ import Testing
             let image = try project.loadImage(slice.image)
             let values = (0..<(image.width * image.height)).map { ($0 % image.width) < 2 + ($0 / image.width) % 3 }
             try project.accept(label: "organ", image: slice.image,
-                               mask: BinaryMask(width: image.width, height: image.height, values: values),
+                               mask: BinaryMask(width: image.width, height: image.height, pixels: values),
                                annotator: "test", interactions: 1)
             // Where each mask pixel lies: cut the same slice from a volume whose voxels hold their own index.
             let shown = indexVolume.slice(across: axis, at: slice.index)

@@ -1,5 +1,6 @@
 import Foundation
 import FuzzSupport
+import Imaging
 import PNGCodec
 import ProjectStore
 

@@ -1,5 +1,6 @@
 import Foundation
 import FuzzSupport
+import Imaging
 import Inference
 
 // `multiverseg serve --weights FILE` reads the file as safetensors, infers the network's

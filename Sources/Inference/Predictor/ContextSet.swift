@@ -1,3 +1,5 @@
+import Imaging
+
 /// The labeled images a prediction may condition on, kept ready at the network's resolution.
 ///
 /// Each entry is prepared once, when inserted: its image goes through the same pipeline as a
@@ -7,7 +9,7 @@
 ///
 /// ```swift
 /// var context = ContextSet(resolution: 128)
-/// try context.insert(id: "scan-07", image: image, mask: mask)   // mask: [Bool], image size
+/// try context.insert(id: "scan-07", image: image, mask: mask)   // a BinaryMask of the image's size
 /// context.count        // 1
 /// context.remove(id: "scan-07")
 /// ```
@@ -47,15 +49,15 @@ public struct ContextSet: Sendable {
 
     var orderedEntries: [Entry] { entries.values.sorted { $0.sequence < $1.sequence } }
 
-    /// Adds or replaces the entry `id`; `mask` has the image's size (true = foreground).
-    public mutating func insert(id: String, image: GreyImage, mask: [Bool]) throws {
-        guard mask.count == image.pixels.count else {
-            throw PredictorError.contextMaskSizeMismatch(id: id, imagePixels: image.pixels.count, maskPixels: mask.count)
+    /// Adds or replaces the entry `id`; `mask` has the image's size.
+    public mutating func insert(id: String, image: GreyImage, mask: BinaryMask) throws {
+        guard mask.pixels.count == image.pixels.count else {
+            throw PredictorError.contextMaskSizeMismatch(id: id, imagePixels: image.pixels.count, maskPixels: mask.pixels.count)
         }
         let geometry = SquareGeometry(width: image.width, height: image.height, resolution: resolution)
         let networkImage = geometry.toNetwork(image.normalisedPixels(), antialiasAbove: antialiasAbove)
-        let resizedMask = geometry.toNetwork(mask.map { $0 ? 1 : 0 }, antialiasAbove: antialiasAbove)
-        let networkMask = resizedMask.map { $0 >= 0.5 ? Float(1) : 0 }
+        let resizedMask = geometry.toNetwork(mask.pixels.map { $0 ? 1 : 0 }, antialiasAbove: antialiasAbove)
+        let networkMask = resizedMask.map { BinaryMask.isForeground($0) ? Float(1) : 0 }
         let sequence = entries[id]?.sequence ?? nextSequence
         if entries[id] == nil { nextSequence += 1 }
         entries[id] = Entry(
@@ -64,9 +66,12 @@ public struct ContextSet: Sendable {
         preparations += 1
     }
 
-    /// Adds or replaces the entry `id` from a soft mask, thresholded at 0.5.
+    /// Adds or replaces the entry `id` from a soft mask, thresholded by `BinaryMask.isForeground`.
     public mutating func insert(id: String, image: GreyImage, mask: [Float]) throws {
-        try insert(id: id, image: image, mask: mask.map { $0 >= 0.5 })
+        guard mask.count == image.pixels.count else {
+            throw PredictorError.contextMaskSizeMismatch(id: id, imagePixels: image.pixels.count, maskPixels: mask.count)
+        }
+        try insert(id: id, image: image, mask: BinaryMask(width: image.width, height: image.height, levels: mask))
     }
 
     @discardableResult

@@ -1,3 +1,5 @@
+import Imaging
+
 /// Wall-clock time spent in each stage of one prediction.
 public struct PredictionTiming: Sendable, Equatable {
     /// Image rescaling, padding, resizing, interaction encoding, context choice.
@@ -22,8 +24,10 @@ public struct Prediction: Sendable {
     public let height: Int
     /// Foreground probability per original pixel (sigmoid of the resized logits), row-major.
     public let probabilities: [Float]
-    /// Probability above 0.5, i.e. resized logit above 0.
-    public let mask: [Bool]
+    /// Resized logit above 0, i.e. probability above one half. Thresholding the logit (not
+    /// `BinaryMask.isForeground` on the probability) is the network's own boundary: a logit of
+    /// exactly 0, probability exactly 0.5, is background here.
+    public let mask: BinaryMask
     /// The network's raw [R, R] logits: pass them as `previousLogits` to refine this image.
     public let lowResolutionLogits: [Float]
     /// Ids of the context entries the network conditioned on, in insertion order.

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// What the previous-prediction input channel holds.
 public enum PreviousPredictionEncoding: Sendable, Equatable {
@@ -135,7 +136,7 @@ public final class Predictor {
 
         let resized = geometry.fromNetwork(logits, antialiasAbove: options.antialiasAbove)
         let probabilities = resized.map(sigmoid)
-        let mask = resized.map { $0 > 0 }
+        let mask = BinaryMask(width: image.width, height: image.height, pixels: resized.map { $0 > 0 })
         let done = clock.now
         return Prediction(
             width: image.width, height: image.height, probabilities: probabilities, mask: mask,

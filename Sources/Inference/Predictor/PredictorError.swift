@@ -1,9 +1,5 @@
 /// What can go wrong between the caller's arrays and the network; each case says what to fix.
 public enum PredictorError: Error, Equatable, CustomStringConvertible {
-    /// An image whose pixel count is not width x height, or with a zero side.
-    case imageSizeMismatch(width: Int, height: Int, pixelCount: Int)
-    /// An intensity that is NaN or infinite.
-    case nonFiniteIntensity(index: Int)
     /// An interaction point that does not lie on the image.
     case coordinateOutOfRange(interaction: String, x: Double, y: Double, width: Int, height: Int)
     /// A scribble without points, or with a width that is not a positive finite number.
@@ -23,11 +19,6 @@ public enum PredictorError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .imageSizeMismatch(width, height, pixelCount):
-            return "image of \(width)x\(height) has \(pixelCount) pixels: pass width x height "
-                + "intensities, row-major, with both sides at least 1"
-        case let .nonFiniteIntensity(index):
-            return "pixel \(index) is NaN or infinite: replace non-finite intensities before predicting"
         case let .coordinateOutOfRange(interaction, x, y, width, height):
             return "\(interaction) at (\(x), \(y)) is outside the \(width)x\(height) image: "
                 + "coordinates are pixel indices, x in 0...\(width - 1), y in 0...\(height - 1)"

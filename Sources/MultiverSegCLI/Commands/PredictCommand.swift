@@ -1,5 +1,7 @@
 import ArgumentParser
+import Evaluation
 import Foundation
+import Imaging
 import Inference
 import PNGCodec
 
@@ -83,8 +85,7 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let interactions = try parsedInteractions()
-        let png = try PNGImage(contentsOfFile: image)
-        let target = try GreyImage(width: png.width, height: png.height, pixels: png.luminance())
+        let target = try GreyImage(contentsOfFile: image)
 
         let loadStart = ContinuousClock.now
         let predictor = try ModelSpec.load(weights: weights, interactiveWeights: interactiveWeights)
@@ -99,17 +100,17 @@ struct PredictCommand: ParsableCommand {
         }
         let prediction = runs[0]
         let median = { (stage: (PredictionTiming) -> Duration) in runs.map { stage($0.timing) }.sorted()[runs.count / 2] }
-        try write(PNGImage.maskPNG(prediction.mask, width: prediction.width, height: prediction.height), to: output)
+        try write(prediction.mask.pngData(), to: output)
         if let probabilities {
             let samples = prediction.probabilities.map { UInt16(($0 * 255).rounded()) }
             try write(PNGImage.encode(samples: samples, width: prediction.width, height: prediction.height,
                                       colorType: .grey, bitDepth: 8), to: probabilities)
         }
 
-        let foreground = prediction.mask.lazy.filter { $0 }.count
+        let foreground = prediction.mask.foregroundCount
         let ms = { (d: Duration) in String(format: "%.1f ms", Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1e3) }
         print("\(image): \(prediction.width)x\(prediction.height), foreground \(foreground) pixels "
-              + "(\(String(format: "%.1f", 100 * Double(foreground) / Double(prediction.mask.count)))%)")
+              + "(\(String(format: "%.1f", 100 * Double(foreground) / Double(prediction.mask.pixels.count)))%)")
         print("network: \(prediction.usedInteractiveNetwork ? "interactive (no context)" : "MultiverSeg"), "
               + "context \(prediction.contextIDs.count) of \(contextSet.count)"
               + (prediction.contextIDs.isEmpty ? "" : ": \(prediction.contextIDs.joined(separator: ", "))"))
@@ -128,23 +129,22 @@ struct PredictCommand: ParsableCommand {
             negativeScribbles: try negativeScribbles.map { try Scribble(parsing: $0, width: scribbleWidth) })
     }
 
-    /// Every PNG in `folder/images` with its namesake in `folder/masks` (>= 50% grey = foreground).
+    /// Every PNG in `folder/images` with its namesake in `folder/masks`, read as `eval` reads a
+    /// task folder, except that an empty mask is a context entry too.
     func loadContext(folder: String, into set: ContextSet) throws -> ContextSet {
         var set = set
-        let images = (folder as NSString).appendingPathComponent("images")
-        let masks = (folder as NSString).appendingPathComponent("masks")
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: images) else {
-            throw PredictCommandError.contextFolderMissing(path: images)
+        let examples: [LabeledExample]
+        do {
+            examples = try LabeledExample.load(images: (folder as NSString).appendingPathComponent("images"),
+                                               masks: (folder as NSString).appendingPathComponent("masks"),
+                                               keepingEmptyMasks: true)
+        } catch EvaluationError.folderMissing(let path) {
+            throw PredictCommandError.contextFolderMissing(path: path)
+        } catch EvaluationError.maskMissing(let image, let expectedMask) {
+            throw PredictCommandError.contextMaskMissing(image: (image as NSString).lastPathComponent, expectedMask: expectedMask)
         }
-        for name in names.sorted() where name.lowercased().hasSuffix(".png") {
-            let maskPath = (masks as NSString).appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: maskPath) else {
-                throw PredictCommandError.contextMaskMissing(image: name, expectedMask: maskPath)
-            }
-            let picture = try PNGImage(contentsOfFile: (images as NSString).appendingPathComponent(name))
-            let mask = try PNGImage(contentsOfFile: maskPath)
-            let grey = try GreyImage(width: picture.width, height: picture.height, pixels: picture.luminance())
-            try set.insert(id: name, image: grey, mask: mask.luminance().map { $0 >= 0.5 })
+        for example in examples {
+            try set.insert(id: example.fileName, image: example.image, mask: example.truth)
         }
         return set
     }

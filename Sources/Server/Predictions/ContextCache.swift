@@ -1,3 +1,4 @@
+import Imaging
 import Inference
 import ProjectStore
 import Synchronization
@@ -41,7 +42,7 @@ final class ContextCache: Sendable {
         if let cached = state.withLock({ $0.images[key] }) { return cached }
         // Decoded outside the lock: other pages' images need not wait for this one.
         let png = try project.loadImage(image)
-        let grey = try GreyImage(width: png.width, height: png.height, pixels: png.luminance())
+        let grey = GreyImage(png)
         guard keep else { return grey }
         let (limit, byteLimit) = (maxCachedImages, maxCachedImageBytes)
         state.withLock { state in
@@ -86,7 +87,7 @@ final class ContextCache: Sendable {
                 _ = set.remove(id: id)
                 continue
             }
-            try set.insert(id: id, image: image, mask: mask.values)
+            try set.insert(id: id, image: image, mask: mask)
         }
         let prepared = set
         state.withLock { $0.sets[key] = (revision, prepared) }

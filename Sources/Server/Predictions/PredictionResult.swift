@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Inference
 import PNGCodec
 
@@ -23,7 +24,7 @@ struct PredictionResult: Encodable, Sendable {
     let cached: Bool
 
     init(_ prediction: Prediction, image: String, label: String, seq: Int, latency: Duration) throws {
-        let png = try PNGImage.maskPNG(prediction.mask, width: prediction.width, height: prediction.height)
+        let png = try prediction.mask.pngData()
         self.init(
             image: image, label: label, seq: seq,
             latencyMs: Double(latency.components.seconds) * 1000 + Double(latency.components.attoseconds) / 1e15,

@@ -1,3 +1,4 @@
+import Imaging
 import Testing
 
 @testable import Inference
@@ -31,7 +32,7 @@ struct PredictorContextTests {
     @Test func maskSizeMismatchIsATypedError() throws {
         var context = ContextSet(resolution: 64)
         #expect(throws: PredictorError.contextMaskSizeMismatch(id: "m", imagePixels: 1024, maskPixels: 10)) {
-            try context.insert(id: "m", image: try blobImage(x0: 0, y0: 0), mask: [Bool](repeating: true, count: 10))
+            try context.insert(id: "m", image: try blobImage(x0: 0, y0: 0), mask: BinaryMask(width: 10, height: 1, pixels: [Bool](repeating: true, count: 10)))
         }
         #expect(context.count == 0)
     }
@@ -42,7 +43,7 @@ struct PredictorContextTests {
         var context = predictor.makeContextSet()
         for i in 0..<10 {
             try context.insert(id: "e\(i)", image: try blobImage(x0: 2 * i, y0: i),
-                               mask: [Bool](repeating: i % 2 == 0, count: 1024))
+                               mask: BinaryMask(width: 32, height: 32, pixels: [Bool](repeating: i % 2 == 0, count: 1024)))
             let p = try predictor.predict(try blobImage(x0: 5, y0: 5), context: context)
             #expect(p.contextIDs.count == min(i + 1, 4))
             #expect(net.contexts.last!.count == min(i + 1, 4))
@@ -53,7 +54,7 @@ struct PredictorContextTests {
         let net = RecordingNetwork(resolution: 32)
         let predictor = try Predictor(network: net, options: PredictorOptions(contextLimit: 3))
         var context = predictor.makeContextSet()
-        let none = [Bool](repeating: false, count: 1024)
+        let none = BinaryMask(width: 32, height: 32)
         // Blobs along the diagonal; the target's blob is at (12, 12).
         for (id, at) in [("far0", 0), ("near14", 14), ("far22", 22), ("exact", 12), ("near10", 10), ("far20", 20)] {
             try context.insert(id: id, image: try blobImage(x0: at, y0: at), mask: none)
@@ -68,7 +69,7 @@ struct PredictorContextTests {
     @Test func tiesGoToTheEarlierEntry() throws {
         var context = ContextSet(resolution: 32)
         let image = try blobImage(x0: 3, y0: 3)
-        let none = [Bool](repeating: false, count: 1024)
+        let none = BinaryMask(width: 32, height: 32)
         for id in ["d", "b", "c", "a"] { try context.insert(id: id, image: image, mask: none) }
         let target = ContextSet.thumbnail(try #require(context.entry(id: "a")).pair.image, resolution: 32)
         let chosen = try context.select(forThumbnail: target, limit: 2)
@@ -96,7 +97,7 @@ struct PredictorContextTests {
         let net = RecordingNetwork(resolution: 32)
         let predictor = try Predictor(network: net)
         var context = predictor.makeContextSet()
-        let mask = [Bool](repeating: true, count: 1024)
+        let mask = BinaryMask(width: 32, height: 32, pixels: [Bool](repeating: true, count: 1024))
         try context.insert(id: "a", image: try blobImage(x0: 1, y0: 1), mask: mask)
         try context.insert(id: "b", image: try blobImage(x0: 9, y0: 9), mask: mask)
         #expect(context.preparations == 2)
@@ -118,7 +119,7 @@ struct PredictorContextTests {
         let predictor = try Predictor(network: net)
         var context = predictor.makeContextSet()
         let image = try ramp(width: 50, height: 30)
-        try context.insert(id: "same", image: image, mask: [Bool](repeating: false, count: 1500))
+        try context.insert(id: "same", image: image, mask: BinaryMask(width: 50, height: 30))
         _ = try predictor.predict(image, context: context)
         #expect(net.contexts[0][0].image == net.channel(0))
     }

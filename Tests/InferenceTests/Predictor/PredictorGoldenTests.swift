@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Testing
 
 @testable import Inference
@@ -51,8 +52,9 @@ struct PredictorGoldenTests {
             boxes: [ImageBox(x0: box[0], y0: box[1], x1: box[2], y1: box[3])])
         var context = predictor.makeContextSet()
         for n in 0..<2 {
-            try context.insert(id: "c\(n)", image: try golden.image("context_image", n),
-                               mask: golden.values("context_mask", n).map { $0 > 0.5 })
+            let image = try golden.image("context_image", n)
+            try context.insert(id: "c\(n)", image: image, mask: BinaryMask(
+                width: image.width, height: image.height, pixels: golden.values("context_mask", n).map { $0 > 0.5 }))
         }
         let target = try golden.image("image")
         let previous = golden.values("previous")
@@ -70,7 +72,7 @@ struct PredictorGoldenTests {
         #expect(logits.ok)
         #expect(probabilities.ok)
         let expectedMask = golden.values("probabilities").map { $0 > 0.5 }
-        let disagreements = zip(p.mask, expectedMask).filter { $0 != $1 }.count
+        let disagreements = zip(p.mask.pixels, expectedMask).filter { $0 != $1 }.count
         #expect(disagreements == 0)
         #expect(expectedMask.contains(true) && expectedMask.contains(false))
     }

@@ -1,3 +1,4 @@
+import Imaging
 import Testing
 import TestSupport
 
@@ -32,14 +33,14 @@ struct PredictorIntegrationTests {
         let clicks = Interactions(positiveClicks: [ImagePoint(x: 20, y: 15)], negativeClicks: [ImagePoint(x: 2, y: 2)])
         let first = try predictor.predict(target, interactions: clicks, context: predictor.makeContextSet())
         #expect(first.usedInteractiveNetwork && first.contextIDs.isEmpty)
-        #expect(first.width == 45 && first.height == 30 && first.mask.count == 45 * 30)
+        #expect(first.width == 45 && first.height == 30 && first.mask.pixels.count == 45 * 30)
         #expect(first.probabilities.allSatisfy { $0.isFinite && $0 >= 0 && $0 <= 1 })
         #expect(first.lowResolutionLogits.count == 32 * 32)
 
         var context = predictor.makeContextSet()
         for (n, (x, y)) in [(10, 10), (30, 20), (22, 14)].enumerated() {
             let image = try blobs(width: 40, height: 40, x0: x, y0: y)
-            try context.insert(id: "c\(n)", image: image, mask: image.pixels.map { $0 > 100 })
+            try context.insert(id: "c\(n)", image: image, mask: BinaryMask(width: image.width, height: image.height, pixels: image.pixels.map { $0 > 100 }))
         }
         let second = try predictor.predict(target, interactions: clicks, context: context,
                                            previousLogits: first.lowResolutionLogits)
@@ -62,7 +63,7 @@ struct PredictorIntegrationTests {
     @Test func theMainNetworkAloneHandlesAnEmptyContext() throws {
         let network = try MultiverSegNetwork(randomConfiguration: Self.main, seed: 9)
         let p = try Predictor(network: network).predict(try blobs(width: 20, height: 33, x0: 8, y0: 20))
-        #expect(!p.usedInteractiveNetwork && p.mask.count == 20 * 33)
+        #expect(!p.usedInteractiveNetwork && p.mask.pixels.count == 20 * 33)
         #expect(p.probabilities.allSatisfy { $0.isFinite })
     }
 }

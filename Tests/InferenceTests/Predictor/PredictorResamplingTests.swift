@@ -121,23 +121,4 @@ struct PredictorResamplingTests {
         #expect(SquareGeometry.filter(shrinkFactor: 2, antialiasAbove: 2) == .bilinear)
         #expect(SquareGeometry.filter(shrinkFactor: 2.01, antialiasAbove: 2) == .antialiasedBilinear)
     }
-
-    @Test func intensitiesAreRescaledPerImage() throws {
-        let image = try GreyImage(width: 2, height: 2, pixels: [-100, 0, 100, 300])
-        #expect(image.normalisedPixels() == [0, 0.25, 0.5, 1])
-        let flat = try GreyImage(width: 2, height: 1, pixels: [7, 7])
-        #expect(flat.normalisedPixels() == [0, 0])
-    }
-
-    @Test func badImagesAreTypedErrors() {
-        #expect(throws: PredictorError.imageSizeMismatch(width: 3, height: 2, pixelCount: 5)) {
-            try GreyImage(width: 3, height: 2, pixels: [0, 0, 0, 0, 0])
-        }
-        #expect(throws: PredictorError.imageSizeMismatch(width: 0, height: 2, pixelCount: 0)) {
-            try GreyImage(width: 0, height: 2, pixels: [])
-        }
-        #expect(throws: PredictorError.nonFiniteIntensity(index: 1)) {
-            try GreyImage(width: 2, height: 1, pixels: [0, .nan])
-        }
-    }
 }

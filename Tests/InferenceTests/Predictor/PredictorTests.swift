@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Testing
 
 @testable import Inference
@@ -79,11 +80,11 @@ struct PredictorTests {
         let image = try ramp(width: 200, height: 100)
         let p = try Predictor(network: net).predict(image)
         #expect(p.width == 200 && p.height == 100)
-        #expect(p.probabilities.count == 200 * 100 && p.mask.count == 200 * 100)
+        #expect(p.probabilities.count == 200 * 100 && p.mask.pixels.count == 200 * 100)
         // Square row Y (image row y + 50) sits at network row (Y + 0.5) * 0.64 - 0.5, so the
         // logit is positive exactly from square row 100 = image row 50 on.
         for y in 0..<100 {
-            let row = p.mask[(y * 200)..<((y + 1) * 200)]
+            let row = p.mask.pixels[(y * 200)..<((y + 1) * 200)]
             #expect(row.allSatisfy { $0 == (y >= 50) }, "row \(y)")
         }
         let expected = sigmoid((Float(49 + 50) + 0.5) * 0.64 - 0.5 - 63.5)
@@ -97,14 +98,14 @@ struct PredictorTests {
         let image = try ramp(width: 100, height: 200)
         let p = try Predictor(network: net).predict(image)
         for x in 0..<100 {
-            #expect(p.mask[150 * 100 + x] == (x >= 50), "column \(x)")
+            #expect(p.mask[x, 150] == (x >= 50), "column \(x)")
         }
     }
 
     @Test func outputOfATinyImageIsShrunk() throws {
         let net = RecordingNetwork { _, _ in [Float](repeating: 2, count: 128 * 128) }
         let p = try Predictor(network: net).predict(try ramp(width: 5, height: 3))
-        #expect(p.mask == [Bool](repeating: true, count: 15))
+        #expect(p.mask.pixels == [Bool](repeating: true, count: 15))
         #expect(p.probabilities.allSatisfy { abs($0 - sigmoid(2)) < 1e-5 })
     }
 
@@ -118,7 +119,8 @@ struct PredictorTests {
         #expect(interactive.contexts[0].isEmpty)
 
         var context = predictor.makeContextSet()
-        try context.insert(id: "a", image: image, mask: [Bool](repeating: true, count: 400))
+        try context.insert(id: "a", image: image, mask: BinaryMask(width: image.width, height: image.height,
+                                                                   pixels: [Bool](repeating: true, count: 400)))
         let second = try predictor.predict(image, context: context)
         #expect(!second.usedInteractiveNetwork && main.targets.count == 1 && second.contextIDs == ["a"])
 
@@ -146,7 +148,7 @@ struct PredictorTests {
         let image = try ramp(width: 4, height: 4)
         #expect(throws: PredictorError.contextResolutionMismatch(network: 128, context: 64)) {
             var other = ContextSet(resolution: 64)
-            try other.insert(id: "x", image: image, mask: [Bool](repeating: false, count: 16))
+            try other.insert(id: "x", image: image, mask: BinaryMask(width: 4, height: 4))
             return try Predictor(network: RecordingNetwork()).predict(image, context: other)
         }
         #expect(throws: PredictorError.coordinateOutOfRange(interaction: "positive click 1", x: 4, y: 0,

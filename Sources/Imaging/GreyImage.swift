@@ -13,10 +13,15 @@ public struct GreyImage: Sendable, Equatable {
     /// Checks that `pixels` holds width x height finite values.
     public init(width: Int, height: Int, pixels: [Float]) throws {
         guard width > 0, height > 0, width.multipliedReportingOverflow(by: height) == (pixels.count, false)
-        else { throw PredictorError.imageSizeMismatch(width: width, height: height, pixelCount: pixels.count) }
+        else { throw ImagingError.sizeMismatch(width: width, height: height, pixelCount: pixels.count) }
         if let bad = pixels.firstIndex(where: { !$0.isFinite }) {
-            throw PredictorError.nonFiniteIntensity(index: bad)
+            throw ImagingError.nonFiniteIntensity(index: bad)
         }
+        self.init(checked: width, height, pixels)
+    }
+
+    /// For callers that know the size matches and every value is finite (a decoded PNG).
+    init(checked width: Int, _ height: Int, _ pixels: [Float]) {
         self.width = width
         self.height = height
         self.pixels = pixels

@@ -1,0 +1,59 @@
+import Foundation
+
+// Volumes: slices imported as images plus a sidecar `volumes/<id>.json`.
+
+extension Project {
+    /// Adds a volume's slices as images (each through `importImage`, so ids are unique and the
+    /// PNGs checked) and then its sidecar `volumes/<id>.json`, atomically. `slices[i]` becomes the
+    /// image for `sidecar.slices[i].index`; the sidecar's `id` and image ids are filled in here.
+    /// The sidecar is written last, so a crash part-way leaves plain images and no volume that
+    /// names missing ones.
+    ///
+    /// ```swift
+    /// let sidecar = try project.importVolume(name: "ct.nii.gz", slices: pngs, sidecar: draft)
+    /// ```
+    @discardableResult
+    public func importVolume(name: String, slices: [(name: String, png: [UInt8])], sidecar draft: VolumeSidecar) throws -> VolumeSidecar {
+        guard slices.count == draft.slices.count else {
+            throw ProjectStoreError.invalidImage(name: name, reason: "\(slices.count) slice images for \(draft.slices.count) slice entries")
+        }
+        guard let base = VolumeSidecar.baseName(of: name) else {
+            throw ProjectStoreError.invalidIdentifier(kind: "volume name", value: name)
+        }
+        var sidecar = draft
+        for (position, slice) in slices.enumerated() {
+            sidecar.slices[position].image = try importImage(name: slice.name, png: slice.png)
+        }
+        return try withLock {
+            var id = base
+            var suffix = 2
+            while FileSystem.exists(layout.volume(id)) {
+                id = "\(base.prefix(120))-\(suffix)"
+                suffix += 1
+            }
+            sidecar.id = id
+            try storage { try FileSystem.makeFolder(layout.volumes) }
+            try write(json: sidecar, to: layout.volume(id))
+            return sidecar
+        }
+    }
+
+    /// Volume ids (sidecar names without `.json`), sorted.
+    public func volumeIDs() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.volumes)) ?? []
+        return names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.filter(Identifier.isValid).sorted()
+    }
+
+    /// The sidecar of volume `id`.
+    public func volume(_ id: String) throws -> VolumeSidecar {
+        try requireValid(id, kind: "volume id")
+        let path = try inside(layout.volume(id))
+        guard FileSystem.exists(path) else { throw ProjectStoreError.unknownVolume(id) }
+        let bytes = try storage { try FileSystem.read(path) }
+        do {
+            return try JSONDecoder().decode(VolumeSidecar.self, from: Data(bytes))
+        } catch {
+            throw ProjectStoreError.unreadableManifest(project: self.id, reason: "volumes/\(id).json: \(error)")
+        }
+    }
+}
