@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Inference
 import ProjectStore
 @testable import Server
@@ -33,7 +34,7 @@ import Testing
         let model = ModelRunner(name: "fake", predictor: try Predictor(network: SlowThresholdNetwork(delay: 0)))
         let cache = ContextCache()
         #expect(try cache.contextSet(project: project, label: "l", model: model).count == 0)
-        let mask = BinaryMask(width: 20, height: 20, values: (0..<400).map { $0 % 20 < 10 })
+        let mask = BinaryMask(width: 20, height: 20, pixels: (0..<400).map { $0 % 20 < 10 })
         for id in ["i0", "i1"] {
             _ = try project.accept(label: "l", image: id, mask: mask, annotator: "", interactions: 0)
         }
