@@ -113,6 +113,37 @@ def click(driver, css, timeout=20):
         time.sleep(0.1)
 
 
+def check_other_labels(driver, results, url):
+    other = "brain"
+    image = sorted(os.listdir(os.path.join(ROOT, "Projects", PROJECT, "images")))[-1][:-4]
+    driver.get(f"{url}label.html?project={PROJECT}&label={LABEL}&image={image}")
+    wait_for(driver, lambda d: d.execute_script("return window.multiversegPage && window.multiversegPage.info"), 20, "the labeling page")
+    # A second label, and a mask of it accepted for the image, made through the API as a script would.
+    driver.execute_async_script("""
+        const [project, label, image, png] = arguments, done = arguments[arguments.length - 1];
+        const post = (path, body) => fetch(path, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
+        post(`/api/projects/${project}/labels`, {label})
+          .then(() => post(`/api/projects/${project}/labels/${label}/images/${image}/accept`, {maskPNG: png, annotator: "e2e", interactions: 0}))
+          .then((r) => done(r.status), (e) => done(String(e)));""",
+        PROJECT, other, image, base64.b64encode(grey_png(256, 256, bytes(
+            255 if 60 <= x < 120 and 70 <= y < 130 else 0 for y in range(256) for x in range(256)))).decode())
+    driver.get(f"{url}label.html?project={PROJECT}&label={LABEL}&image={image}")
+    shown = wait_for(driver, lambda d: d.execute_script("return document.body.dataset.otherLabels || null"), 20,
+                     "the other label's outline")
+    outline = driver.execute_script("""
+        const v = window.multiversegPage.viewer, c = v.othersLayer.getContext("2d");
+        const d = c.getImageData(0, 0, v.othersLayer.width, v.othersLayer.height).data;
+        let n = 0, inside = 0;
+        for (let k = 0; k < d.length / 4; k++) if (d[4 * k + 3]) { n++; const x = k % v.othersLayer.width, y = Math.floor(k / v.othersLayer.width);
+          if (x > 60 && x < 119 && y > 70 && y < 129) inside++; }
+        return [n, inside, document.getElementById("others-legend").textContent, !document.getElementById("others-row").hidden];""")
+    chord(driver, [Keys.SHIFT], "o")
+    hidden = driver.execute_script("return !window.multiversegPage.viewer.othersVisible")
+    results.check("another label's accepted mask is outlined (only its boundary) with a legend, and Shift+O hides it",
+                  shown == other and outline[0] == 2 * 60 + 2 * 58 and outline[1] == 0 and outline[2] == other
+                  and outline[3] and hidden, f"labels {shown}; {outline}; hidden {hidden}")
+
+
 def fetch_bytes(driver, url):
     """GET a URL from inside the page (same origin, same cookies) and return its bytes."""
     script = """
@@ -382,6 +413,9 @@ def run(args, results):
 
         # 14. Masks made elsewhere, imported on the project page, are accepted and join the context.
         check_mask_import(driver, results, server.url, projects, work)
+
+        # 15. Several labels: another label's accepted mask shows as an outline while labeling this one.
+        check_other_labels(driver, results, server.url)
     except Exception as error:
         results.check("the flow ran to the end", False, f"{error}\n{traceback.format_exc()}")
         print("server output (last lines):\n  " + "\n  ".join(server.lines[-15:]))

@@ -22,7 +22,7 @@ public func fuzzPNG(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         expect(again == image, "a decoded image does not survive an encode/decode round trip")
     }
     if let mask = try? BinaryMask(png: bytes) {
-        expect(mask.values.count == mask.width * mask.height)
+        expect(mask.pixels.count == mask.width * mask.height)
     }
     return 0
 }

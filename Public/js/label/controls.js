@@ -172,6 +172,11 @@ export class Controls {
     this.viewer.setOutline($("outline").checked);
   }
 
+  toggleOthers() {
+    $("show-others").checked = !$("show-others").checked;
+    this.viewer.setOthersVisible($("show-others").checked);
+  }
+
   opacityKey(e) {
     this.setOpacity(this.viewer.opacity + (e.key === "." ? 0.1 : -0.1));
   }

@@ -235,6 +235,7 @@ class LabelPage {
       this.viewer.requestDraw();
     });
     $("outline").addEventListener("change", (e) => this.viewer.setOutline(e.target.checked));
+    $("show-others").addEventListener("change", (e) => this.viewer.setOthersVisible(e.target.checked));
     const onWindow = () => {
       this.viewer.setWindow(Number($("level").value), Number($("window").value));
       this.showWindow();

@@ -54,6 +54,7 @@ export class Navigation {
     this.setupWindowSliders();
     this.viewChanged();
     this.refreshMask();
+    this.showOtherLabels(meta, info, token);
 
     const state = meta.labels && meta.labels[this.label];
     if (state && state.accepted) {
@@ -74,6 +75,33 @@ export class Navigation {
     }
     // The in-context prediction with no interaction, shown as soon as it arrives.
     this.predict(false);
+  }
+
+  /** The image's accepted masks of the project's other labels, as outlines under this label's mask. */
+  async showOtherLabels(meta, info, token) {
+    const others = this.project.labels.filter((label) => label !== this.label && meta.labels?.[label]?.accepted);
+    const loaded = [];
+    for (const label of others) {
+      try {
+        const response = await fetch(paths.mask(this.projectId, label, meta.id));
+        if (!response.ok) continue; // un-accepted meanwhile: nothing to show
+        loaded.push({ label, mask: await decodeMask(await response.blob(), info.width, info.height) });
+      } catch {
+        // A mask that cannot be read only loses its outline; labeling goes on.
+      }
+    }
+    if (token !== this.openToken) return;
+    const shown = this.viewer.setOtherMasks(loaded);
+    document.body.dataset.otherLabels = shown.map((other) => other.label).join(",");
+    const legend = $("others-legend");
+    legend.replaceChildren(...shown.map(({ label, rgb }) => {
+      const item = document.createElement("span");
+      item.className = "other-label";
+      item.style.setProperty("--swatch", `rgb(${rgb.join(",")})`);
+      item.textContent = label;
+      return item;
+    }));
+    $("others-row").hidden = shown.length === 0;
   }
 
   /** Pixels for display: uint16 luminance from /raw (for window/level) and the PNG (for colour). */

@@ -29,6 +29,7 @@ export const SHORTCUTS = [
   { group: "View", keys: ["Space+drag"], action: null, text: "Pan (or drag with the middle button)" },
   { group: "View", keys: ["m"], action: "toggleMask", text: "Show / hide the mask" },
   { group: "View", keys: ["o"], action: "toggleOutline", text: "Outline / filled mask" },
+  { group: "View", keys: ["Shift+o"], action: "toggleOthers", text: "Show / hide the other labels' accepted masks (outlines)" },
   { group: "View", keys: [",", "."], action: "opacityKey", text: "Less / more mask opacity" },
   { group: "View", keys: ["w"], action: "autoWindow", text: "Automatic window/level (reset contrast)" },
   { group: "Help", keys: ["?"], action: "toggleHelp", text: "Show / hide this help" },

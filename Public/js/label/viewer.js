@@ -3,6 +3,8 @@
 // scaled on draw, so zooming costs nothing but a drawImage.
 
 export const MASK_RGB = [64, 224, 160];
+/** Outline colours of the other labels' accepted masks, in the project's label order (then repeating). */
+export const OTHER_LABEL_RGB = [[122, 162, 255], [255, 184, 107], [215, 135, 255], [242, 242, 242], [255, 235, 90]];
 const POSITIVE = "#3fe08f";
 const NEGATIVE = "#ff5c6c";
 const BOX = "#f2c94c";
@@ -18,7 +20,10 @@ export class Viewer {
     this.image = null; // {width, height, grey: Uint16Array, maxValue, bitmap, colour}
     this.imageLayer = document.createElement("canvas");
     this.maskLayer = document.createElement("canvas");
+    this.othersLayer = document.createElement("canvas");
     this.mask = null;
+    this.others = []; // [{label, mask, rgb}]: other labels' accepted masks, drawn as outlines
+    this.othersVisible = true;
     this.opacity = 0.45;
     this.outline = false;
     this.maskVisible = true;
@@ -51,9 +56,11 @@ export class Viewer {
   setImage(info) {
     this.image = info;
     this.mask = null;
-    this.imageLayer.width = this.maskLayer.width = info.width;
-    this.imageLayer.height = this.maskLayer.height = info.height;
+    this.imageLayer.width = this.maskLayer.width = this.othersLayer.width = info.width;
+    this.imageLayer.height = this.maskLayer.height = this.othersLayer.height = info.height;
     this.maskLayer.getContext("2d").clearRect(0, 0, info.width, info.height);
+    this.others = [];
+    this.othersLayer.getContext("2d").clearRect(0, 0, info.width, info.height);
     this.autoWindow();
     this.fit();
   }
@@ -137,12 +144,7 @@ export class Viewer {
         for (let x = 0; x < width; x++) {
           const k = y * width + x;
           if (!mask[k]) continue;
-          if (this.outline) {
-            // A boundary pixel has a 4-neighbour outside the mask (or sits on the image edge).
-            const inside = x > 0 && x < width - 1 && y > 0 && y < height - 1 &&
-              mask[k - 1] && mask[k + 1] && mask[k - width] && mask[k + width];
-            if (inside) continue;
-          }
+          if (this.outline && !isBoundary(mask, width, height, x, y)) continue;
           out[4 * k] = r;
           out[4 * k + 1] = g;
           out[4 * k + 2] = b;
@@ -151,6 +153,40 @@ export class Viewer {
       }
     }
     context.putImageData(pixels, 0, 0);
+  }
+
+  /**
+   * The other labels' accepted masks (`[{label, mask}]`, 0/1 at image size), shown as thin outlines
+   * under this label's mask so the user sees what is already segmented. Returns each with its colour.
+   */
+  setOtherMasks(others) {
+    this.others = others.map((other, k) => ({ ...other, rgb: OTHER_LABEL_RGB[k % OTHER_LABEL_RGB.length] }));
+    const info = this.image;
+    if (!info) return this.others;
+    const context = this.othersLayer.getContext("2d");
+    const pixels = context.createImageData(info.width, info.height);
+    const out = pixels.data;
+    const { width, height } = info;
+    for (const { mask, rgb } of this.others) {
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const k = y * width + x;
+          if (!mask[k] || !isBoundary(mask, width, height, x, y)) continue;
+          out[4 * k] = rgb[0];
+          out[4 * k + 1] = rgb[1];
+          out[4 * k + 2] = rgb[2];
+          out[4 * k + 3] = 255;
+        }
+      }
+    }
+    context.putImageData(pixels, 0, 0);
+    this.requestDraw();
+    return this.others;
+  }
+
+  setOthersVisible(visible) {
+    this.othersVisible = visible;
+    this.requestDraw();
   }
 
   setOutline(outline) {
@@ -237,6 +273,12 @@ export class Viewer {
     // Smooth when shrinking, crisp pixels when zoomed in (annotators need to see pixel edges).
     context.imageSmoothingEnabled = this.scale < 2;
     context.drawImage(this.imageLayer, 0, 0);
+    if (this.others.length && this.othersVisible) {
+      context.imageSmoothingEnabled = false;
+      context.globalAlpha = 0.8;
+      context.drawImage(this.othersLayer, 0, 0);
+      context.globalAlpha = 1;
+    }
     if (this.mask && this.maskVisible) {
       context.imageSmoothingEnabled = false;
       context.globalAlpha = this.outline ? Math.max(0.85, this.opacity) : this.opacity;
@@ -321,4 +363,11 @@ export class Viewer {
     context.strokeStyle = erase ? NEGATIVE : "#ffffff";
     context.stroke();
   }
+}
+
+/** Whether mask pixel (x, y) is on the mask's boundary: a 4-neighbour is outside it, or it is on the image edge. */
+function isBoundary(mask, width, height, x, y) {
+  const k = y * width + x;
+  return !(x > 0 && x < width - 1 && y > 0 && y < height - 1 &&
+    mask[k - 1] && mask[k + 1] && mask[k - width] && mask[k + width]);
 }
