@@ -91,7 +91,7 @@ let package = Package(
             name: "VolumesTests", dependencies: ["Volumes", "ProjectStore", "PNGCodec", "Imaging", "TestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Imaging", "TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "PNGCodec", "Imaging", "ProjectStore"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "PNGCodec", "Imaging", "ProjectStore", "TestSupport"]),
         // Runs the built `multiverseg` binary as a user would.
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "MultiverSegCLI", "Imaging"]),
         .testTarget(

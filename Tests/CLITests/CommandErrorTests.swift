@@ -4,23 +4,10 @@ import Testing
 
 /// A runtime failure prints its own message; the usage text is for mistakes in the arguments.
 @Suite struct CommandErrorTests {
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServeCommandTests.binary)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
-    }
-
     @Test func aMissingWeightsFileSaysSoWithoutTheUsageText() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let (status, output) = try run(["bench", "--weights", directory.file("missing.safetensors"), "--contexts", "0"])
+        let (status, output) = try BuiltTool.run(["bench", "--weights", directory.file("missing.safetensors"), "--contexts", "0"])
         #expect(status != 0)
         #expect(output.contains("no model weights at missing.safetensors"), "\(output)")
         #expect(!output.contains("Usage:") && !output.contains("--help"), "\(output)")
@@ -29,14 +16,14 @@ import Testing
     @Test func anUnknownProjectSaysSoWithoutTheUsageText() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let (status, output) = try run(["export", "--projects", directory.path, "--project", "nope", "--label", "l",
+        let (status, output) = try BuiltTool.run(["export", "--projects", directory.path, "--project", "nope", "--label", "l",
                                         "-o", directory.file("out")])
         #expect(status != 0)
         #expect(output.contains("no project 'nope'") && !output.contains("Usage:"), "\(output)")
     }
 
     @Test func aBadArgumentStillShowsTheUsage() throws {
-        let (status, output) = try run(["bench", "--contexts", "x"])
+        let (status, output) = try BuiltTool.run(["bench", "--contexts", "x"])
         #expect(status != 0)
         #expect(output.contains("--contexts must be") && output.contains("Usage:"), "\(output)")
     }

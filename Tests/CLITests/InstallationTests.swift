@@ -77,18 +77,9 @@ import Testing
     @Test func noHomeIsAClearError() throws {
         let copy = try InstalledCopy()
         defer { copy.remove() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: copy.binary)
-        process.arguments = ["serve", "--port", "0"]
-        process.currentDirectoryURL = URL(fileURLWithPath: copy.elsewhere)
-        process.environment = ["PATH": "/usr/bin:/bin"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus != 0)
+        let (status, text) = try BuiltTool.run(["serve", "--port", "0"], binary: copy.binary, in: copy.elsewhere,
+                                                environment: ["PATH": "/usr/bin:/bin"])
+        #expect(status != 0)
         #expect(text.contains("pass --projects DIR"), "\(text)")
     }
 

@@ -5,19 +5,6 @@ import TestSupport
 import Testing
 
 @Suite struct ProjectCommandTests {
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServeCommandTests.binary)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
-    }
-
     @Test func importThenExportTheAcceptedMasks() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -31,7 +18,7 @@ import Testing
         }
         try "not an image".write(toFile: images + "/notes.txt", atomically: true, encoding: .utf8)
 
-        let imported = try run(["import", images, "--create", "Heads", "--label", "head", "--projects", projects])
+        let imported = try BuiltTool.run(["import", images, "--create", "Heads", "--label", "head", "--projects", projects])
         #expect(imported.status == 0, "\(imported.output)")
         #expect(imported.output.contains("imported 3 image(s) into project 'heads'"))
         #expect(imported.output.contains("skipped notes.txt"))
@@ -44,11 +31,11 @@ import Testing
         try project.accept(label: "head", image: first, mask: mask, annotator: "test", interactions: 2)
 
         let out = directory.file("masks")
-        let exported = try run(["export", "--project", "heads", "--label", "head", "-o", out, "--projects", projects])
+        let exported = try BuiltTool.run(["export", "--project", "heads", "--label", "head", "-o", out, "--projects", projects])
         #expect(exported.status == 0 && exported.output.contains("wrote 1 mask(s)"))
         #expect(try BinaryMask(png: FileSystem.read(out + "/\(first).png")) == mask)
 
-        let unknown = try run(["export", "--project", "nope", "--label", "head", "-o", out, "--projects", projects])
+        let unknown = try BuiltTool.run(["export", "--project", "nope", "--label", "head", "-o", out, "--projects", projects])
         #expect(unknown.status != 0 && unknown.output.contains("no project 'nope'"))
     }
 }

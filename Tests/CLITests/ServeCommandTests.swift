@@ -4,17 +4,8 @@ import Testing
 
 /// Runs the real `multiverseg` binary (built next to the test bundle) as a user would.
 @Suite struct ServeCommandTests {
-    static var binary: String {
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        // The test runner may live inside an .xctest bundle folder.
-        if folder.pathExtension == "xctest" { folder = folder.deletingLastPathComponent() }
-        return folder.appendingPathComponent("multiverseg").path
-    }
-
-    static var repositoryRoot: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path
-    }
+    static var binary: String { BuiltTool.binary }
+    static var repositoryRoot: String { BuiltTool.repositoryRoot }
 
     /// Starts `serve --port 0`, waits for the URL line and returns the process, its port, its output pipe and
     /// what it printed up to the URL;
@@ -67,30 +58,15 @@ import Testing
     }
 
     @Test func missingProjectsFolderIsAClearError() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--port", "0", "--projects", "/nonexistent/projects"]
-        let output = Pipe()
-        process.standardError = output
-        process.standardOutput = output
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus != 0)
+        let (status, text) = try BuiltTool.run(["serve", "--port", "0", "--projects", "/nonexistent/projects"])
+        #expect(status != 0)
         #expect(text.contains("does not exist"))
     }
 
     @Test func versionAndHelp() throws {
         for (arguments, expected) in [(["--version"], "0."), (["--help"], "serve")] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.binary)
-            process.arguments = arguments
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            process.waitUntilExit()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(process.terminationStatus == 0)
+            let (status, text) = try BuiltTool.run(arguments)
+            #expect(status == 0)
             #expect(text.contains(expected))
         }
     }

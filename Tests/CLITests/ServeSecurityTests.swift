@@ -94,17 +94,8 @@ import Testing
     @Test func badTokensAndLimitsAreRefusedAtStart() throws {
         for arguments in [["--token", "short"], ["--token", "spaces are not allowed here"], ["--max-upload-mb", "0"],
                           ["--max-image-pixels", "0"]] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: ServeCommandTests.binary)
-            process.arguments = ["serve", "--port", "0"] + arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: ServeCommandTests.repositoryRoot)
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            process.waitUntilExit()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(process.terminationStatus != 0, "\(arguments) must be refused: \(text)")
+            let (status, text) = try BuiltTool.run(["serve", "--port", "0"] + arguments, in: BuiltTool.repositoryRoot)
+            #expect(status != 0, "\(arguments) must be refused: \(text)")
             #expect(text.contains(arguments[0]), "the error names the option: \(text)")
         }
     }

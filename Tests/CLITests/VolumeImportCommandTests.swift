@@ -12,9 +12,8 @@ import Testing
         defer { directory.remove() }
         let projects = directory.file("Projects")
         try FileManager.default.createDirectory(atPath: projects, withIntermediateDirectories: true)
-        let commands = ProjectCommandTests()
 
-        let single = try commands.run(["import", fixtures + "/ct_ras_int16.nii.gz", "--create", "CT", "--label", "liver",
+        let single = try BuiltTool.run(["import", fixtures + "/ct_ras_int16.nii.gz", "--create", "CT", "--label", "liver",
                                        "--slices", "every:3", "--projects", projects])
         #expect(single.status == 0, "\(single.output)")
         #expect(single.output.contains("ct_ras_int16.nii.gz -> volume 'ct_ras_int16': 2 axial slice(s) of 20x16x6, stored value v means 1.0 * v + -1024.0 (lossless)"))
@@ -28,7 +27,7 @@ import Testing
         for name in ["lps_scaled_uint16.nii", "hostile_lying_dims.nii"] {
             try FileManager.default.copyItem(atPath: fixtures + "/" + name, toPath: folder + "/" + name)
         }
-        let many = try commands.run(["import", folder, "--project", "ct", "--plane", "sagittal", "--slices", "2-3", "--projects", projects])
+        let many = try BuiltTool.run(["import", folder, "--project", "ct", "--plane", "sagittal", "--slices", "2-3", "--projects", projects])
         #expect(many.status == 0, "\(many.output)")
         #expect(many.output.contains("lps_scaled_uint16.nii -> volume 'lps_scaled_uint16': 2 sagittal slice(s)"))
         #expect(many.output.contains("skipped hostile_lying_dims.nii: mvs_nifti_load: 'hostile_lying_dims.nii' holds fewer voxels than its header declares"))
@@ -38,12 +37,11 @@ import Testing
     @Test func badPlaneOrSelectionIsRefusedBeforeAnythingIsWritten() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let commands = ProjectCommandTests()
-        let plane = try commands.run(["import", fixtures + "/ct_ras_int16.nii.gz", "--project", "p", "--plane", "oblique",
+        let plane = try BuiltTool.run(["import", fixtures + "/ct_ras_int16.nii.gz", "--project", "p", "--plane", "oblique",
                                       "--projects", directory.path])
         #expect(plane.status != 0)
         #expect(plane.output.contains("--plane must be axial, coronal or sagittal, not 'oblique'"))
-        let slices = try commands.run(["import", fixtures + "/ct_ras_int16.nii.gz", "--project", "p", "--slices", "every:0",
+        let slices = try BuiltTool.run(["import", fixtures + "/ct_ras_int16.nii.gz", "--project", "p", "--slices", "every:0",
                                        "--projects", directory.path])
         #expect(slices.status != 0)
         #expect(slices.output.contains("invalid slice selection 'every:0'"))
@@ -58,14 +56,14 @@ import Testing
         let projects = directory.file("Projects")
         try FileManager.default.createDirectory(atPath: projects, withIntermediateDirectories: true)
         let series = ServeCommandTests.repositoryRoot + "/Tests/VolumesTests/Fixtures/dicom_series"
-        let result = try ProjectCommandTests().run(["import", series, "--create", "Thorax", "--label", "lung", "--projects", projects])
+        let result = try BuiltTool.run(["import", series, "--create", "Thorax", "--label", "lung", "--projects", projects])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("DICOM series (CT) -> volume 'dicom_series-series1': 6 axial slice(s) of 16x12x6, stored value v means 1.0 * v + -1024.0 (lossless)"))
         #expect(result.output.contains("note: slice(s) 3 missing from the series"))
         #expect(result.output.contains("DICOM series (MR) -> volume 'dicom_series-series2': 2 coronal slice(s)"))
         #expect(result.output.contains("imported 8 image(s) into project 'thorax'"))
 
-        let export = try ProjectCommandTests().run(["export", "--format", "nifti", "--project", "thorax", "--label", "lung",
+        let export = try BuiltTool.run(["export", "--format", "nifti", "--project", "thorax", "--label", "lung",
                                                     "-o", directory.file("out"), "--projects", projects])
         #expect(export.status == 0, "\(export.output)")
         #expect(export.output.contains("dicom_series-series1_lung.nii.gz (0 labeled slice(s))"))

@@ -4,6 +4,7 @@ import PNGCodec
 import ProjectStore
 import Testing
 @testable import Evaluation
+import TestSupport
 
 /// Writes a tiny task folder (images/ + masks/) of `count` 32x24 PNGs with one bright square each.
 func writeTinyTask(to folder: String, count: Int, maskless: [Int] = []) throws {
@@ -98,30 +99,19 @@ func temporaryFolder() throws -> String {
 
 /// Runs the built `multiverseg eval` on a generated task with a tiny random network.
 @Suite struct EvalCommandTests {
-    static var binary: String {
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        if folder.pathExtension == "xctest" { folder = folder.deletingLastPathComponent() }
-        return folder.appendingPathComponent("multiverseg").path
-    }
+    static var binary: String { BuiltTool.binary }
 
     @Test func writesTheReportAndPlotsForBothExperiments() throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "build the multiverseg product first")
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try writeTinyTask(to: "\(folder)/task", count: 7)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["eval", "--data", "\(folder)/task", "--random-features", "4", "--random-levels", "2",
-                             "--seeds", "2", "--images", "3", "--max-clicks", "2", "--max-scribble-steps", "1",
-                             "--context-sizes", "1,2,4,8", "--targets", "2", "--steps", "1", "--workers", "2",
-                             "--quiet", "-o", "\(folder)/out"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
+        let (status, text) = try BuiltTool.run(
+            ["eval", "--data", "\(folder)/task", "--random-features", "4", "--random-levels", "2",
+             "--seeds", "2", "--images", "3", "--max-clicks", "2", "--max-scribble-steps", "1",
+             "--context-sizes", "1,2,4,8", "--targets", "2", "--steps", "1", "--workers", "2",
+             "--quiet", "-o", "\(folder)/out"])
+        #expect(status == 0, "\(text)")
         #expect(text.contains("experiment 1: 2 simulations x 3 images"))
 
         let report = try decodeReport(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/out/report.json")))
@@ -142,16 +132,8 @@ func temporaryFolder() throws -> String {
     }
 
     @Test func rejectsAnUnknownMethod() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["eval", "--data", "/nonexistent", "--methods", "sam"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus != 0)
+        let (status, text) = try BuiltTool.run(["eval", "--data", "/nonexistent", "--methods", "sam"])
+        #expect(status != 0)
         #expect(text.contains("--methods takes a comma-separated list of: multiverseg, interactive, in-context, two-stage"),
                 "\(text)")
     }
