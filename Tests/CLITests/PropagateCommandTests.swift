@@ -96,6 +96,36 @@ import Testing
         #expect(try subset.proposalIDs(label: "head") == ["200_HC", "263_HC"])
     }
 
+    @Test func aKilledRunLeavesWholeProposalsAndTheNextOneFinishes() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let reference = try demo(directory, "reference")
+        #expect(try run(arguments(directory, "reference")).status == 0)
+        for attempt in 0..<4 {
+            let name = "killed\(attempt)"
+            let project = try demo(directory, name)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: ServeCommandTests.binary)
+            process.arguments = arguments(directory, name, ["--threads", "1"])
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Start-up takes about half a second in a debug build; the 9 proposals about one more.
+            usleep(UInt32(500_000 + attempt * 300_000))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            // Whatever is there is whole: each proposal's PNG decodes to the image's size.
+            for id in try project.proposalIDs(label: "head") {
+                let png = try #require(try project.proposalPNG(label: "head", image: id))
+                #expect(try BinaryMask(png: png).width == 256)
+            }
+            let rerun = try run(arguments(directory, name))
+            #expect(rerun.status == 0, "\(rerun.output)")
+            let files = try proposals(project).filter { !$0.key.hasPrefix(".") }
+            #expect(files == (try proposals(reference)))
+        }
+    }
+
     @Test func writesABatchScriptWithAbsolutePaths() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
