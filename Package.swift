@@ -73,11 +73,13 @@ let package = Package(
             ]),
         // NIfTI (libnifti2-dev) and DICOM (libdcmtk-dev) volumes cut into slices for a project.
         .target(name: "Volumes", dependencies: ["CNIfTIShims", "CDICOMShims", "PNGCodec", "Imaging", "ProjectStore"]),
+        // `propagate`: proposals for a label's remaining images, shards, Slurm batch scripts.
+        .target(name: "Propagation", dependencies: ["Inference", "ProjectStore", "Imaging"]),
         .target(name: "Evaluation", dependencies: ["Inference", "PNGCodec", "Imaging", "ProjectStore"]),
         .executableTarget(
             name: "MultiverSegCLI",
             dependencies: [
-                "Server", "Inference", "PNGCodec", "Imaging", "ProjectStore", "Evaluation", "Volumes",
+                "Server", "Inference", "PNGCodec", "Imaging", "ProjectStore", "Evaluation", "Volumes", "Propagation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -98,5 +100,6 @@ let package = Package(
             name: "InferenceTests", dependencies: ["Inference", "Imaging", "ZIP", "TestSupport"],
             resources: [.copy("Fixtures")]),
         .testTarget(name: "ZIPTests", dependencies: ["ZIP"]),
+        .testTarget(name: "PropagationTests", dependencies: ["Propagation", "ProjectStore", "Inference", "Imaging", "TestSupport"]),
     ]
 )

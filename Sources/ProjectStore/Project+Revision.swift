@@ -1,3 +1,5 @@
+import Imaging
+
 /// What a label's context set is at one moment, as far as predictions are concerned: its
 /// entries in order, each with its mask version and whether it is included. Equal revisions mean
 /// the network would see the same context, so a prediction made under one can be reused under
@@ -37,5 +39,44 @@ extension Project {
     /// of its own (`entries == nil`), so it still differs from every readable one.
     public func contextRevision(label: String) -> ContextRevision {
         ContextRevision(manifest: try? context(label: label))
+    }
+}
+
+extension ContextRevision {
+    /// The included entries' ids and mask versions in manifest order: the order in which a
+    /// context set is built from them, so every process builds the same one.
+    public var includedInOrder: [(id: String, version: Int)] {
+        (entries ?? []).filter(\.included).map { ($0.id, $0.version) }
+    }
+
+    /// A stable name for this revision, for files that record which context they were made from
+    /// (`proposals/<label>/<image>.json`): 16 hex digits of FNV-1a over every entry's id, version
+    /// and inclusion in order, or `"unreadable"`. Equal revisions have equal fingerprints in every
+    /// process; different ones differ but for a 2⁻⁶⁴ chance.
+    ///
+    /// ```swift
+    /// project.contextRevision(label: "head").fingerprint   // "5f0c9e2a41d7b3c8"
+    /// ```
+    public var fingerprint: String {
+        guard let entries else { return "unreadable" }
+        let text = entries.map { "\($0.id)\t\($0.version)\t\($0.included ? 1 : 0)\n" }.joined()
+        return StableHash.hex(StableHash.fnv1a64("context-revision-1\n" + text))
+    }
+}
+
+extension Project {
+    /// A context entry's image (luminance at its bit depth) and accepted mask, as a context set
+    /// takes them; nil when either is missing, broken or of another size (a hand-edited folder),
+    /// so the entry is left out rather than failing every prediction of the label.
+    ///
+    /// ```swift
+    /// try set.update(to: revision.includedInOrder, from: [:]) { project.contextEntryData(label: "head", image: $0) }
+    /// ```
+    public func contextEntryData(label: String, image: String) -> (image: GreyImage, mask: BinaryMask)? {
+        guard let mask = try? mask(label: label, image: image),
+              let png = try? loadImage(image) else { return nil }
+        let grey = GreyImage(png)
+        guard mask.width == grey.width, mask.height == grey.height else { return nil }
+        return (grey, mask)
     }
 }

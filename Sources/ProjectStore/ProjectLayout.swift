@@ -10,6 +10,8 @@
 /// history/<label>/<id>/<v>.png   every earlier version of a mask (and a removed entry's)
 /// .pending/<label>/<id>@<v>.png  a mask being accepted, until its manifest entry is committed
 /// trash/images/<id>[-<time>].png a deleted image, to be moved back by hand if wanted
+/// proposals/<label>/<id>.png     a proposed mask (`multiverseg propagate`), 0/255, image size
+/// proposals/<label>/<id>.json    what it was made from (context revision, model, uncertainty)
 /// .multiverseg.lock              advisory lock serialising writers (also across processes)
 /// ```
 ///
@@ -40,6 +42,10 @@ struct ProjectLayout: Sendable, Equatable {
     func history(label: String, image: String, version: Int) -> String {
         history(label: label, image: image) + "/\(version).png"
     }
+
+    func proposals(label: String) -> String { folder + "/proposals/\(label)" }
+    func proposalMask(label: String, image: String) -> String { proposals(label: label) + "/\(image).png" }
+    func proposalRecord(label: String, image: String) -> String { proposals(label: label) + "/\(image).json" }
 
     var pending: String { folder + "/.pending" }
     func pending(label: String) -> String { pending + "/" + label }

@@ -73,21 +73,9 @@ final class ContextCache: Sendable {
         let revision = ContextRevision(manifest: try project.context(label: label))
         let cached = state.withLock { $0.sets[key] }
         if let cached, cached.revision == revision { return cached.set }
-        let have = cached?.revision.includedVersions ?? [:]
-        let wanted = revision.includedVersions
         var set = cached?.set ?? model.makeContextSet()
-        for id in have.keys where wanted[id] == nil { _ = set.remove(id: id) }
-        for (id, version) in wanted where have[id] != version {
-            // An entry whose image or mask went missing or broke on disk (a hand-edited folder)
-            // is left out rather than failing every prediction of the label.
-            guard let mask = try? project.mask(label: label, image: id),
-                  let image = try? greyImage(project: project, image: id, keep: false),
-                  mask.width == image.width, mask.height == image.height
-            else {
-                _ = set.remove(id: id)
-                continue
-            }
-            try set.insert(id: id, image: image, mask: mask)
+        try set.update(to: revision.includedInOrder, from: cached?.revision.includedVersions ?? [:]) { id in
+            project.contextEntryData(label: label, image: id)
         }
         let prepared = set
         state.withLock { $0.sets[key] = (revision, prepared) }

@@ -1,0 +1,143 @@
+import Foundation
+import Imaging
+import PNGCodec
+import ProjectStore
+import TestSupport
+import Testing
+
+/// `proposals/<label>/`: written atomically through the store, kept apart from accepted masks,
+/// refused for hostile ids and links leading out, and recording the context revision.
+@Suite struct ProposalStoreTests {
+    /// A project with three 8 x 6 images a, b, c and the label "cell".
+    func makeProject(_ directory: TemporaryDirectory) throws -> Project {
+        let library = try ProjectLibrary(root: directory.path)
+        let project = try library.createProject(name: "Cells", labels: ["cell"])
+        for (index, name) in ["a", "b", "c"].enumerated() {
+            let pixels = (0..<48).map { UInt16(($0 * (index + 3)) % 251) }
+            let png = try PNGImage(width: 8, height: 6, channels: 1, bitDepth: 8, samples: pixels).pngData()
+            try project.importImage(name: name + ".png", png: png)
+        }
+        return project
+    }
+
+    func mask(_ seed: Int) -> BinaryMask {
+        BinaryMask(width: 8, height: 6, pixels: (0..<48).map { ($0 + seed) % 3 == 0 })
+    }
+
+    func record(_ revision: String = "0123456789abcdef") -> ProposalRecord {
+        ProposalRecord(contextRevision: revision, uncertainty: 0.25, model: "m sha256:00", contextSize: 2)
+    }
+
+    @Test func savesThePNGAndItsRecordAndLeavesNoTemporaryFiles() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try makeProject(directory)
+        #expect(try project.saveProposal(label: "cell", image: "b", mask: mask(1), record: record()))
+        let png = try #require(try project.proposalPNG(label: "cell", image: "b"))
+        #expect(try BinaryMask(png: png) == mask(1))
+        #expect(try PNGImage(decoding: png).bitDepth == 8)
+        let saved = try #require(try project.proposal(label: "cell", image: "b"))
+        #expect(saved.contextRevision == "0123456789abcdef" && saved.schema == 1 && saved.contextSize == 2)
+        #expect(saved.uncertainty == 0.25 && saved.model == "m sha256:00")
+        #expect(try project.proposalIDs(label: "cell") == ["b"])
+        let names = try FileManager.default.contentsOfDirectory(atPath: project.folder + "/proposals/cell").sorted()
+        #expect(names == ["b.json", "b.png"])
+        // Written again (a newer context), it replaces the old one in place.
+        #expect(try project.saveProposal(label: "cell", image: "b", mask: mask(2), record: record("ffffffffffffffff")))
+        #expect(try BinaryMask(png: #require(try project.proposalPNG(label: "cell", image: "b"))) == mask(2))
+        #expect(try project.proposal(label: "cell", image: "b")?.contextRevision == "ffffffffffffffff")
+    }
+
+    @Test func neverTouchesAcceptedMasks() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try makeProject(directory)
+        try project.accept(label: "cell", image: "a", mask: mask(0), annotator: "ana", interactions: 2)
+        let before = try FileSystem.read(project.maskPath(label: "cell", image: "a"))
+        let manifest = try project.context(label: "cell")
+        // An accepted image gets no proposal: nothing is written.
+        #expect(try project.saveProposal(label: "cell", image: "a", mask: mask(1), record: record()) == false)
+        #expect(try project.proposalPNG(label: "cell", image: "a") == nil)
+        #expect(try project.proposal(label: "cell", image: "a") == nil)
+        try project.saveProposal(label: "cell", image: "b", mask: mask(1), record: record())
+        #expect(try FileSystem.read(project.maskPath(label: "cell", image: "a")) == before)
+        #expect(try project.context(label: "cell") == manifest)
+        #expect(!project.isAccepted(label: "cell", image: "b"))
+        #expect(try project.acceptedMasks(label: "cell").map(\.image) == ["a"])
+    }
+
+    @Test func refusesHostileIdsUnknownLabelsAndWrongSizes() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try makeProject(directory)
+        for id in ["../a", ".hidden", "a/b", "", "a\u{0}b", String(repeating: "x", count: 200)] {
+            #expect(throws: ProjectStoreError.self) {
+                try project.saveProposal(label: "cell", image: id, mask: mask(0), record: record())
+            }
+            #expect(throws: ProjectStoreError.self) { try project.proposal(label: "cell", image: id) }
+        }
+        #expect(throws: ProjectStoreError.unknownLabel("bone")) {
+            try project.saveProposal(label: "bone", image: "a", mask: mask(0), record: record())
+        }
+        #expect(throws: ProjectStoreError.unknownImage("zzz")) {
+            try project.saveProposal(label: "cell", image: "zzz", mask: mask(0), record: record())
+        }
+        #expect(throws: ProjectStoreError.self) {
+            try project.saveProposal(label: "cell", image: "a", mask: BinaryMask(width: 3, height: 3, pixels: .init(repeating: true, count: 9)),
+                                     record: record())
+        }
+        #expect(!FileSystem.exists(project.folder + "/proposals/cell/a.png"))
+    }
+
+    @Test func aProposalsFolderLinkedOutsideIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try makeProject(directory)
+        let outside = directory.file("outside")
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: project.folder + "/proposals", withDestinationPath: outside)
+        #expect(throws: ProjectStoreError.self) {
+            try project.saveProposal(label: "cell", image: "a", mask: mask(0), record: record())
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+    }
+
+    @Test func aBrokenOrHalfWrittenProposalCountsAsMissing() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try makeProject(directory)
+        try project.saveProposal(label: "cell", image: "a", mask: mask(0), record: record())
+        try project.saveProposal(label: "cell", image: "b", mask: mask(0), record: record())
+        // A record cut short, and a PNG whose record never came (killed in between).
+        try FileSystem.writeAtomically(Array("{\"schema\":1,\"contextRe".utf8), to: project.folder + "/proposals/cell/a.json")
+        try FileSystem.remove(project.folder + "/proposals/cell/b.json")
+        // A temporary file of an interrupted write.
+        try FileSystem.writeAtomically([1, 2], to: project.folder + "/proposals/cell/.c.json.1.2.tmp")
+        #expect(try project.proposal(label: "cell", image: "a") == nil)
+        #expect(try project.proposal(label: "cell", image: "b") == nil)
+        #expect(try project.proposalIDs(label: "cell") == ["a"])
+    }
+
+    @Test func contextRevisionFingerprintsAreStableAndTellRevisionsApart() throws {
+        func entry(_ id: String, _ version: Int, _ included: Bool = true) -> ContextEntry {
+            ContextEntry(id: id, version: version, annotator: "x", acceptedAt: "t", interactions: 1, included: included)
+        }
+        let base = ContextRevision(manifest: ContextManifest(label: "l", entries: [entry("a", 1), entry("b", 2)]))
+        // FNV-1a is fixed by its definition: the same string in every process, on every machine.
+        #expect(StableHash.hex(StableHash.fnv1a64("")) == "cbf29ce484222325")
+        #expect(StableHash.hex(StableHash.fnv1a64("a")) == "af63dc4c8601ec8c")
+        #expect(StableHash.hex(StableHash.fnv1a64("foobar")) == "85944171f73967e8")
+        #expect(base.fingerprint == StableHash.hex(StableHash.fnv1a64("context-revision-1\na\t1\t1\nb\t2\t1\n")))
+        let others = [
+            ContextRevision(manifest: ContextManifest(label: "l", entries: [entry("a", 1), entry("b", 3)])),
+            ContextRevision(manifest: ContextManifest(label: "l", entries: [entry("a", 1), entry("b", 2, false)])),
+            ContextRevision(manifest: ContextManifest(label: "l", entries: [entry("b", 2), entry("a", 1)])),
+            ContextRevision(manifest: ContextManifest(label: "l", entries: [entry("a", 1)])),
+            ContextRevision(manifest: nil),
+        ]
+        #expect(Set(others.map(\.fingerprint) + [base.fingerprint]).count == 6)
+        #expect(base.includedInOrder.map(\.id) == ["a", "b"])
+        #expect(others[1].includedInOrder.map(\.id) == ["a"])
+    }
+}
+
