@@ -9,19 +9,10 @@ import Testing
 @Suite struct PropagateCommandTests {
     static let weights = ServeCommandTests.repositoryRoot + "/Tests/InferenceTests/Fixtures/pt/multiverseg_nf4_l2.safetensors"
 
+    /// Runs the binary without the Slurm variables of the machine running the tests (plus `environment`).
     func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServeCommandTests.binary)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SLURM_") }
-            .merging(environment) { _, new in new }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+        try BuiltTool.run(arguments, environment: ProcessInfo.processInfo.environment
+            .filter { !$0.key.hasPrefix("SLURM_") }.merging(environment) { _, new in new })
     }
 
     /// Projects/<name>: the demo images, 000_HC and 067_HC accepted (an ellipse each).
