@@ -56,6 +56,18 @@ extension Project {
         }
     }
 
+    /// The PNG to store for a mask of `image` under `label` (accepted or proposed), after checking
+    /// that the label exists and the mask has the image's size.
+    func maskPNG(label: String, image: String, mask: BinaryMask) throws -> [UInt8] {
+        try requireLabel(label)
+        let header = try imageHeader(image)
+        guard mask.width == header.width, mask.height == header.height else {
+            throw ProjectStoreError.maskSizeMismatch(
+                image: image, expected: "\(header.width) x \(header.height)", actual: "\(mask.width) x \(mask.height)")
+        }
+        return try mask.pngData()
+    }
+
     /// Saves an accepted mask and makes the image a context entry of `label`. An earlier mask is
     /// kept as `history/<label>/<image>/<version>.png` first, so accepting again loses nothing, and
     /// the new version follows every earlier one (also after the entry was removed).
@@ -69,13 +81,7 @@ extension Project {
         label: String, image: String, mask: BinaryMask, annotator: String, interactions: Int,
         at date: Date = Date()
     ) throws -> ContextEntry {
-        try requireLabel(label)
-        let header = try imageHeader(image)
-        guard mask.width == header.width, mask.height == header.height else {
-            throw ProjectStoreError.maskSizeMismatch(
-                image: image, expected: "\(header.width) x \(header.height)", actual: "\(mask.width) x \(mask.height)")
-        }
-        let png = try mask.pngData()
+        let png = try maskPNG(label: label, image: image, mask: mask)
         return try mutate {
             var manifest = try context(label: label)
             let target = try inside(maskPath(label: label, image: image))

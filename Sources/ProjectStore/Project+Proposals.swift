@@ -50,13 +50,7 @@ extension Project {
     /// ```
     @discardableResult
     public func saveProposal(label: String, image: String, mask: BinaryMask, record: ProposalRecord) throws -> Bool {
-        try requireLabel(label)
-        let header = try imageHeader(image)
-        guard mask.width == header.width, mask.height == header.height else {
-            throw ProjectStoreError.maskSizeMismatch(
-                image: image, expected: "\(header.width) x \(header.height)", actual: "\(mask.width) x \(mask.height)")
-        }
-        let png = try mask.pngData()
+        let png = try maskPNG(label: label, image: image, mask: mask)
         return try withLock {
             guard !isAccepted(label: label, image: image) else { return false }
             let target = try inside(layout.proposalMask(label: label, image: image))
