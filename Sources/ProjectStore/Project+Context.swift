@@ -83,42 +83,55 @@ extension Project {
     ) throws -> ContextEntry {
         let png = try maskPNG(label: label, image: image, mask: mask)
         return try mutate {
-            var manifest = try context(label: label)
-            let target = try inside(maskPath(label: label, image: image))
-            let previous = manifest.entry(image)
-            let kept = try historyVersions(label: label, image: image)
-            // Never reuse a version number: history may hold versions of a removed entry.
-            var latest = max(previous?.version ?? 0, kept.last ?? 0)
-            if FileSystem.exists(target) {
-                let current = try storage { try FileSystem.read(target) }
-                if let previous {
-                    try keepInHistory(current, label: label, image: image, version: previous.version)
-                } else if let last = kept.last, try historyPNG(label: label, image: image, version: last) == current {
-                    // The mask of a removed entry, kept in history when it was removed.
-                } else {
-                    // A mask without an entry (copied in by hand): keep it as version 0, or after
-                    // the versions already kept.
-                    let slot = kept.isEmpty ? 0 : latest + 1
-                    try keepInHistory(current, label: label, image: image, version: slot)
-                    latest = max(latest, slot)
-                }
-            }
-            let version = latest + 1
-            let staged = try inside(layout.pending(label: label, image: image, version: version))
-            try storage { try FileSystem.writeAtomically(png, to: staged) }
-            let entry = ContextEntry(
-                id: image, version: version, annotator: String(annotator.prefix(100)),
-                acceptedAt: Self.timestamp(date), interactions: max(0, interactions), included: true)
-            if let index = manifest.entries.firstIndex(where: { $0.id == image }) {
-                manifest.entries[index] = entry
-            } else {
-                manifest.entries.append(entry)
-            }
-            manifest.removedEntries.removeAll { $0.id == image }
-            try write(json: manifest, to: layout.context(label: label))
-            try storage { try FileSystem.moveAtomically(staged, to: target) }
-            return entry
+            try acceptLocked(label: label, image: image, png: png, annotator: annotator,
+                             interactions: interactions, at: date)
         }
+    }
+
+    /// `accept`'s work, for a caller that holds the lock (`mutate`) and has checked `png`. A
+    /// proposal of the image is settled by the accept (whichever way it was reviewed): it is
+    /// removed after the commit, record first, so a crash leaves at most a PNG without a record,
+    /// which counts as no proposal.
+    func acceptLocked(
+        label: String, image: String, png: [UInt8], annotator: String, interactions: Int, at date: Date
+    ) throws -> ContextEntry {
+        var manifest = try context(label: label)
+        let target = try inside(maskPath(label: label, image: image))
+        let previous = manifest.entry(image)
+        let kept = try historyVersions(label: label, image: image)
+        // Never reuse a version number: history may hold versions of a removed entry.
+        var latest = max(previous?.version ?? 0, kept.last ?? 0)
+        if FileSystem.exists(target) {
+            let current = try storage { try FileSystem.read(target) }
+            if let previous {
+                try keepInHistory(current, label: label, image: image, version: previous.version)
+            } else if let last = kept.last, try historyPNG(label: label, image: image, version: last) == current {
+                // The mask of a removed entry, kept in history when it was removed.
+            } else {
+                // A mask without an entry (copied in by hand): keep it as version 0, or after
+                // the versions already kept.
+                let slot = kept.isEmpty ? 0 : latest + 1
+                try keepInHistory(current, label: label, image: image, version: slot)
+                latest = max(latest, slot)
+            }
+        }
+        let version = latest + 1
+        let staged = try inside(layout.pending(label: label, image: image, version: version))
+        try storage { try FileSystem.writeAtomically(png, to: staged) }
+        let entry = ContextEntry(
+            id: image, version: version, annotator: String(annotator.prefix(100)),
+            acceptedAt: Self.timestamp(date), interactions: max(0, interactions), included: true)
+        if let index = manifest.entries.firstIndex(where: { $0.id == image }) {
+            manifest.entries[index] = entry
+        } else {
+            manifest.entries.append(entry)
+        }
+        manifest.removedEntries.removeAll { $0.id == image }
+        try write(json: manifest, to: layout.context(label: label))
+        try storage { try FileSystem.moveAtomically(staged, to: target) }
+        // Best effort: the accept is committed, and a proposal left behind is listed as reviewed.
+        try? removeProposalFiles(label: label, image: image)
+        return entry
     }
 
     /// Includes or excludes a context entry (its mask stays either way). Including an image that

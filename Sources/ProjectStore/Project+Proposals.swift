@@ -25,6 +25,11 @@ public struct ProposalRecord: Codable, Sendable, Equatable {
     public var createdAt: String
     /// Context entries the network conditioned on (the most similar ones, at most the limit).
     public var contextSize: Int
+    /// Absent for a prediction; `"imported"` for a draft (a mask imported to be refined, see
+    /// `ProposalRecord.draft`). Older records lack it, and older apps ignore it.
+    public var source: String?
+    /// A draft's original file name.
+    public var importedFrom: String?
 
     public init(contextRevision: String, uncertainty: Double, model: String, createdAt: Date = Date(), contextSize: Int) {
         schema = Self.currentSchema

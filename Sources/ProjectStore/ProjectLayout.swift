@@ -12,6 +12,7 @@
 /// trash/images/<id>[-<time>].png a deleted image, to be moved back by hand if wanted
 /// proposals/<label>/<id>.png     a proposed mask (`multiverseg propagate`), 0/255, image size
 /// proposals/<label>/<id>.json    what it was made from (context revision, model, uncertainty)
+/// proposals/<label>/rejected/<id>.json  a rejected proposal's revision: not proposed again from it
 /// .multiverseg.lock              advisory lock serialising writers (also across processes)
 /// ```
 ///
@@ -46,6 +47,9 @@ struct ProjectLayout: Sendable, Equatable {
     func proposals(label: String) -> String { folder + "/proposals/\(label)" }
     func proposalMask(label: String, image: String) -> String { proposals(label: label) + "/\(image).png" }
     func proposalRecord(label: String, image: String) -> String { proposals(label: label) + "/\(image).json" }
+    func proposalRejection(label: String, image: String) -> String {
+        proposals(label: label) + "/rejected/\(image).json"
+    }
 
     var pending: String { folder + "/.pending" }
     func pending(label: String) -> String { pending + "/" + label }

@@ -16,6 +16,9 @@ public enum ProjectStoreError: Error, CustomStringConvertible, Equatable {
     case duplicateImage(name: String, existing: String)
     case notInContext(image: String, label: String)
     case notAccepted(image: String, label: String)
+    case noProposal(image: String, label: String)
+    /// A proposal changed by someone else between listing it and acting on it.
+    case proposalChanged(image: String, label: String, change: String)
     case invalidImage(name: String, reason: String)
     case maskSizeMismatch(image: String, expected: String, actual: String)
     case storage(String)
@@ -42,6 +45,10 @@ public enum ProjectStoreError: Error, CustomStringConvertible, Equatable {
             return "'\(name.prefix(64))' is identical to the image '\(existing)' already in this project; it was not imported again"
         case let .notInContext(image, label): return "image '\(image)' is not in the context set of '\(label)'"
         case let .notAccepted(image, label): return "image '\(image)' has no accepted mask for '\(label)'"
+        case let .noProposal(image, label):
+            return "image '\(image)' has no proposal for '\(label)' (reviewed or removed meanwhile?); reload the review queue"
+        case let .proposalChanged(image, label, change):
+            return "the proposal of '\(image)' for '\(label)' \(change); reload the review queue and look at it again"
         case let .invalidImage(name, reason): return "'\(name.prefix(64))' is not a usable image: \(reason)"
         case let .maskSizeMismatch(image, expected, actual):
             return "the mask for '\(image)' is \(actual) but the image is \(expected); send a mask of the image's size"

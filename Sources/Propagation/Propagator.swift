@@ -17,6 +17,9 @@ public struct PropagationPlan: Sendable {
     public let todo: [String]
     /// Those of `remaining` whose proposal is up to date (skipped).
     public let upToDate: Int
+    /// Those of `remaining` skipped because someone reviewed them: a proposal from this context
+    /// revision was rejected, or the image has a draft (an imported mask) waiting for review.
+    public var reviewed: Int = 0
 }
 
 /// What a run did.
@@ -67,7 +70,8 @@ public final class Propagator: Sendable {
     }
 
     /// The images to propose for: those without an accepted mask (only `images`, when given), in
-    /// `shard`, without an up-to-date proposal, at most `limit` of them, sorted by id.
+    /// `shard`, without an up-to-date proposal, a draft or a rejection of a proposal from the
+    /// current context revision, at most `limit` of them, sorted by id.
     public func plan(images: [String]? = nil, shard: Shard = .whole, limit: Int? = nil) throws -> PropagationPlan {
         let revision = ContextRevision(manifest: try project.context(label: label))
         guard revision.includedCount > 0 else { throw PropagationError.emptyContext(label: label) }
@@ -84,16 +88,22 @@ public final class Propagator: Sendable {
         let fingerprint = revision.fingerprint
         var todo: [String] = []
         var upToDate = 0
+        var reviewed = 0
         for image in remaining {
-            if let record = try project.proposal(label: label, image: image),
-               record.contextRevision == fingerprint, record.model == model {
+            let record = try project.proposal(label: label, image: image)
+            if let record, record.contextRevision == fingerprint, record.model == model {
                 upToDate += 1
+            } else if try record?.isDraft == true
+                        || project.rejection(label: label, image: image)?.contextRevision == fingerprint {
+                reviewed += 1
             } else {
                 todo.append(image)
             }
         }
         if let limit { todo = Array(todo.prefix(max(0, limit))) }
-        return PropagationPlan(label: label, revision: revision, remaining: remaining, todo: todo, upToDate: upToDate)
+        var plan = PropagationPlan(label: label, revision: revision, remaining: remaining, todo: todo, upToDate: upToDate)
+        plan.reviewed = reviewed
+        return plan
     }
 
     /// The label's context set as it is now, prepared at the network's resolution, and the

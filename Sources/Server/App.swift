@@ -61,6 +61,7 @@ public final class App: Sendable {
         if configuration.templatesRoot != nil { addPageRoutes(to: &router) }
         addProjectRoutes(to: &router)
         addLabelingRoutes(to: &router)
+        addReviewRoutes(to: &router)
         router.add("GET", "/api/*rest") { request, _ in
             throw HTTPError.notFound("no API endpoint \(request.method) \(request.path)")
         }
@@ -98,9 +99,10 @@ public final class App: Sendable {
             return try body()
         } catch let error as ProjectStoreError {
             switch error {
-            case .unknownProject, .unknownImage, .unknownVolume, .unknownLabel, .notInContext, .notAccepted:
+            case .unknownProject, .unknownImage, .unknownVolume, .unknownLabel, .notInContext, .notAccepted,
+                 .noProposal:
                 throw HTTPError.notFound(error.description)
-            case .duplicateLabel, .duplicateImage:
+            case .duplicateLabel, .duplicateImage, .proposalChanged:
                 throw HTTPError.conflict(error.description)
             case .invalidIdentifier, .invalidImage, .maskSizeMismatch:
                 throw HTTPError(status: 422, message: error.description)

@@ -141,3 +141,128 @@ import Testing
     }
 }
 
+
+/// The review of proposals: the queue (most uncertain first, stale flags), accepting one as it is,
+/// rejecting one (recorded for `propagate`), drafts, and a collaborator changing one meanwhile.
+@Suite struct ProposalReviewTests {
+    let helpers = ProposalStoreTests()
+
+    func record(_ revision: String, _ uncertainty: Double) -> ProposalRecord {
+        ProposalRecord(contextRevision: revision, uncertainty: uncertainty, model: "m sha256:00", contextSize: 1)
+    }
+
+    @Test func theQueueIsMostUncertainFirstWithStaleFlagsAndCounts() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try helpers.makeProject(directory)
+        try project.accept(label: "cell", image: "a", mask: helpers.mask(0), annotator: "ana", interactions: 2)
+        let current = project.contextRevision(label: "cell").fingerprint
+        try project.saveProposal(label: "cell", image: "b", mask: helpers.mask(1), record: record(current, 0.1))
+        try project.saveProposal(label: "cell", image: "c", mask: helpers.mask(2), record: record("0000000000000000", 0.4))
+        var queue = try project.proposalQueue(label: "cell")
+        #expect(queue.items.map(\.image) == ["c", "b"])
+        #expect(queue.items.map(\.stale) == [true, false])
+        #expect(queue.accepted == 1 && queue.proposed == 2 && queue.remaining == 0 && queue.stale == 1)
+        #expect(queue.contextRevision == current)
+        // A draft is never stale, whatever its record says about the context.
+        try project.saveProposal(label: "cell", image: "c", mask: helpers.mask(2), record: .draft(fileName: "c_mask.png"))
+        queue = try project.proposalQueue(label: "cell")
+        #expect(queue.items.map(\.image) == ["b", "c"] && queue.stale == 0)
+        #expect(queue.items[1].record.isDraft && queue.items[1].record.importedFrom == "c_mask.png")
+        // Another accept makes b's proposal stale.
+        try project.accept(label: "cell", image: "a", mask: helpers.mask(1), annotator: "ana", interactions: 1)
+        #expect(try project.proposalQueue(label: "cell").items.first { $0.image == "b" }?.stale == true)
+    }
+
+    @Test func acceptingAProposalMakesItAnAcceptedMaskWithNoInteractions() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try helpers.makeProject(directory)
+        try project.accept(label: "cell", image: "a", mask: helpers.mask(0), annotator: "ana", interactions: 2)
+        try project.saveProposal(label: "cell", image: "b", mask: helpers.mask(1), record: record("x", 0.2))
+        let item = try #require(try project.proposalQueue(label: "cell").items.first)
+        let entry = try project.acceptProposal(label: "cell", image: "b", annotator: "bo", expectedTag: item.tag)
+        #expect(entry.interactions == 0 && entry.annotator == "bo" && entry.version == 1 && entry.included)
+        #expect(try project.mask(label: "cell", image: "b") == helpers.mask(1))
+        #expect(try project.context(label: "cell").entries.map(\.id) == ["a", "b"])
+        #expect(try project.proposal(label: "cell", image: "b") == nil)
+        #expect(!FileSystem.exists(project.folder + "/proposals/cell/b.png"))
+        let queue = try project.proposalQueue(label: "cell")
+        #expect(queue.items.isEmpty && queue.accepted == 2 && queue.remaining == 1)
+        // Accepting it again: there is nothing to accept.
+        #expect(throws: ProjectStoreError.proposalChanged(image: "b", label: "cell", change: "was accepted meanwhile")) {
+            try project.acceptProposal(label: "cell", image: "b", annotator: "bo")
+        }
+        #expect(throws: ProjectStoreError.noProposal(image: "c", label: "cell")) {
+            try project.acceptProposal(label: "cell", image: "c", annotator: "bo")
+        }
+    }
+
+    @Test func aProposalChangedByACollaboratorIsNotAcceptedOrRejected() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try helpers.makeProject(directory)
+        try project.saveProposal(label: "cell", image: "b", mask: helpers.mask(1), record: record("x", 0.2))
+        let seen = try #require(try project.proposalQueue(label: "cell").items.first)
+        // Another app's propagate replaces it in the meantime.
+        try project.saveProposal(label: "cell", image: "b", mask: helpers.mask(2), record: record("y", 0.3))
+        #expect(throws: ProjectStoreError.proposalChanged(image: "b", label: "cell", change: "was replaced meanwhile")) {
+            try project.acceptProposal(label: "cell", image: "b", annotator: "bo", expectedTag: seen.tag)
+        }
+        #expect(throws: ProjectStoreError.proposalChanged(image: "b", label: "cell", change: "was replaced meanwhile")) {
+            try project.rejectProposal(label: "cell", image: "b", annotator: "bo", expectedTag: seen.tag)
+        }
+        #expect(!project.isAccepted(label: "cell", image: "b"))
+        #expect(try project.proposal(label: "cell", image: "b")?.contextRevision == "y")
+        #expect(try project.rejection(label: "cell", image: "b") == nil)
+    }
+
+    @Test func rejectingRemovesTheProposalAndRecordsTheRevision() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try helpers.makeProject(directory)
+        try project.saveProposal(label: "cell", image: "c", mask: helpers.mask(1), record: record("abc", 0.2))
+        try project.rejectProposal(label: "cell", image: "c", annotator: "ana")
+        #expect(try project.proposal(label: "cell", image: "c") == nil)
+        #expect(!project.isAccepted(label: "cell", image: "c"))
+        let rejection = try #require(try project.rejection(label: "cell", image: "c"))
+        #expect(rejection.contextRevision == "abc" && rejection.annotator == "ana" && rejection.model == "m sha256:00")
+        #expect(try project.proposalIDs(label: "cell").isEmpty)
+        #expect(try project.proposalQueue(label: "cell").remaining == 3)
+        #expect(throws: ProjectStoreError.noProposal(image: "c", label: "cell")) {
+            try project.rejectProposal(label: "cell", image: "c", annotator: "ana")
+        }
+        // A later accept of the image (made by hand) settles it; a proposal accepted in review
+        // clears the rejection too.
+        try project.saveProposal(label: "cell", image: "c", mask: helpers.mask(2), record: record("def", 0.2))
+        try project.acceptProposal(label: "cell", image: "c", annotator: "ana")
+        #expect(try project.rejection(label: "cell", image: "c") == nil)
+    }
+
+    @Test func anOrdinaryAcceptSettlesTheImagesProposal() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try helpers.makeProject(directory)
+        try project.saveProposal(label: "cell", image: "b", mask: helpers.mask(1), record: record("x", 0.2))
+        // Refining in the app ends in the ordinary accept, with the clicks it took.
+        let entry = try project.accept(label: "cell", image: "b", mask: helpers.mask(2), annotator: "ana", interactions: 3)
+        #expect(entry.interactions == 3)
+        #expect(try project.proposal(label: "cell", image: "b") == nil)
+        #expect(try project.proposalPNG(label: "cell", image: "b") == nil)
+    }
+
+    @Test func olderRecordsWithoutASourceStillRead() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try helpers.makeProject(directory)
+        try project.saveProposal(label: "cell", image: "b", mask: helpers.mask(1), record: record("x", 0.2))
+        let old = #"{"contextRevision":"x","contextSize":1,"createdAt":"2026-12-02T21:55:35Z","model":"m","schema":1,"uncertainty":0.5}"#
+        try FileSystem.writeAtomically(Array(old.utf8), to: project.folder + "/proposals/cell/b.json")
+        let item = try #require(try project.proposalQueue(label: "cell").items.first)
+        #expect(item.record.source == nil && !item.record.isDraft && item.stale && item.record.uncertainty == 0.5)
+        // And a draft's record says only what older apps can ignore.
+        let data = try JSONEncoder().encode(ProposalRecord.draft(fileName: "b.png"))
+        let keys = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any]).keys.sorted()
+        #expect(keys == ["contextRevision", "contextSize", "createdAt", "importedFrom", "model", "schema", "source", "uncertainty"])
+    }
+}

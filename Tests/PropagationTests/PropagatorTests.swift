@@ -97,6 +97,25 @@ import Testing
         #expect(try project.proposal(label: "cell", image: "c")?.contextSize == 1)
     }
 
+    @Test func rejectedProposalsAndDraftsAreNotProposedAgainFromTheSameContext() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try makeProject(directory)
+        let propagator = try propagator(project)
+        try propagator.run(try propagator.plan(images: ["c", "d"]))
+        try project.rejectProposal(label: "cell", image: "c", annotator: "ana")
+        let draft = BinaryMask(width: 40, height: 30, pixels: (0..<1200).map { $0 % 7 == 0 })
+        try project.saveProposal(label: "cell", image: "e", mask: draft, record: .draft(fileName: "e_mask.png"))
+        let plan = try propagator.plan()
+        #expect(plan.todo == ["f", "g"] && plan.upToDate == 1 && plan.reviewed == 2)
+        try propagator.run(plan)
+        #expect(try BinaryMask(png: #require(try project.proposalPNG(label: "cell", image: "e"))) == draft)
+        #expect(try project.proposal(label: "cell", image: "c") == nil)
+        // Once the context changes, the rejected image is due again; the draft still waits for review.
+        try project.setIncluded(label: "cell", image: "b", included: false)
+        #expect(try propagator.plan().todo == ["c", "d", "f", "g"])
+    }
+
     @Test func proposalsDoNotDependOnWorkersOrShards() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

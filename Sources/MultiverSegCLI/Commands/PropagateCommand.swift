@@ -79,7 +79,9 @@ struct PropagateCommand: ParsableCommand {
         let plan = try propagator.plan(images: imageList, shard: chosenShard, limit: limit)
         let part = chosenShard.count > 1 ? " (shard \(chosenShard))" : ""
         print("propagate '\(label)' of '\(project)'\(part): \(plan.remaining.count) image(s) without an accepted mask, "
-            + "\(plan.upToDate) proposal(s) up to date, \(plan.todo.count) to make; context: "
+            + "\(plan.upToDate) proposal(s) up to date, "
+            + (plan.reviewed > 0 ? "\(plan.reviewed) draft(s) or rejected from this context skipped, " : "")
+            + "\(plan.todo.count) to make; context: "
             + "\(plan.revision.includedCount) entr\(plan.revision.includedCount == 1 ? "y" : "ies") "
             + "(revision \(plan.revision.fingerprint)); model: \(propagator.model); \(threads) thread(s)")
         let progress = PropagationProgress(title: "propagate \(label)\(part)", total: plan.todo.count)
