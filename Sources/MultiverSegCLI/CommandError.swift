@@ -10,6 +10,8 @@ enum CommandError: Error, Equatable, CustomStringConvertible {
     case noVolumes(project: String)
     /// The export folder holds files other than mask PNGs, so it is not replaced.
     case outputInUse(path: String)
+    /// `import-masks` found files it cannot import (each with its reason); it imported none.
+    case masksNotImported([String])
 
     var description: String {
         switch self {
@@ -17,6 +19,10 @@ enum CommandError: Error, Equatable, CustomStringConvertible {
             return "project '\(project)' has no volumes; import a .nii or .nii.gz first"
         case let .outputInUse(path):
             return "\(path) exists and holds more than mask PNGs; choose a new or empty folder"
+        case let .masksNotImported(problems):
+            return "nothing was imported: \(problems.count) file(s) cannot be:\n"
+                + problems.map { "  " + $0 }.joined(separator: "\n")
+                + "\nfix or leave out these files and run the command again"
         }
     }
 }

@@ -11,7 +11,7 @@ struct MultiverSeg: ParsableCommand {
         version: MultiverSegVersion.string,
         subcommands: [
             ServeCommand.self, ImportCommand.self, ExportCommand.self, PredictCommand.self, BenchCommand.self,
-            WeightsCommand.self, EvalCommand.self, PropagateCommand.self,
+            WeightsCommand.self, EvalCommand.self, PropagateCommand.self, MaskImportCommand.self,
         ],
         defaultSubcommand: ServeCommand.self)
 }

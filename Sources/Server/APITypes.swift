@@ -42,6 +42,8 @@ enum API {
         let boxes: [Box]?
         let scribbles: [Stroke]?
         let usePrevious: Bool?
+        /// Refine the label's proposal of the image: it stands in for the previous prediction.
+        let fromProposal: Bool?
 
         /// The interactions in the predictor's terms; a malformed stroke is a 400.
         func interactions() throws -> Interactions {
@@ -75,5 +77,19 @@ enum API {
 
     struct SetIncluded: Decodable {
         let included: Bool
+    }
+
+    /// A mask imported as a draft: a proposal to review, not an accepted mask.
+    struct Draft: Decodable {
+        let maskPNG: String
+        /// The imported file's name, kept in the draft's record.
+        let fileName: String?
+    }
+
+    /// Accepting or rejecting a proposal under review.
+    struct Review: Decodable {
+        let annotator: String?
+        /// The proposal's `tag` as listed: a proposal replaced since is refused (409).
+        let tag: String?
     }
 }

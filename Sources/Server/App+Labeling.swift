@@ -34,9 +34,10 @@ extension App {
             }
             try checkCoordinates(interactions, project: project, image: image)
             let service = try requirePredictions()
-            let job = PredictionService.Job(
+            var job = PredictionService.Job(
                 session: body.session, project: project, label: label, image: image, seq: body.seq,
                 interactions: interactions, usePrevious: body.usePrevious ?? false)
+            if body.fromProposal == true { job.previousMask = try proposalMask(project: project, label: label, image: image) }
             // While the user works on this image, get the next one ready.
             if interactions.isEmpty, let next = try? nextImage(project: project, label: label, after: image, order: "listed"),
                next != image {
@@ -67,25 +68,7 @@ extension App {
             if let count = body.interactions, count < 0 {
                 throw HTTPError.badRequest("interactions must be 0 or more (the clicks, boxes and scribbles the mask took), not \(count)")
             }
-            guard let png = Data(base64Encoded: body.maskPNG).map({ [UInt8]($0) }) else {
-                throw HTTPError.badRequest("maskPNG must be a base64-encoded PNG")
-            }
-            // The mask's header must match the image before the mask is decoded: a few bytes of
-            // base64 could otherwise declare a mask of billions of pixels.
-            if let declared = try checkPixelLimit(png, what: "the mask") {
-                let header = try store { try project.imageHeader(image) }
-                guard declared.width == header.width, declared.height == header.height else {
-                    throw HTTPError(status: 422, message: ProjectStoreError.maskSizeMismatch(
-                        image: image, expected: "\(header.width) x \(header.height)",
-                        actual: "\(declared.width) x \(declared.height)").description)
-                }
-            }
-            let mask: BinaryMask
-            do {
-                mask = try BinaryMask(png: png, limits: PNGLimits(maxPixels: configuration.maxImagePixels))
-            } catch {
-                throw HTTPError(status: 422, message: "maskPNG is not a readable PNG: \(error)")
-            }
+            let mask = try uploadedMask(body.maskPNG, project: project, image: image)
             let entry = try store {
                 try project.accept(label: label, image: image, mask: mask,
                                    annotator: body.annotator ?? "", interactions: body.interactions ?? 0)
@@ -129,14 +112,40 @@ extension App {
         router.add("GET", base + "/export.zip") { [self] request, p in
             let (project, label) = try openLabel(p)
             // An empty archive would download without a word: say why there is nothing instead.
-            guard try unlabeled(project: project, label: label).count < project.imageIDs().count else {
+            let withProposals = request.query["proposals"] == "1"
+            guard try unlabeled(project: project, label: label).count < project.imageIDs().count
+                    || (withProposals && !(try store { try project.proposalIDs(label: label) }).isEmpty) else {
                 throw HTTPError.notFound("nothing to export: no image of '\(label)' has an accepted mask yet; accept one first")
             }
-            let zip = try store { try project.exportZip(label: label, manifest: request.query["manifest"] == "1") }
+            let zip = try store {
+                try project.exportZip(label: label, manifest: request.query["manifest"] == "1",
+                                      includeProposals: withProposals)
+            }
             return HTTPResponse(status: 200, headers: [
                 ("Content-Type", "application/zip"),
                 ("Content-Disposition", "attachment; filename=\"\(project.id)-\(label)-masks.zip\""),
             ], body: .bytes(zip))
+        }
+    }
+
+    /// A mask sent as base64 PNG (`maskPNG`), checked against the image's size before it is
+    /// decoded: a few bytes of base64 could otherwise declare a mask of billions of pixels.
+    func uploadedMask(_ base64: String, project: Project, image: String) throws -> BinaryMask {
+        guard let png = Data(base64Encoded: base64).map({ [UInt8]($0) }) else {
+            throw HTTPError.badRequest("maskPNG must be a base64-encoded PNG")
+        }
+        if let declared = try checkPixelLimit(png, what: "the mask") {
+            let header = try store { try project.imageHeader(image) }
+            guard declared.width == header.width, declared.height == header.height else {
+                throw HTTPError(status: 422, message: ProjectStoreError.maskSizeMismatch(
+                    image: image, expected: "\(header.width) x \(header.height)",
+                    actual: "\(declared.width) x \(declared.height)").description)
+            }
+        }
+        do {
+            return try BinaryMask(png: png, limits: PNGLimits(maxPixels: configuration.maxImagePixels))
+        } catch {
+            throw HTTPError(status: 422, message: "maskPNG is not a readable PNG: \(error)")
         }
     }
 

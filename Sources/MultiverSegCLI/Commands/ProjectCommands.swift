@@ -150,6 +150,9 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Write a zip archive to the --output path instead of a folder.")
     var zip = false
 
+    @Flag(help: "Also write the proposals and drafts not reviewed yet, marked: under proposals/ in a zip (and in its manifest.json as reviewed: false), as <image>.proposal.png in a folder.")
+    var includeProposals = false
+
     @Option(help: "The folder of project folders (default: as for serve).")
     var projects: String?
 
@@ -157,6 +160,7 @@ struct ExportCommand: ParsableCommand {
         let target = try ProjectLibrary(root: projects ?? Installation.current.defaultProjectsFolder()).project(project)
         if format == "nifti" {
             guard !zip else { throw ValidationError("--zip writes PNG masks; leave it out with --format nifti") }
+            guard !includeProposals else { throw ValidationError("--include-proposals writes PNG masks; leave it out with --format nifti") }
             guard !target.volumeIDs().isEmpty else { throw CommandError.noVolumes(project: project) }
             for (file, labeled) in try VolumeExport.writeLabelVolumes(target, label: label, to: output) {
                 print("wrote \(output)/\(file) (\(labeled) labeled slice(s))")
@@ -165,13 +169,13 @@ struct ExportCommand: ParsableCommand {
         }
         guard format == "png" else { throw ValidationError("--format must be png or nifti, not '\(format)'") }
         if zip {
-            let bytes = try target.exportZip(label: label)
+            let bytes = try target.exportZip(label: label, includeProposals: includeProposals)
             try FileSystem.writeAtomically(bytes, to: output)
             print("wrote \(output) (\(bytes.count) bytes)")
         } else {
             let count: Int
             do {
-                count = try target.exportMasks(label: label, to: output)
+                count = try target.exportMasks(label: label, to: output, includeProposals: includeProposals)
             } catch let error as FileSystemError where error.call == "replace" {
                 throw CommandError.outputInUse(path: output)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Inference
 import MicroHTTP
 import ProjectStore
@@ -27,6 +28,8 @@ final class PredictionService: @unchecked Sendable {
         let seq: Int
         let interactions: Interactions
         let usePrevious: Bool
+        /// A mask to refine from (a proposal under review): stands in for the previous prediction.
+        var previousMask: BinaryMask? = nil
     }
 
     private struct Session {
@@ -108,7 +111,7 @@ final class PredictionService: @unchecked Sendable {
     /// without interactions whose in-context prediction is ready is answered at once, without
     /// waiting behind the worker.
     func submit(_ job: Job) -> Bool {
-        let cacheKey = job.interactions.isEmpty && !job.usePrevious
+        let cacheKey = job.interactions.isEmpty && !job.usePrevious && job.previousMask == nil
             ? readyKey(project: job.project, label: job.label, image: job.image) : nil
         condition.lock()
         defer { condition.unlock() }
@@ -223,7 +226,10 @@ final class PredictionService: @unchecked Sendable {
 
     private func run(_ job: Job, stream: EventStream, previous: (image: String, logits: [Float])?) {
         do {
-            let previousLogits = job.usePrevious && previous?.image == job.image ? previous?.logits : nil
+            var previousLogits = job.usePrevious && previous?.image == job.image ? previous?.logits : nil
+            if let mask = job.previousMask, let model {
+                previousLogits = try model.withPredictor { $0.previousLogits(from: mask) }
+            }
             let (result, logits) = try predict(
                 project: job.project, label: job.label, image: job.image, interactions: job.interactions,
                 previous: previousLogits, seq: job.seq)

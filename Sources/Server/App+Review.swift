@@ -1,0 +1,127 @@
+import Foundation
+import Imaging
+import MicroHTTP
+import PNGCodec
+import ProjectStore
+
+// The review queue: a label's proposals (from `multiverseg propagate`) and drafts (imported
+// masks), listed most uncertain first, accepted as they are or rejected; refining one goes through
+// `predict` with `fromProposal` and ends in the ordinary accept.
+
+extension App {
+    struct ReviewItem: Encodable {
+        let image: String
+        let uncertainty: Double
+        let stale: Bool
+        let draft: Bool
+        let tag: String
+        let createdAt: String
+        let model: String
+        let contextSize: Int
+        let importedFrom: String?
+    }
+
+    struct ReviewQueue: Encodable {
+        let accepted: Int
+        let proposed: Int
+        let remaining: Int
+        let stale: Int
+        /// How many proposals the uncertainty filter let through (`items.count`).
+        let shown: Int
+        let contextRevision: String
+        /// The command that makes the stale proposals again from the current context.
+        let refreshCommand: String
+        let items: [ReviewItem]
+    }
+
+    func addReviewRoutes(to router: inout Router) {
+        let base = "/api/projects/:project/labels/:label/proposals"
+        router.add("GET", base) { [self] request, p in
+            let (project, label) = try openLabel(p)
+            let low = try uncertaintyBound(request.query["min-uncertainty"], name: "min-uncertainty")
+            let high = try uncertaintyBound(request.query["max-uncertainty"], name: "max-uncertainty")
+            let queue = try store { try project.proposalQueue(label: label) }
+            let items = queue.items.filter {
+                $0.record.uncertainty >= (low ?? -.infinity) && $0.record.uncertainty <= (high ?? .infinity)
+            }.map {
+                ReviewItem(image: $0.image, uncertainty: $0.record.uncertainty, stale: $0.stale, draft: $0.record.isDraft,
+                           tag: $0.tag, createdAt: $0.record.createdAt, model: $0.record.model,
+                           contextSize: $0.record.contextSize, importedFrom: $0.record.importedFrom)
+            }
+            return .json(ReviewQueue(
+                accepted: queue.accepted, proposed: queue.proposed, remaining: queue.remaining, stale: queue.stale,
+                shown: items.count, contextRevision: queue.contextRevision,
+                refreshCommand: "multiverseg propagate --project \(project.id) --label \(label)", items: items))
+        }
+        router.add("GET", base + "/:image/mask.png") { [self] _, p in
+            let (project, label) = try openLabel(p)
+            guard let png = try store({ try project.proposalPNG(label: label, image: p["image"] ?? "") }) else {
+                throw HTTPError.notFound("no proposal for this image (reviewed or removed meanwhile?); reload the review queue")
+            }
+            return HTTPResponse(status: 200, contentType: "image/png", bytes: png)
+        }
+        router.add("POST", base + "/:image/accept") { [self] request, p in
+            let (project, label) = try openLabel(p)
+            let image = p["image"] ?? ""
+            let body: API.Review = try request.decodeJSON()
+            let entry = try store {
+                try project.acceptProposal(label: label, image: image, annotator: body.annotator ?? "",
+                                           expectedTag: body.tag)
+            }
+            let contextSize = try store { try project.context(label: label).includedEntries.count }
+            predictions.announceContextChange(project: project, label: label)
+            struct Accepted: Encodable { let contextSize: Int; let version: Int; let interactions: Int }
+            return .json(Accepted(contextSize: contextSize, version: entry.version, interactions: entry.interactions))
+        }
+        router.add("POST", base + "/:image/draft") { [self] request, p in
+            let (project, label) = try openLabel(p)
+            let image = p["image"] ?? ""
+            let body: API.Draft = try request.decodeJSON()
+            let mask = try uploadedMask(body.maskPNG, project: project, image: image)
+            let saved = try store {
+                try project.saveProposal(label: label, image: image, mask: mask,
+                                         record: .draft(fileName: body.fileName ?? image + ".png"))
+            }
+            guard saved else {
+                throw HTTPError.conflict("'\(image)' has an accepted mask already; a draft is for an image nobody accepted")
+            }
+            return .json(["image": image], status: 201)
+        }
+        router.add("POST", base + "/:image/reject") { [self] request, p in
+            let (project, label) = try openLabel(p)
+            let body: API.Review = try request.decodeJSON()
+            try store {
+                try project.rejectProposal(label: label, image: p["image"] ?? "", annotator: body.annotator ?? "",
+                                           expectedTag: body.tag)
+            }
+            return HTTPResponse(status: 204)
+        }
+    }
+
+    /// `?min-uncertainty=` / `?max-uncertainty=`: a number of bits in 0...1, or absent.
+    func uncertaintyBound(_ text: String?, name: String) throws -> Double? {
+        guard let text else { return nil }
+        guard let value = Double(text), value.isFinite, (0...1).contains(value) else {
+            throw HTTPError.badRequest("\(name) must be a number from 0 to 1 (mean entropy in bits), not '\(text.prefix(32))'")
+        }
+        return value
+    }
+
+    /// The label's proposal of `image` as a mask to refine from; 404 when there is none.
+    func proposalMask(project: Project, label: String, image: String) throws -> BinaryMask {
+        guard let png = try store({ try project.proposalPNG(label: label, image: image) }) else {
+            throw HTTPError.notFound("image '\(image)' has no proposal for '\(label)' to refine; reload the review queue")
+        }
+        let header = try store { try project.imageHeader(image) }
+        let mask: BinaryMask
+        do {
+            mask = try BinaryMask(png: png, limits: PNGLimits(maxPixels: configuration.maxImagePixels))
+        } catch {
+            throw HTTPError(status: 422, message: "the proposal of '\(image)' is not a readable PNG; run propagate again")
+        }
+        guard mask.width == header.width, mask.height == header.height else {
+            throw HTTPError(status: 422, message: "the proposal of '\(image)' does not have the image's size; run propagate again")
+        }
+        return mask
+    }
+}
