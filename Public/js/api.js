@@ -30,6 +30,10 @@ export const paths = {
   next: (p, l, order, after) =>
     `/api/projects/${enc(p)}/labels/${enc(l)}/next?order=${enc(order)}` + (after ? `&after=${enc(after)}` : ""),
   exportZip: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}/export.zip?manifest=1`,
+  proposals: (p, l, min, max) => `/api/projects/${enc(p)}/labels/${enc(l)}/proposals` +
+    (min != null || max != null ? "?" + [min != null ? `min-uncertainty=${enc(min)}` : "",
+      max != null ? `max-uncertainty=${enc(max)}` : ""].filter(Boolean).join("&") : ""),
+  proposal: (p, l, i, action) => `/api/projects/${enc(p)}/labels/${enc(l)}/proposals/${enc(i)}/${action}`,
 };
 
 async function parse(response) {

@@ -1,6 +1,7 @@
 // Bringing masks made elsewhere into a label: each file is matched to an image by name, read in
 // the browser (any format it decodes; any non-zero pixel is foreground, so 0/1 label maps work
-// too) and accepted as that image's mask, which joins the label's context set.
+// too) and accepted as that image's mask, which joins the label's context set, or kept as a draft
+// (a proposal in the review queue) to refine with the AI tools.
 
 import { bytesToBase64, encodeGreyPNG } from "./png.js";
 import { paths, sendJSON } from "./api.js";
@@ -53,9 +54,10 @@ async function readMask(file, width, height) {
 /**
  * Accept each file of `files` as the mask of the image it names, for `label` of `project`
  * (`images`: the project detail's images). Reports each file: `report(file, "ok"|"warn"|"error", text)`.
- * Returns how many were accepted.
+ * With `asDraft`, each mask becomes a draft instead: a proposal in the label's review queue, to
+ * accept as it is or refine with the AI tools. Returns how many were imported.
  */
-export async function importMasks(project, label, files, images, annotator, report) {
+export async function importMasks(project, label, files, images, annotator, report, asDraft = false) {
   let done = 0;
   const ids = images.map((image) => image.id);
   for (const file of files) {
@@ -69,6 +71,12 @@ export async function importMasks(project, label, files, images, annotator, repo
       const image = images.find((candidate) => candidate.id === id);
       const pixels = await readMask(file, image.width, image.height);
       const png = await encodeGreyPNG(pixels, image.width, image.height);
+      if (asDraft) {
+        await sendJSON(paths.proposal(project, label, id, "draft"), { maskPNG: bytesToBase64(png), fileName: file.name });
+        report(file, "ok", `a draft of ${id}, waiting in the review queue`);
+        done++;
+        continue;
+      }
       const answer = await sendJSON(paths.accept(project, label, id), {
         maskPNG: bytesToBase64(png), annotator, interactions: 0,
       });

@@ -33,13 +33,14 @@ function logger() {
   };
 }
 
-async function importMaskFiles(label, files) {
+async function importMaskFiles(label, files, asDraft) {
   const annotator = localStorage.getItem(STORE.annotator) || "imported";
   try {
     // Mask files are matched to the project's images by name.
     const { images } = await getJSON(paths.project(projectId));
-    const done = await importMasks(projectId, label, files, images, annotator, logger());
-    showStatus(`${done} of ${files.length} mask(s) accepted for “${label}”`, done === files.length ? "ok" : "warn");
+    const done = await importMasks(projectId, label, files, images, annotator, logger(), asDraft);
+    const what = asDraft ? "imported as drafts (to review)" : "accepted";
+    showStatus(`${done} of ${files.length} mask(s) ${what} for “${label}”`, done === files.length ? "ok" : "warn");
   } catch (error) {
     showStatus(`cannot import masks: ${describe(error)}`, "warn");
   }
@@ -66,13 +67,13 @@ $("labels").addEventListener("click", (e) => {
   const label = exportLink.closest("li[data-label]").dataset.label;
   showStatus(`Nothing to export for “${label}” yet: no image has an accepted mask.`, "warn");
 });
-// Masks made elsewhere, accepted as they are: they join the context set at once.
+// Masks made elsewhere, accepted as they are (they join the context set at once) or as drafts.
 $("labels").addEventListener("change", async (e) => {
   const input = e.target.closest("input.mask-files");
   if (!input) return;
   const files = Array.from(input.files);
   input.value = "";
-  if (files.length) await importMaskFiles(input.dataset.label, files);
+  if (files.length) await importMaskFiles(input.dataset.label, files, input.dataset.draft === "1");
 });
 $("images").addEventListener("click", (e) => {
   const button = e.target.closest("button.delete-image");

@@ -50,6 +50,10 @@ extension App {
                 // The image "Label →" opens: the one /next would give first, else the first image.
                 "firstImage": try nextImage(project: project, label: label, after: nil, order: "listed") ?? detail.images.first?.id ?? "",
             ]
+            let queue = try store { try project.proposalQueue(label: label) }
+            if queue.proposed > 0 {
+                values["review"] = ["proposed": queue.proposed, "stale": queue.stale]
+            }
             if !interactions.isEmpty {
                 values["recentInteractions"] = interactions.suffix(12).map(String.init).joined(separator: " · ")
             }

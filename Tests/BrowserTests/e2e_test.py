@@ -416,6 +416,10 @@ def run(args, results):
 
         # 15. Several labels: another label's accepted mask shows as an outline while labeling this one.
         check_other_labels(driver, results, server.url)
+
+        # 16. Review: propagate proposes masks for three images and a draft is imported in the UI;
+        #     the review queue accepts one as is, refines one and rejects one; export holds what it should.
+        check_review(driver, results, server.url, projects, work, args)
     except Exception as error:
         results.check("the flow ran to the end", False, f"{error}\n{traceback.format_exc()}")
         print("server output (last lines):\n  " + "\n  ".join(server.lines[-15:]))
@@ -692,6 +696,132 @@ def check_mask_import(driver, results, url, projects, work):
     results.check("an imported mask file (named like its image, 0/1 values) is accepted and joins the context set",
                   row[0] == "ok" and pixels == 100 * 40 and entry is not None and entry["interactions"] == 0,
                   f"{row[1]}; {pixels} foreground pixels; entry {entry}")
+
+
+def api_json(url):
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.load(response)
+
+
+def check_review(driver, results, url, projects, work, args):
+    import subprocess
+    # Three of the demo's ultrasound images nobody accepted (not the small uploaded BMP), and a fourth for a draft.
+    detail = api_json(f"{url}api/projects/{PROJECT}")
+    free = [i["id"] for i in detail["images"] if not i["labels"].get(LABEL, {}).get("accepted") and i["width"] == 256]
+    command = [args.binary, "propagate", "--projects", projects, "--project", PROJECT, "--label", LABEL,
+               "--images", ",".join(free[:3]), "--limit", "3", "--threads", "1"] + (["--weights", args.weights] if args.weights else [])
+    started = time.time()
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    folder = os.path.join(projects, PROJECT, "proposals", LABEL)
+    proposed = sorted(n[:-5] for n in os.listdir(folder) if n.endswith(".json")) if os.path.isdir(folder) else []
+    results.check("multiverseg propagate --limit 3 writes three proposals", run.returncode == 0 and len(proposed) == 3,
+                  f"{time.time() - started:.1f} s; {proposed}; {(run.stdout + run.stderr)[-300:]}")
+
+    # A draft imported on the project page joins the same queue (an image with no mask, no proposal).
+    draft_image = free[3]
+    path = os.path.join(work, f"{draft_image}_mask.png")
+    with open(path, "wb") as f:
+        f.write(grey_png(256, 256, bytes(255 if 80 <= x < 180 and 90 <= y < 150 else 0 for y in range(256) for x in range(256))))
+    driver.get(f"{url}projects/{PROJECT}")
+    field = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f'.mask-files[data-label="{LABEL}"][data-draft="1"]'),
+                     20, "the draft import")
+    field[0].send_keys(path)
+    row = wait_for(driver, lambda d: d.execute_script(
+        "const li = [...document.querySelectorAll('#upload-log li')].find((li) => li.textContent.startsWith(arguments[0]));"
+        "return li && li.className !== 'busy' ? [li.className, li.textContent] : null", os.path.basename(path)), 20,
+        "the draft import's outcome")
+    record_path = os.path.join(folder, draft_image + ".json")
+    record = json.load(open(record_path)) if os.path.exists(record_path) else {}
+    results.check("a mask imported as a draft on the project page becomes a proposal marked imported, not an accepted mask",
+                  row[0] == "ok" and record.get("source") == "imported"
+                  and not os.path.exists(os.path.join(projects, PROJECT, "masks", LABEL, draft_image + ".png")),
+                  f"{row[1]}; {record}")
+
+    # The project page links to the review with the count; the queue is most uncertain first.
+    link = wait_for(driver, lambda d: d.execute_script(
+        "const a = document.querySelector(`li[data-label='${arguments[0]}'] a.review-link`); return a && [a.href, a.textContent]",
+        LABEL), 20, "the Review link")
+    queue = api_json(f"{url}api/projects/{PROJECT}/labels/{LABEL}/proposals")
+    order = [item["image"] for item in queue["items"]]
+    uncertainties = [item["uncertainty"] for item in queue["items"]]
+    results.check("the project page's Review link counts the proposals; the queue is most uncertain first",
+                  "4 proposal" in link[1] and "review=1" in link[0] and uncertainties == sorted(uncertainties, reverse=True)
+                  and order[-1] == draft_image and queue["proposed"] == 4, f"{link[1]}; {order} {uncertainties}")
+    accepted_before = queue["accepted"]
+    driver.get(link[0])
+    wait_for(driver, lambda d: body_data(d, "reviewImage") == order[0] and body_data(d, "pending") == "false", 60,
+             "the first proposal")
+    shown = driver.execute_script("return document.getElementById('review-progress').textContent")
+    results.check("review mode opens the most uncertain proposal with its mask and the progress",
+                  overlay_pixels(driver) > 0 and f"{accepted_before} accepted · 4 proposed" in shown
+                  and str(queue["remaining"]) + " remaining" in shown, f"{shown}; overlay {overlay_pixels(driver)}")
+    help_text = driver.execute_script("return document.getElementById('help-body').textContent")
+    results.check("the ? list names the review keys", "Review: accept the proposal as it is" in help_text
+                  and "Review: reject" in help_text, help_text[-200:])
+
+    def context_entry(image):
+        with open(os.path.join(projects, PROJECT, "context", LABEL + ".json")) as f:
+            return next((e for e in json.load(f)["entries"] if e["id"] == image), None)
+
+    # Accept as is (Y): an accepted mask equal to the proposal, in the context with 0 interactions.
+    first = order[0]
+    with open(os.path.join(folder, first + ".png"), "rb") as f:
+        proposal_pixels = len(foreground(f.read()))
+    press(driver, "y")
+    wait_for(driver, lambda d: body_data(d, "reviewImage") == order[1] and body_data(d, "pending") == "false", 60,
+             "the second proposal after Y")
+    stored = os.path.join(projects, PROJECT, "masks", LABEL, first + ".png")
+    pixels = len(foreground(open(stored, "rb").read())) if os.path.exists(stored) else -1
+    entry = context_entry(first)
+    results.check("Y accepts the proposal as is: mask file, context entry with 0 interactions, proposal gone",
+                  pixels == proposal_pixels and entry is not None and entry["interactions"] == 0
+                  and not os.path.exists(os.path.join(folder, first + ".json")), f"{pixels} vs {proposal_pixels}; {entry}")
+
+    # Refine (R): a click predicts again from the proposal; Enter saves it with its interactions.
+    second = order[1]
+    press(driver, "r")
+    canvas = driver.find_element(By.ID, "view")
+    seq = int(body_data(driver, "shownSeq"))
+    ActionChains(driver).move_to_element_with_offset(canvas, 0, 0).click().perform()
+    wait_for(driver, lambda d: int(body_data(d, "shownSeq")) > seq and body_data(d, "pending") == "false", 120,
+             "the refined prediction")
+    prompts = driver.execute_script("return window.multiversegPage.annotation.prompts()")
+    press(driver, Keys.ENTER)
+    wait_for(driver, lambda d: body_data(d, "reviewImage") == order[2] and body_data(d, "pending") == "false", 60,
+             "the third proposal after Enter")
+    entry = context_entry(second)
+    results.check("R then a click refines the proposal; Enter accepts it with its interaction count",
+                  len(prompts["clicks"]) == 1 and entry is not None and entry["interactions"] >= 1
+                  and os.path.exists(os.path.join(projects, PROJECT, "masks", LABEL, second + ".png"))
+                  and not os.path.exists(os.path.join(folder, second + ".json")), f"{prompts}; {entry}")
+
+    # Reject (X): no mask, the proposal gone, the rejection recorded for propagate.
+    third = order[2]
+    press(driver, "x")
+    wait_for(driver, lambda d: body_data(d, "reviewImage") == draft_image, 60, "the draft after X")
+    results.check("X rejects the proposal: no mask, proposal gone, rejection recorded",
+                  not os.path.exists(os.path.join(projects, PROJECT, "masks", LABEL, third + ".png"))
+                  and not os.path.exists(os.path.join(folder, third + ".json"))
+                  and os.path.exists(os.path.join(folder, "rejected", third + ".json")), third)
+    progress = driver.execute_script("return document.getElementById('review-progress').textContent")
+    results.check("the progress counts the review", f"{accepted_before + 2} accepted · 1 proposed" in progress, progress)
+
+    # Export: exactly the accepted masks; with the flag also the remaining proposal (the draft), marked.
+    accepted = sorted(n for n in os.listdir(os.path.join(projects, PROJECT, "masks", LABEL)) if n.endswith(".png"))
+    _, _, plain = fetch_bytes(driver, f"/api/projects/{PROJECT}/labels/{LABEL}/export.zip?manifest=1")
+    names = sorted(n for n in zipfile.ZipFile(io.BytesIO(plain)).namelist() if n != "manifest.json")
+    results.check("the export holds exactly the accepted masks, the reviewed ones included",
+                  names == accepted and f"{first}.png" in names and f"{second}.png" in names and f"{third}.png" not in names,
+                  f"{names} vs {accepted}")
+    _, _, full = fetch_bytes(driver, f"/api/projects/{PROJECT}/labels/{LABEL}/export.zip?proposals=1")
+    archive = zipfile.ZipFile(io.BytesIO(full))
+    manifest = json.loads(archive.read("manifest.json"))
+    rows = manifest.get("proposals", [])
+    results.check("export with proposals=1 adds the unreviewed proposals under proposals/, marked in manifest.json",
+                  sorted(n for n in archive.namelist() if n.startswith("proposals/")) == [f"proposals/{draft_image}.png"]
+                  and len(rows) == 1 and rows[0]["reviewed"] is False and rows[0]["draft"] is True
+                  and sorted(n for n in archive.namelist() if "/" not in n and n != "manifest.json") == accepted,
+                  f"{archive.namelist()}; {rows}")
 
 
 def check_bad_urls(driver, results, url):

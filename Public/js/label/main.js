@@ -1,8 +1,9 @@
 // The labeling page: wires the viewer, the pointer tools, the prediction stream and the panels.
-// URL: /label.html?project=<id>&label=<label>[&image=<id>]
+// URL: /label.html?project=<id>&label=<label>[&image=<id>][&review=1]
 // The page is one object (LabelPage, below: start-up, controls, messages, keys); its other concerns
 // are written in their own modules and installed on it: session.js (predictions), navigation.js
-// (open, accept, next), sidebar.js (image list, context set), controls.js (display and tools).
+// (open, accept, next), sidebar.js (image list, context set), controls.js (display and tools),
+// review.js (review mode: the label's proposals, most uncertain first).
 
 import { describe, getJSON, paths } from "../api.js";
 import { $, showStatus, STORE } from "../page.js";
@@ -11,6 +12,7 @@ import { Controls } from "./controls.js";
 import { Navigation } from "./navigation.js";
 import { matchingImages } from "./panels.js";
 import { PredictionChannel } from "./predictions.js";
+import { ReviewMode } from "./review.js";
 import { PredictionSession } from "./session.js";
 import { renderHelp, shortcutFor } from "./shortcuts.js";
 import { Sidebar } from "./sidebar.js";
@@ -23,6 +25,10 @@ class LabelPage {
     this.projectId = params.get("project");
     this.label = params.get("label");
     this.requestedImage = params.get("image");
+    this.review = params.get("review") === "1";
+    this.reviewQueue = null;
+    this.reviewItem = null; // the proposal under review
+    this.reviewIndex = 0;
     this.project = null;
     this.imageId = null;
     this.annotation = null;
@@ -154,6 +160,10 @@ class LabelPage {
     // The first image's display depends on whether there is any context to predict from.
     await this.refreshContext();
 
+    if (this.review) {
+      await this.reviewStart();
+      return;
+    }
     let first = this.requestedImage;
     if (!first) {
       first = await this.nextImageId(null);
@@ -189,10 +199,10 @@ class LabelPage {
     $("annotator-cancel").addEventListener("click", () => $("annotator-dialog").close("cancel"));
     // Mouse clicks on buttons must not leave them focused: Enter would then press the button
     // instead of accepting. Keyboard focus (Tab) still works as usual.
-    for (const button of document.querySelectorAll(".toolbar button, .actions button, .actions .button, #auto-window")) {
+    for (const button of document.querySelectorAll(".toolbar button, .actions button, .actions .button, .review-panel button, #auto-window")) {
       button.addEventListener("mousedown", (e) => e.preventDefault());
     }
-    $("accept").addEventListener("click", () => this.accept());
+    $("accept").addEventListener("click", () => (this.review ? this.reviewEnter() : this.accept()));
     $("export").addEventListener("click", (e) => {
       // The server answers an empty label with an error, which a download link would drop silently.
       if (this.acceptedCount() > 0) return;
@@ -286,7 +296,7 @@ class LabelPage {
 
   /** Keys: Escape always; the rest (shortcuts.js names the actions) unless the user is typing. */
   onKey(e) {
-    const typing = e.target.closest && e.target.closest("input[type=text], input[type=search], textarea, select, dialog");
+    const typing = e.target.closest && e.target.closest("input[type=text], input[type=search], input[type=number], textarea, select, dialog");
     if (e.key === "Escape") {
       this.escape();
       return;
@@ -301,7 +311,7 @@ class LabelPage {
       this.viewer.canvas.classList.add("pan-ready");
       return;
     }
-    const row = shortcutFor(e);
+    const row = shortcutFor(e, this.review ? ["review"] : []);
     if (!row) return;
     e.preventDefault();
     this[row.action](e);
@@ -309,7 +319,7 @@ class LabelPage {
 }
 
 // The concerns' methods join the page's own, so `this` in any of them is the page.
-for (const concern of [PredictionSession, Navigation, Sidebar, Controls]) {
+for (const concern of [PredictionSession, Navigation, Sidebar, Controls, ReviewMode]) {
   for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(concern.prototype))) {
     if (name !== "constructor") Object.defineProperty(LabelPage.prototype, name, descriptor);
   }

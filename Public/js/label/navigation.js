@@ -10,7 +10,8 @@ import { describeState } from "./panels.js";
 import { $, STORE } from "../page.js";
 
 export class Navigation {
-  async open(imageId) {
+  /** Opens an image; `options.proposal` (review mode) shows that proposal as its mask. */
+  async open(imageId, options = {}) {
     const token = ++this.openToken;
     const meta = this.project.images.find((image) => image.id === imageId);
     if (!meta) {
@@ -56,6 +57,15 @@ export class Navigation {
     this.refreshMask();
     this.showOtherLabels(meta, info, token);
 
+    if (options.proposal) {
+      try {
+        await this.reviewShowProposal(options.proposal, info, token);
+        return;
+      } catch (error) {
+        if (token !== this.openToken) return;
+        this.status(`proposal unreadable (${describe(error)}); predicting instead`, "warn");
+      }
+    }
     const state = meta.labels && meta.labels[this.label];
     if (state && state.accepted) {
       // An accepted image opens with its saved mask; any interaction starts a new prediction.
@@ -176,7 +186,8 @@ export class Navigation {
       this.status(`accepted ${imageId} (version ${answer.version}, context ${answer.contextSize})`, "ok");
       $("sb-context").textContent = `context ${answer.contextSize}`;
       await this.refreshLists();
-      await this.openNext(imageId);
+      if (this.review) await this.reviewReload(this.reviewIndex);
+      else await this.openNext(imageId);
     } catch (error) {
       this.status(`accept failed: ${describe(error)}`, "warn");
     } finally {

@@ -44,7 +44,9 @@ export class PredictionSession {
       return;
     }
     this.setHint(null);
-    this.send(this.imageId, { ...this.annotation.prompts(), usePrevious }, 0);
+    // Refining a proposal under review: the server starts from the proposal, not the last prediction.
+    const fromProposal = this.refiningProposal && this.annotation.promptCount > 0;
+    this.send(this.imageId, { ...this.annotation.prompts(), usePrevious, ...(fromProposal ? { fromProposal } : {}) }, 0);
   }
 
   /**

@@ -32,6 +32,12 @@ export const SHORTCUTS = [
   { group: "View", keys: ["Shift+o"], action: "toggleOthers", text: "Show / hide the other labels' accepted masks (outlines)" },
   { group: "View", keys: [",", "."], action: "opacityKey", text: "Less / more mask opacity" },
   { group: "View", keys: ["w"], action: "autoWindow", text: "Automatic window/level (reset contrast)" },
+  { group: "Review", mode: "review", keys: ["y"], action: "reviewAccept", text: "Review: accept the proposal as it is (0 interactions)" },
+  { group: "Review", mode: "review", keys: ["Enter"], action: "reviewEnter", text: "Review: accept the refined mask, or the proposal as it is before any interaction" },
+  { group: "Review", mode: "review", keys: ["r"], action: "reviewRefine", text: "Review: refine the proposal with the tools (it is the starting prediction)" },
+  { group: "Review", mode: "review", keys: ["x"], action: "reviewReject", text: "Review: reject the proposal (not proposed again from this context)" },
+  { group: "Review", mode: "review", keys: ["n"], action: "reviewNext", text: "Review: next proposal (most uncertain first)" },
+  { group: "Review", mode: "review", keys: ["Shift+n"], action: "reviewPrevious", text: "Review: previous proposal" },
   { group: "Help", keys: ["?"], action: "toggleHelp", text: "Show / hide this help" },
   { group: "Help", keys: ["Escape"], action: "escape", text: "Close dialogs, cancel a drag" },
 ];
@@ -47,10 +53,15 @@ export function keyOf(event) {
   return parts.join("+");
 }
 
-/** The table row for a key event, or undefined. */
-export function shortcutFor(event) {
+/**
+ * The table row for a key event, or undefined. Rows of a `mode` the page is in (e.g. "review") win
+ * over the others with the same key; rows of other modes do not apply.
+ * Example: `shortcutFor(event, ["review"])` maps "r" to reviewRefine rather than reset.
+ */
+export function shortcutFor(event, modes = []) {
   const key = keyOf(event);
-  return SHORTCUTS.find((row) => row.action && row.keys.includes(key));
+  const rows = SHORTCUTS.filter((row) => row.action && row.keys.includes(key) && (!row.mode || modes.includes(row.mode)));
+  return rows.find((row) => row.mode) || rows[0];
 }
 
 /** Fill the help overlay from SHORTCUTS: one small table per group, laid out in columns. */

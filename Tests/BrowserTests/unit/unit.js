@@ -6,7 +6,8 @@ import { bytesToBase64, decodeMask, encodeGreyPNG } from "/Public/js/png.js";
 import { Annotation } from "/Public/js/label/annotation.js";
 import { fillHoles, floodFill, largestComponent, polygonFill } from "/Public/js/label/morphology.js";
 import { matchImage } from "/Public/js/maskimport.js";
-import { keyOf, SHORTCUTS } from "/Public/js/label/shortcuts.js";
+import { keyOf, shortcutFor, SHORTCUTS } from "/Public/js/label/shortcuts.js";
+import { progressText } from "/Public/js/label/review.js";
 import { Viewer } from "/Public/js/label/viewer.js";
 import { describeState, matchingImages, renderContext, renderImages } from "/Public/js/label/panels.js";
 
@@ -101,11 +102,26 @@ function shortcutTests() {
   let duplicate = "";
   for (const row of SHORTCUTS) {
     for (const key of row.keys) {
-      if (seen.has(key)) duplicate = `${key}: ${seen.get(key)} and ${row.action}`;
-      seen.set(key, row.action);
+      // A mode's rows (review) may rebind a key only while the page is in that mode.
+      const slot = `${row.mode || ""}:${key}`;
+      if (seen.has(slot)) duplicate = `${slot}: ${seen.get(slot)} and ${row.action}`;
+      seen.set(slot, row.action);
     }
   }
   check("no key is bound twice in the shortcut table", duplicate === "", duplicate);
+  const event = (init) => new KeyboardEvent("keydown", init);
+  check("review mode's keys apply only in review mode",
+    shortcutFor(event({ key: "r" })).action === "reset" && shortcutFor(event({ key: "r" }), ["review"]).action === "reviewRefine" &&
+    shortcutFor(event({ key: "y" })) === undefined && shortcutFor(event({ key: "y" }), ["review"]).action === "reviewAccept" &&
+    shortcutFor(event({ key: "x" }), ["review"]).action === "reviewReject" &&
+    shortcutFor(event({ key: "Enter" })).action === "accept" && shortcutFor(event({ key: "Enter" }), ["review"]).action === "reviewEnter" &&
+    shortcutFor(event({ key: "N", shiftKey: true }), ["review"]).action === "reviewPrevious" &&
+    shortcutFor(event({ key: "m" }), ["review"]).action === "toggleMask",
+    ["r", "y", "Enter"].map((k) => shortcutFor(event({ key: k }), ["review"])?.action).join(" "));
+  check("the review progress says accepted / proposed (stale) / remaining",
+    progressText({ accepted: 3, proposed: 2, remaining: 7, stale: 1 }) === "3 accepted · 2 proposed (1 stale) · 7 remaining" &&
+    progressText({ accepted: 0, proposed: 0, remaining: 4, stale: 0 }) === "0 accepted · 0 proposed · 4 remaining",
+    progressText({ accepted: 3, proposed: 2, remaining: 7, stale: 1 }));
   const key = (init) => keyOf(new KeyboardEvent("keydown", init));
   check("keyOf names chords as the table does",
     key({ key: "Z", ctrlKey: true, shiftKey: true }) === "Ctrl+Shift+z" && key({ key: "z", ctrlKey: true }) === "Ctrl+z" &&

@@ -1,0 +1,190 @@
+// Review mode of the labeling page (label.html?...&review=1): walks the label's proposals (from
+// `multiverseg propagate`) and drafts (imported masks), most uncertain first. Each opens with the
+// proposal as the mask; Y (or Enter before any interaction) accepts it as it is, R refines it with
+// the usual tools (the proposal is the previous prediction; Enter then accepts the refined mask
+// with its interaction count), X rejects it, N / Shift+N move through the queue.
+// Methods of the page: main.js installs them on LabelPage, so `this` is the page.
+
+import { APIError, describe, getJSON, paths, sendJSON } from "../api.js";
+import { decodeMask } from "../png.js";
+import { $ } from "../page.js";
+
+/** "0.25" -> 0.25; "" or junk -> null (no bound). */
+function bound(text) {
+  const value = Number.parseFloat(text);
+  return Number.isFinite(value) && value >= 0 && value <= 1 ? value : null;
+}
+
+/** The queue's progress line. Example: `progressText({accepted: 3, proposed: 2, remaining: 7})`. */
+export function progressText(queue) {
+  const stale = queue.stale ? ` (${queue.stale} stale)` : "";
+  return `${queue.accepted} accepted · ${queue.proposed} proposed${stale} · ${queue.remaining} remaining`;
+}
+
+export class ReviewMode {
+  /** Loads the queue (with the panel's uncertainty filter) and shows the progress. */
+  async reviewLoad() {
+    const queue = await getJSON(paths.proposals(this.projectId, this.label,
+      bound($("review-min").value), bound($("review-max").value)));
+    this.reviewQueue = queue;
+    $("review-progress").textContent = progressText(queue);
+    $("review-shown").textContent = queue.shown === queue.proposed ? "" : `${queue.shown} shown by the filter`;
+    $("review-refresh").hidden = queue.stale === 0;
+    $("review-command").textContent = queue.refreshCommand;
+    document.body.dataset.reviewAccepted = String(queue.accepted);
+    document.body.dataset.reviewProposed = String(queue.proposed);
+    document.body.dataset.reviewRemaining = String(queue.remaining);
+    return queue;
+  }
+
+  /** Starts review mode: the panel, the queue, its first proposal. */
+  async reviewStart() {
+    document.body.classList.add("reviewing");
+    $("review-panel").hidden = false;
+    for (const id of ["review-min", "review-max"]) {
+      $(id).addEventListener("change", () => this.reviewReload(0));
+    }
+    $("review-copy").addEventListener("click", () => this.reviewCopyCommand());
+    try {
+      await this.reviewLoad();
+    } catch (error) {
+      this.message(`Cannot load the review queue: ${describe(error)}`, true);
+      return;
+    }
+    await this.reviewOpen(0);
+  }
+
+  /** Reloads the queue and opens the proposal now at `index` (clamped), or says the review is done. */
+  async reviewReload(index) {
+    try {
+      await this.reviewLoad();
+    } catch (error) {
+      this.status(`cannot reload the review queue: ${describe(error)}`, "warn");
+      return;
+    }
+    await this.reviewOpen(Math.min(index, this.reviewQueue.items.length - 1));
+  }
+
+  /** Opens the queue's `index`-th proposal with its mask. */
+  async reviewOpen(index) {
+    const items = this.reviewQueue?.items || [];
+    if (index < 0 || items.length === 0) {
+      this.reviewItem = null;
+      this.reviewIndex = 0;
+      this.annotation = null;
+      this.viewer.setMask(null);
+      this.setPending(false);
+      document.body.dataset.image = "";
+      document.body.dataset.reviewImage = "";
+      $("review-item").textContent = "";
+      const filtered = this.reviewQueue && this.reviewQueue.proposed > 0;
+      this.message(filtered
+        ? "No proposal matches the uncertainty filter: widen it to see the others."
+        : `Nothing left to review for “${this.label}”. Run multiverseg propagate for more proposals, or label the remaining images.`);
+      return;
+    }
+    this.reviewIndex = index;
+    this.reviewItem = items[index];
+    this.reviewRefining = false;
+    await this.open(this.reviewItem.image, { proposal: this.reviewItem });
+  }
+
+  /** Puts the proposal's mask on the freshly opened image (called by open()). */
+  async reviewShowProposal(item, info, token) {
+    const response = await fetch(paths.proposal(this.projectId, this.label, item.image, "mask.png"));
+    if (!response.ok) throw new APIError(`proposal: HTTP ${response.status}`, response.status);
+    const mask = await decodeMask(await response.blob(), info.width, info.height);
+    if (token !== this.openToken) return;
+    this.annotation.setPrediction(mask);
+    this.refreshMask();
+    this.setPending(false);
+    const kind = item.draft ? `draft imported from ${item.importedFrom || "a file"}` : `uncertainty ${item.uncertainty.toFixed(3)}`;
+    const stale = item.stale ? " · stale: made from an older context" : "";
+    $("review-item").textContent = `${this.reviewIndex + 1} of ${this.reviewQueue.items.length}: ${item.image} — ${kind}${stale}`;
+    $("review-item").classList.toggle("stale", item.stale);
+    document.body.dataset.reviewImage = item.image;
+    document.body.dataset.reviewStale = String(item.stale);
+    this.status(`${item.image}: Y accepts as is, R refines, X rejects, N next`, "ok");
+  }
+
+  /** Whether the open image is the proposal under review (so predictions start from it). */
+  get refiningProposal() {
+    return Boolean(this.reviewItem && this.reviewItem.image === this.imageId);
+  }
+
+  /** Y: the proposal becomes the accepted mask as it is (0 interactions). */
+  async reviewAccept() {
+    const item = this.reviewItem;
+    if (!item || this.accepting) return;
+    const annotator = await this.ensureAnnotator();
+    if (!annotator) {
+      this.status("accept cancelled: an annotator name is needed", "warn");
+      return;
+    }
+    this.accepting = true;
+    try {
+      const answer = await sendJSON(paths.proposal(this.projectId, this.label, item.image, "accept"),
+        { annotator, tag: item.tag });
+      this.status(`accepted the proposal of ${item.image} as it is (version ${answer.version}, context ${answer.contextSize})`, "ok");
+      $("sb-context").textContent = `context ${answer.contextSize}`;
+    } catch (error) {
+      this.status(`not accepted: ${describe(error)}`, "warn");
+    } finally {
+      this.accepting = false;
+    }
+    await this.refreshLists();
+    await this.reviewReload(this.reviewIndex);
+  }
+
+  /** X: the proposal is removed, and propagate will not propose it again from this context. */
+  async reviewReject() {
+    const item = this.reviewItem;
+    if (!item) return;
+    try {
+      await sendJSON(paths.proposal(this.projectId, this.label, item.image, "reject"),
+        { annotator: this.saveAnnotator($("annotator").value), tag: item.tag });
+      this.status(`rejected the proposal of ${item.image}`, "ok");
+    } catch (error) {
+      this.status(`not rejected: ${describe(error)}`, "warn");
+    }
+    await this.reviewReload(this.reviewIndex);
+  }
+
+  /** R: refine with the usual tools, starting from the proposal. */
+  reviewRefine() {
+    if (!this.reviewItem) return;
+    this.reviewRefining = true;
+    if (this.tool !== "click" && this.tool !== "box") this.selectTool("click");
+    this.status(`refining ${this.reviewItem.image}: click, drag a box or scribble (the proposal is the starting point); Enter accepts`, "ok");
+  }
+
+  /** Enter: the refined mask when the user interacted, the proposal as it is otherwise. */
+  reviewEnter() {
+    if (this.annotation && this.annotation.interactionCount > 0) return this.accept();
+    return this.reviewAccept();
+  }
+
+  async reviewNext() {
+    const count = this.reviewQueue?.items.length || 0;
+    if (count) await this.reviewOpen((this.reviewIndex + 1) % count);
+  }
+
+  async reviewPrevious() {
+    const count = this.reviewQueue?.items.length || 0;
+    if (count) await this.reviewOpen((this.reviewIndex - 1 + count) % count);
+  }
+
+  async reviewCopyCommand() {
+    const command = $("review-command").textContent;
+    try {
+      await navigator.clipboard.writeText(command);
+      this.status("copied: run it where the projects folder is (add --projects DIR if it is not the default)", "ok");
+    } catch {
+      const range = document.createRange();
+      range.selectNodeContents($("review-command"));
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      this.status("select and copy the command (Ctrl+C)", "warn");
+    }
+  }
+}
