@@ -738,9 +738,11 @@ def check_review(driver, results, url, projects, work, args):
                   f"{row[1]}; {record}")
 
     # The project page links to the review with the count; the queue is most uncertain first.
+    # The page re-renders its labels after the import: wait for the count that includes the draft.
     link = wait_for(driver, lambda d: d.execute_script(
-        "const a = document.querySelector(`li[data-label='${arguments[0]}'] a.review-link`); return a && [a.href, a.textContent]",
-        LABEL), 20, "the Review link")
+        "const a = document.querySelector(`li[data-label='${arguments[0]}'] a.review-link`);"
+        "return a && a.textContent.includes('4 proposal') ? [a.href, a.textContent] : null",
+        LABEL), 20, "the Review link counting 4 proposals")
     queue = api_json(f"{url}api/projects/{PROJECT}/labels/{LABEL}/proposals")
     order = [item["image"] for item in queue["items"]]
     uncertainties = [item["uncertainty"] for item in queue["items"]]

@@ -1,5 +1,7 @@
 import Foundation
+import Imaging
 import MicroHTTP
+import PNGCodec
 import ProjectStore
 import Server
 import TestSupport
@@ -37,6 +39,16 @@ import Testing
         // Nothing accepted yet: no interactions line, and Export says so instead of downloading.
         #expect(!page.text.contains("interactions per image"))
         #expect(page.text.contains("data-accepted=\"0\""))
+        // The review link shows only when there are proposals, with their count; drafts can be imported.
+        #expect(!page.text.contains("review-link"))
+        #expect(page.text.contains("data-label=\"nucleus\" data-draft=\"1\""))
+        let pixels = (0..<12).map { UInt16($0 * 20) }
+        try project.importImage(name: "a.png", png: try PNGImage(width: 4, height: 3, channels: 1, bitDepth: 8, samples: pixels).pngData())
+        try project.saveProposal(label: "nucleus", image: "a", mask: BinaryMask(width: 4, height: 3),
+                                 record: ProposalRecord(contextRevision: "x", uncertainty: 0.3, model: "m", contextSize: 1))
+        let withProposal = try HTTPTestClient.request(port: server.port, target: "/projects/\(project.id)")
+        #expect(withProposal.text.contains("label=nucleus&amp;review=1"), "\(withProposal.text)")
+        #expect(withProposal.text.contains("Review 1 proposal(s)") && withProposal.text.contains("1 made from an older context"))
         // An unknown project is a page with the reason and a way home, not the API's JSON.
         let missing = try HTTPTestClient.request(port: server.port, target: "/projects/nope")
         #expect(missing.status == 404)
