@@ -6,7 +6,7 @@ import PNGCodec
 // and keeping drafts (masks imported to be refined) in the same queue.
 
 /// One proposal waiting for review.
-public struct ProposalItem: Sendable, Equatable, Encodable {
+public struct ProposalItem: Sendable, Equatable {
     public let image: String
     public let record: ProposalRecord
     /// Made from another context revision than the label's current one (never for drafts).
@@ -121,9 +121,9 @@ extension Project {
                 throw ProjectStoreError.invalidImage(name: "proposal of \(image)", reason: error.description)
             }
             let checked = try maskPNG(label: label, image: image, mask: mask)
+            // acceptLocked removes the proposal's files once the accept is committed.
             let entry = try acceptLocked(label: label, image: image, png: checked, annotator: annotator,
                                          interactions: 0, at: date)
-            try removeProposalFiles(label: label, image: image)
             try removeRejection(label: label, image: image)
             return entry
         }

@@ -56,6 +56,23 @@ struct PredictorTests {
         #expect(net.channel(4).allSatisfy { $0 == 0 })
     }
 
+    @Test func aMaskFromElsewhereBecomesPreviousLogitsOnTheNetworkGrid() throws {
+        let predictor = try Predictor(network: RecordingNetwork(resolution: 16))
+        // 32 x 16: the square is 32 x 32, so the mask fills rows 4...11 of the 16 x 16 grid.
+        let mask = BinaryMask(width: 32, height: 16, pixels: (0..<512).map { $0 % 32 < 16 })
+        let logits = predictor.previousLogits(from: mask)
+        #expect(logits.count == 256)
+        let bound = Float(log(0.99 / 0.01))
+        #expect(logits.allSatisfy { abs($0) <= bound + 1e-4 })
+        // Foreground on the left of the image rows, background on the right and in the padding.
+        #expect(abs(logits[6 * 16 + 2] - bound) < 1e-4 && abs(logits[6 * 16 + 13] + bound) < 1e-4)
+        #expect(abs(logits[0 * 16 + 2] + bound) < 1e-4 && abs(logits[15 * 16 + 2] + bound) < 1e-4)
+        // Fed back as the previous prediction, it is the fifth channel.
+        let net = RecordingNetwork(resolution: 16)
+        _ = try Predictor(network: net).predict(try ramp(width: 32, height: 16), previousLogits: logits)
+        #expect(net.channel(4) == logits)
+    }
+
     @Test func previousLogitsAreFedBackAsLogitsOrProbabilities() throws {
         let net = RecordingNetwork(resolution: 16) { _, _ in (0..<256).map { Float($0) / 16 - 8 } }
         let image = try ramp(width: 40, height: 30)
