@@ -33,6 +33,7 @@ export const paths = {
   proposals: (p, l, min, max) => `/api/projects/${enc(p)}/labels/${enc(l)}/proposals` +
     (min != null || max != null ? "?" + [min != null ? `min-uncertainty=${enc(min)}` : "",
       max != null ? `max-uncertainty=${enc(max)}` : ""].filter(Boolean).join("&") : ""),
+  refreshProposals: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}/proposals/refresh`,
   proposal: (p, l, i, action) => `/api/projects/${enc(p)}/labels/${enc(l)}/proposals/${enc(i)}/${action}`,
 };
 

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Inference
 import MicroHTTP
 import PNGCodec
 import ProjectStore
@@ -31,6 +32,8 @@ extension App {
         let contextRevision: String
         /// The command that makes the stale proposals again from the current context.
         let refreshCommand: String
+        /// Stale proposals still queued to be predicted again by this server (`POST .../refresh`).
+        let refreshing: Int
         let items: [ReviewItem]
     }
 
@@ -51,7 +54,17 @@ extension App {
             return .json(ReviewQueue(
                 accepted: queue.accepted, proposed: queue.proposed, remaining: queue.remaining, stale: queue.stale,
                 shown: items.count, contextRevision: queue.contextRevision,
-                refreshCommand: "multiverseg propagate --project \(project.id) --label \(label)", items: items))
+                refreshCommand: "multiverseg propagate --project \(project.id) --label \(label)",
+                refreshing: predictions.pendingRefresh(project: project, label: label), items: items))
+        }
+        router.add("POST", base + "/refresh") { [self] _, p in
+            let (project, label) = try openLabel(p)
+            let service = try requirePredictions()
+            let model = try proposalModelIdentity()
+            let stale = try store { try project.proposalQueue(label: label) }.items.filter(\.stale).map(\.image)
+            let queued = service.refreshProposals(project: project, label: label, images: stale, model: model)
+            struct Queued: Encodable { let stale: Int; let queued: Int }
+            return .json(Queued(stale: stale.count, queued: queued), status: 202)
         }
         router.add("GET", base + "/:image/mask.png") { [self] _, p in
             let (project, label) = try openLabel(p)
@@ -95,6 +108,26 @@ extension App {
                                            expectedTag: body.tag)
             }
             return HTTPResponse(status: 204)
+        }
+    }
+
+    /// What proposals made by this server record as their model: as `propagate` names it (the
+    /// weights' name and the SHA-256 of the file), so either may skip what the other made.
+    /// Computed once; reading the weights file takes a moment.
+    func proposalModelIdentity() throws -> String {
+        try modelIdentity.withLock { cached in
+            if let cached { return cached }
+            let name = predictions.model?.name ?? "unknown"
+            var identity = name
+            if let path = configuration.weightsPath {
+                do {
+                    identity = "\(name) sha256:\(try SHA256.hex(file: path))"
+                } catch {
+                    throw HTTPError.internalError("cannot read the weights file to name the model; restart serve with --weights FILE")
+                }
+            }
+            cached = identity
+            return identity
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Inference
 import MicroHTTP
 import ProjectStore
+import Synchronization
 
 /// The labeling app's HTTP surface: the JSON API under `/api/` and the static UI from `Public/`.
 /// It only wires the libraries together; the work happens in ProjectStore and Inference.
@@ -42,6 +43,8 @@ public final class App: Sendable {
     /// still manages projects, but cannot predict.
     let predictions: PredictionService
     let modelProblem: String?
+    /// `proposalModelIdentity()`, once computed.
+    let modelIdentity = Mutex<String?>(nil)
 
     public init(configuration: Configuration, model: ModelRunner? = nil, modelProblem: String? = nil) throws {
         self.configuration = configuration

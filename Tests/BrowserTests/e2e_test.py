@@ -779,6 +779,14 @@ def check_review(driver, results, url, projects, work, args):
                   pixels == proposal_pixels and entry is not None and entry["interactions"] == 0
                   and not os.path.exists(os.path.join(folder, first + ".json")), f"{pixels} vs {proposal_pixels}; {entry}")
 
+    # The accept changed the context: the other proposals are stale now, and the panel says how to refresh them.
+    refresh = driver.execute_script(
+        "return [document.getElementById('review-refresh').hidden, document.getElementById('review-command').textContent,"
+        " document.getElementById('review-item').textContent]")
+    results.check("after an accept the remaining proposals are marked stale, with the propagate command to refresh them",
+                  refresh[0] is False and refresh[1] == f"multiverseg propagate --project {PROJECT} --label {LABEL}"
+                  and "stale" in refresh[2], str(refresh))
+
     # Refine (R): a click predicts again from the proposal; Enter saves it with its interactions.
     second = order[1]
     press(driver, "r")

@@ -119,6 +119,33 @@ import ZIP
         #expect(none.status == 404 && none.text.contains("no proposal"), "\(none.text)")
     }
 
+    @Test func theServerRefreshesStaleProposalsWithProgressOnTheEventStream() throws {
+        let (fixture, project) = try fixtureWithProposals()
+        let (fd, events) = try fixture.events(session: "watch")
+        defer { close(fd) }
+        let answer = try fixture.request("POST", base + "/refresh")
+        #expect(answer.status == 202, "\(answer.text)")
+        #expect(try answer.json()["stale"] as? Int == 1)
+        let progress = try events.next(named: "refresh").json()
+        #expect(progress["image"] as? String == "c" && progress["done"] as? Int == 1 && progress["total"] as? Int == 1)
+        let current = project.contextRevision(label: "nucleus").fingerprint
+        let record = try #require(try project.proposal(label: "nucleus", image: "c"))
+        #expect(record.contextRevision == current && record.model == "fake" && record.contextSize == 1)
+        // The fake network marks the bright left half.
+        let mask = try BinaryMask(png: #require(try project.proposalPNG(label: "nucleus", image: "c")))
+        #expect(mask.pixels[0] && !mask.pixels[39])
+        let queue = try fixture.request("GET", base).json()
+        #expect(queue["stale"] as? Int == 0 && queue["refreshing"] as? Int == 0)
+        // The fresh proposal of b was not touched, nor was anything accepted.
+        #expect(try project.proposal(label: "nucleus", image: "b")?.uncertainty == 0.1)
+        #expect(!project.isAccepted(label: "nucleus", image: "c"))
+        // Nothing stale: nothing queued. Without a model: 503.
+        #expect(try fixture.request("POST", base + "/refresh").json()["queued"] as? Int == 0)
+        let modelless = try LabelingFixture(model: nil)
+        try modelless.makeProject()
+        #expect(try modelless.request("POST", base + "/refresh").status == 503)
+    }
+
     @Test func exportHoldsAcceptedMasksAndOnRequestTheRemainingProposalsMarked() throws {
         let (fixture, _) = try fixtureWithProposals()
         #expect(try fixture.request("POST", base + "/b/accept", json: #"{"annotator": "bo"}"#).status == 200)

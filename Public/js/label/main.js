@@ -149,6 +149,7 @@ class LabelPage {
       },
       onError: (data) => this.onPredictionError(data),
       onContext: () => this.refreshLists(),
+      onRefresh: (data) => this.reviewRefreshProgress(data),
       onReconnect: () => {
         if (this.annotation && this.shownSeq < this.lastSeq) this.predict(false);
         this.refreshLists();

@@ -69,6 +69,7 @@ export class PredictionChannel {
     }));
     source.addEventListener("failed", parse((data) => this.handlers.onError?.(data)));
     source.addEventListener("context", parse((data) => this.handlers.onContext?.(data)));
+    source.addEventListener("refresh", parse((data) => this.handlers.onRefresh?.(data)));
   }
 
   /** Ask for a prediction of `image`; returns the request's seq. The answer comes as an event. */

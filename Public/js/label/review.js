@@ -2,7 +2,9 @@
 // `multiverseg propagate`) and drafts (imported masks), most uncertain first. Each opens with the
 // proposal as the mask; Y (or Enter before any interaction) accepts it as it is, R refines it with
 // the usual tools (the proposal is the previous prediction; Enter then accepts the refined mask
-// with its interaction count), X rejects it, N / Shift+N move through the queue.
+// with its interaction count), X rejects it, N / Shift+N move through the queue. Stale proposals
+// (made from an older context) are refreshed by the propagate command shown, or by this server
+// ("Refresh here": low priority, progress as `refresh` events).
 // Methods of the page: main.js installs them on LabelPage, so `this` is the page.
 
 import { APIError, describe, getJSON, paths, sendJSON } from "../api.js";
@@ -31,6 +33,7 @@ export class ReviewMode {
     $("review-shown").textContent = queue.shown === queue.proposed ? "" : `${queue.shown} shown by the filter`;
     $("review-refresh").hidden = queue.stale === 0;
     $("review-command").textContent = queue.refreshCommand;
+    $("review-refresh-here").disabled = queue.refreshing > 0;
     document.body.dataset.reviewAccepted = String(queue.accepted);
     document.body.dataset.reviewProposed = String(queue.proposed);
     document.body.dataset.reviewRemaining = String(queue.remaining);
@@ -45,6 +48,7 @@ export class ReviewMode {
       $(id).addEventListener("change", () => this.reviewReload(0));
     }
     $("review-copy").addEventListener("click", () => this.reviewCopyCommand());
+    $("review-refresh-here").addEventListener("click", () => this.reviewRefreshHere());
     try {
       await this.reviewLoad();
     } catch (error) {
@@ -172,6 +176,27 @@ export class ReviewMode {
   async reviewPrevious() {
     const count = this.reviewQueue?.items.length || 0;
     if (count) await this.reviewOpen((this.reviewIndex - 1 + count) % count);
+  }
+
+  /** Asks the server to predict the stale proposals again, at low priority. */
+  async reviewRefreshHere() {
+    try {
+      const { stale, queued } = await sendJSON(paths.refreshProposals(this.projectId, this.label), {});
+      $("review-refresh-here").disabled = queued > 0;
+      $("review-refreshing").textContent = queued ? `refreshing ${queued} of ${stale} stale proposal(s)…` : "nothing stale to refresh";
+    } catch (error) {
+      this.status(`cannot refresh: ${describe(error)}`, "warn");
+    }
+  }
+
+  /** A `refresh` event: progress, and the queue reloaded once the last one is made. */
+  async reviewRefreshProgress({ done, total }) {
+    if (!this.review) return;
+    $("review-refreshing").textContent = done < total ? `refreshing stale proposals: ${done} of ${total}…` : `refreshed ${total} proposal(s)`;
+    if (done < total) return;
+    const untouched = !this.annotation || this.annotation.interactionCount === 0;
+    if (untouched) await this.reviewReload(this.reviewIndex);
+    else await this.reviewLoad();
   }
 
   async reviewCopyCommand() {

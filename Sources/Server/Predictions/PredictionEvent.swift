@@ -21,6 +21,8 @@ enum PredictionEvent {
     case failed(image: String, seq: Int, error: String)
     /// The label's context set changed (here or in a collaborator's app).
     case context(label: String, contextSize: Int)
+    /// Progress of re-predicting the label's stale proposals: `done` of `total`, `image` the last one.
+    case refresh(label: String, image: String, done: Int, total: Int)
 
     var name: String {
         switch self {
@@ -29,6 +31,7 @@ enum PredictionEvent {
         case .superseded: return "superseded"
         case .failed: return "failed"
         case .context: return "context"
+        case .refresh: return "refresh"
         }
     }
 
@@ -40,6 +43,8 @@ enum PredictionEvent {
         case let .superseded(image, seq): return Self.json(Superseded(image: image, seq: seq))
         case let .failed(image, seq, error): return Self.json(Failed(image: image, seq: seq, error: error))
         case let .context(label, contextSize): return Self.json(ContextChanged(label: label, contextSize: contextSize))
+        case let .refresh(label, image, done, total):
+            return Self.json(RefreshProgress(label: label, image: image, done: done, total: total))
         }
     }
 
@@ -60,6 +65,7 @@ enum PredictionEvent {
     private struct Superseded: Encodable { let image: String; let seq: Int }
     private struct Failed: Encodable { let image: String; let seq: Int; let error: String }
     private struct ContextChanged: Encodable { let label: String; let contextSize: Int }
+    private struct RefreshProgress: Encodable { let label: String; let image: String; let done: Int; let total: Int }
 
     private static func json<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()

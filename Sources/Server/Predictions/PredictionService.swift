@@ -51,6 +51,16 @@ final class PredictionService: @unchecked Sendable {
 
     private typealias Ready = (result: PredictionResult, logits: [Float])
 
+    /// Stale proposals of one label to predict again, one image per idle turn of the worker.
+    private struct Refresh {
+        let project: Project
+        let label: String
+        let model: String
+        var images: [String]
+        var done = 0
+        var total: Int
+    }
+
     /// Nil when the app runs without weights: pages still get their event stream (and hear of
     /// collaborators' context changes), but nothing is predicted.
     let model: ModelRunner?
@@ -63,6 +73,7 @@ final class PredictionService: @unchecked Sendable {
     private var prefetches = PrefetchQueue<Prefetch>(capacity: 8)
     private var ready = PredictionCache<Ready>(capacity: 64)
     private var sessions: [String: Session] = [:]
+    private var refreshes: [Refresh] = []
     private var stopped = false
 
     init(model: ModelRunner?, library: ProjectLibrary) {
@@ -145,6 +156,37 @@ final class PredictionService: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Queues the stale proposals `images` of a label to be predicted again from its current
+    /// context, at the lowest priority: the worker takes one only when no page waits for a
+    /// prediction and nothing is to prefetch, so a page's request waits at most for one image.
+    /// `model` is what the new records name (`ProposalRecord.model`). Pages on the label hear
+    /// `refresh` events with the progress. Returns how many images are queued for the label.
+    @discardableResult
+    func refreshProposals(project: Project, label: String, images: [String], model: String) -> Int {
+        let key = LabelKey(project, label)
+        condition.lock()
+        defer { condition.unlock() }
+        if let index = refreshes.firstIndex(where: { LabelKey($0.project, $0.label) == key }) {
+            let known = Set(refreshes[index].images)
+            let added = images.filter { !known.contains($0) }
+            refreshes[index].images += added
+            refreshes[index].total += added.count
+            return refreshes[index].images.count
+        }
+        guard !images.isEmpty else { return 0 }
+        refreshes.append(Refresh(project: project, label: label, model: model, images: images, total: images.count))
+        condition.signal()
+        return images.count
+    }
+
+    /// Images still queued for a refresh of this label (for the review page and tests).
+    func pendingRefresh(project: Project, label: String) -> Int {
+        let key = LabelKey(project, label)
+        condition.lock()
+        defer { condition.unlock() }
+        return refreshes.first { LabelKey($0.project, $0.label) == key }?.images.count ?? 0
+    }
+
     /// Tells every page on this label that its context set changed.
     func announceContextChange(project: Project, label: String) {
         let key = LabelKey(project, label)
@@ -179,6 +221,7 @@ final class PredictionService: @unchecked Sendable {
     private enum Work {
         case job(Job, stream: EventStream, previous: (image: String, logits: [Float])?)
         case prefetch(Prefetch)
+        case refresh(project: Project, label: String, image: String, model: String, done: Int, total: Int)
         case watch
         case stop
     }
@@ -202,6 +245,9 @@ final class PredictionService: @unchecked Sendable {
             case let .prefetch(prefetch):
                 _ = try? predict(project: prefetch.project, label: prefetch.label, image: prefetch.image,
                                  interactions: Interactions(), previous: nil, seq: 0)
+            case let .refresh(project, label, image, model, done, total):
+                refreshProposal(project: project, label: label, image: image, model: model)
+                announce(.refresh(label: label, image: image, done: done, total: total), on: LabelKey(project, label))
             }
         }
     }
@@ -210,7 +256,7 @@ final class PredictionService: @unchecked Sendable {
     private func nextWork(watchBy deadline: Date) -> Work {
         condition.lock()
         defer { condition.unlock() }
-        while !stopped && queue.isEmpty && prefetches.isEmpty {
+        while !stopped && queue.isEmpty && prefetches.isEmpty && refreshes.isEmpty {
             if !condition.wait(until: deadline) { break }
         }
         if stopped { return .stop }
@@ -221,6 +267,16 @@ final class PredictionService: @unchecked Sendable {
             }
         }
         if let prefetch = prefetches.next() { return .prefetch(prefetch) }
+        if !refreshes.isEmpty {
+            var refresh = refreshes.removeFirst()
+            let image = refresh.images.removeFirst()
+            refresh.done += 1
+            let work = Work.refresh(project: refresh.project, label: refresh.label, image: image, model: refresh.model,
+                                    done: refresh.done, total: refresh.total)
+            // Labels take turns, one image each.
+            if !refresh.images.isEmpty { refreshes.append(refresh) }
+            return work
+        }
         return .watch
     }
 
@@ -250,6 +306,33 @@ final class PredictionService: @unchecked Sendable {
             let message = (error as? HTTPError)?.message ?? "\(error)"
             PredictionEvent.failed(image: job.image, seq: job.seq, error: message).send(on: stream)
         }
+    }
+
+    /// Predicts a stale proposal again from the label's current context, as `propagate` would,
+    /// and saves it with the revision read before predicting (a context changed meanwhile leaves
+    /// it stale, never wrongly fresh). A proposal reviewed, replaced or made fresh meanwhile, or
+    /// a draft, is left alone; failures leave the old proposal.
+    private func refreshProposal(project: Project, label: String, image: String, model: String) {
+        let revision = project.contextRevision(label: label).fingerprint
+        guard let runner = self.model, let record = try? project.proposal(label: label, image: image),
+              !record.isDraft, record.contextRevision != revision || record.model != model,
+              !project.isAccepted(label: label, image: image),
+              let target = try? contexts.greyImage(project: project, image: image) else { return }
+        guard let prediction = try? runner.withPredictor({ predictor -> Prediction in
+            let context = try contexts.contextSet(project: project, label: label, model: runner)
+            return try predictor.predict(target, context: context, excludingContextID: image)
+        }) else { return }
+        let fresh = ProposalRecord(contextRevision: revision, uncertainty: prediction.uncertainty, model: model,
+                                   contextSize: prediction.contextIDs.count)
+        _ = try? project.saveProposal(label: label, image: image, mask: prediction.mask, record: fresh)
+    }
+
+    /// Sends `event` to every open page on `key`.
+    private func announce(_ event: PredictionEvent, on key: LabelKey) {
+        condition.lock()
+        let streams = sessions.values.filter { $0.label == key }.map(\.stream)
+        condition.unlock()
+        for stream in streams { event.send(on: stream) }
     }
 
     private func predict(
