@@ -251,6 +251,44 @@ import Testing
         #expect(try project.proposalPNG(label: "cell", image: "b") == nil)
     }
 
+    @Test func aProposalLeftBesideAnAcceptedMaskIsSettledNotReviewed() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try helpers.makeProject(directory)
+        try project.saveProposal(label: "cell", image: "b", mask: helpers.mask(1), record: record("x", 0.2))
+        let png = try FileSystem.read(project.folder + "/proposals/cell/b.png")
+        let json = try FileSystem.read(project.folder + "/proposals/cell/b.json")
+        try project.accept(label: "cell", image: "b", mask: helpers.mask(2), annotator: "ana", interactions: 2)
+        // As a crash between the accept's commit and the proposal's removal would leave it.
+        try FileSystem.writeAtomically(png, to: project.folder + "/proposals/cell/b.png")
+        try FileSystem.writeAtomically(json, to: project.folder + "/proposals/cell/b.json")
+        let queue = try project.proposalQueue(label: "cell")
+        #expect(queue.items.isEmpty && queue.accepted == 1 && queue.remaining == 2)
+        #expect(throws: ProjectStoreError.proposalChanged(image: "b", label: "cell", change: "was accepted meanwhile")) {
+            try project.acceptProposal(label: "cell", image: "b", annotator: "bo")
+        }
+        #expect(throws: ProjectStoreError.proposalChanged(image: "b", label: "cell", change: "was accepted meanwhile")) {
+            try project.rejectProposal(label: "cell", image: "b", annotator: "bo")
+        }
+        // The accepted mask is the one accepted by hand, untouched.
+        #expect(try project.mask(label: "cell", image: "b") == helpers.mask(2))
+        #expect(try project.context(label: "cell").entry("b")?.interactions == 2)
+    }
+
+    @Test func aRejectedFolderLinkedOutsideIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try helpers.makeProject(directory)
+        try project.saveProposal(label: "cell", image: "b", mask: helpers.mask(1), record: record("x", 0.2))
+        let outside = directory.file("outside")
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: project.folder + "/proposals/cell/rejected", withDestinationPath: outside)
+        #expect(throws: ProjectStoreError.self) { try project.rejectProposal(label: "cell", image: "b", annotator: "x") }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+        // Nothing was lost: the proposal is still there to review.
+        #expect(try project.proposal(label: "cell", image: "b") != nil)
+    }
+
     @Test func olderRecordsWithoutASourceStillRead() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
