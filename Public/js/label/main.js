@@ -210,9 +210,10 @@ class LabelPage {
       e.preventDefault();
       this.status(`Nothing to export yet: no image of “${this.label}” has an accepted mask. Accept one (Enter) first.`, "warn");
     });
-    $("skip").addEventListener("click", () => this.skip());
+    // In review mode Skip and Back move through the review queue, as N and Shift+N do.
+    $("skip").addEventListener("click", () => (this.review ? this.reviewNext() : this.skip()));
     $("unaccept").addEventListener("click", () => this.unaccept());
-    $("previous").addEventListener("click", () => this.previousImage());
+    $("previous").addEventListener("click", () => (this.review ? this.reviewPrevious() : this.previousImage()));
     $("image-filter").addEventListener("change", () => this.renderImageList());
     const find = $("image-find");
     find.addEventListener("input", () => this.renderImageList());

@@ -116,9 +116,19 @@ export class ReviewMode {
     return Boolean(this.reviewItem && this.reviewItem.image === this.imageId);
   }
 
+  /**
+   * The proposal shown, or null with a word when the open image is not one (opened from the image
+   * list): a key must never act on a proposal the user is not looking at.
+   */
+  shownProposal() {
+    if (this.refiningProposal) return this.reviewItem;
+    this.status("this image is not the proposal under review: press N to return to the review queue", "warn");
+    return null;
+  }
+
   /** Y: the proposal becomes the accepted mask as it is (0 interactions). */
   async reviewAccept() {
-    const item = this.reviewItem;
+    const item = this.shownProposal();
     if (!item || this.accepting) return;
     const annotator = await this.ensureAnnotator();
     if (!annotator) {
@@ -142,7 +152,7 @@ export class ReviewMode {
 
   /** X: the proposal is removed, and propagate will not propose it again from this context. */
   async reviewReject() {
-    const item = this.reviewItem;
+    const item = this.shownProposal();
     if (!item) return;
     try {
       await sendJSON(paths.proposal(this.projectId, this.label, item.image, "reject"),
@@ -156,7 +166,7 @@ export class ReviewMode {
 
   /** R: refine with the usual tools, starting from the proposal. */
   reviewRefine() {
-    if (!this.reviewItem) return;
+    if (!this.shownProposal()) return;
     this.reviewRefining = true;
     if (this.tool !== "click" && this.tool !== "box") this.selectTool("click");
     this.status(`refining ${this.reviewItem.image}: click, drag a box or scribble (the proposal is the starting point); Enter accepts`, "ok");
@@ -164,13 +174,14 @@ export class ReviewMode {
 
   /** Enter: the refined mask when the user interacted, the proposal as it is otherwise. */
   reviewEnter() {
-    if (this.annotation && this.annotation.interactionCount > 0) return this.accept();
+    if (!this.refiningProposal || (this.annotation && this.annotation.interactionCount > 0)) return this.accept();
     return this.reviewAccept();
   }
 
+  /** N: the next proposal; from an image opened outside the queue, back to the current one. */
   async reviewNext() {
     const count = this.reviewQueue?.items.length || 0;
-    if (count) await this.reviewOpen((this.reviewIndex + 1) % count);
+    if (count) await this.reviewOpen(this.refiningProposal ? (this.reviewIndex + 1) % count : this.reviewIndex);
   }
 
   async reviewPrevious() {
