@@ -816,6 +816,18 @@ def check_review(driver, results, url, projects, work, args):
     progress = driver.execute_script("return document.getElementById('review-progress').textContent")
     results.check("the progress counts the review", f"{accepted_before + 2} accepted · 1 proposed" in progress, progress)
 
+    # An image opened from the list is not the proposal: Y does nothing to it, N returns to the queue.
+    driver.execute_script("window.multiversegPage.open(arguments[0])", first)
+    wait_for(driver, lambda d: body_data(d, "image") == first and body_data(d, "pending") == "false", 60, "an image from the list")
+    press(driver, "y")
+    warned = wait_for(driver, lambda d: d.execute_script(
+        "const s = document.getElementById('status').textContent; return s.includes('not the proposal') ? s : null"), 10,
+        "the warning")
+    press(driver, "n")
+    wait_for(driver, lambda d: body_data(d, "image") == draft_image and body_data(d, "pending") == "false", 60, "back to the draft")
+    results.check("keys act only on the proposal shown: Y on another image warns, N returns to the queue",
+                  os.path.exists(os.path.join(folder, draft_image + ".json")) and context_entry(draft_image) is None, warned)
+
     # Export: exactly the accepted masks; with the flag also the remaining proposal (the draft), marked.
     accepted = sorted(n for n in os.listdir(os.path.join(projects, PROJECT, "masks", LABEL)) if n.endswith(".png"))
     _, _, plain = fetch_bytes(driver, f"/api/projects/{PROJECT}/labels/{LABEL}/export.zip?manifest=1")
