@@ -1,0 +1,90 @@
+import Foundation
+import MicroHTTP
+import PNGCodec
+import ProjectStore
+import Server
+import TestSupport
+import Testing
+import ZIP
+
+/// `PATCH`/`DELETE /api/projects/:p/labels/:label` and the multi-class export (issue 16).
+@Suite struct LabelManagementAPITests {
+    func accept(_ fixture: LabelingFixture, label: String, image: String, leftColumns: Int) throws {
+        let mask = try PNGImage.maskPNG((0..<(40 * 30)).map { $0 % 40 < leftColumns }, width: 40, height: 30)
+        let body = #"{"maskPNG": "\#(Data(mask).base64EncodedString())", "annotator": "ana", "interactions": 2}"#
+        let response = try fixture.request("POST", "/api/projects/cells/labels/\(label)/images/\(image)/accept", json: body)
+        #expect(response.status == 200, "\(response.text)")
+    }
+
+    @Test func renamingALabelMovesItsMasksAndContext() throws {
+        let fixture = try LabelingFixture.slow()
+        try fixture.makeProject()
+        #expect(try fixture.request("POST", "/api/projects/cells/labels", json: #"{"label": "membrane"}"#).status == 201)
+        try accept(fixture, label: "nucleus", image: "a", leftColumns: 20)
+        let renamed = try fixture.request("PATCH", "/api/projects/cells/labels/nucleus", json: #"{"name": "nuclei"}"#)
+        #expect(renamed.status == 200, "\(renamed.text)")
+        #expect(try renamed.json()["labels"] as? [String] == ["nuclei", "membrane"])
+        let images = try #require(try renamed.json()["images"] as? [[String: Any]])
+        let a = (images.first?["labels"] as? [String: Any])?["nuclei"] as? [String: Any]
+        #expect(a?["accepted"] as? Bool == true && a?["inContext"] as? Bool == true)
+        let context = try fixture.request("GET", "/api/projects/cells/labels/nuclei/context").json()
+        #expect((context["entries"] as? [[String: Any]])?.map { $0["id"] as? String } == ["a"])
+        #expect(try fixture.request("GET", "/api/projects/cells/labels/nuclei/images/a/mask.png").status == 200)
+        #expect(try fixture.request("GET", "/api/projects/cells/labels/nucleus/context").status == 404)
+    }
+
+    @Test func renamingRefusesClashesAndBadNames() throws {
+        let fixture = try LabelingFixture.slow()
+        try fixture.makeProject()
+        #expect(try fixture.request("POST", "/api/projects/cells/labels", json: #"{"label": "membrane"}"#).status == 201)
+        let clash = try fixture.request("PATCH", "/api/projects/cells/labels/nucleus", json: #"{"name": "membrane"}"#)
+        let clashMessage = try clash.json()["error"] as? String ?? ""
+        #expect(clash.status == 409 && clashMessage.contains("already has a label 'membrane'"), "\(clash.text)")
+        let invalid = try fixture.request("PATCH", "/api/projects/cells/labels/nucleus", json: #"{"name": "../etc"}"#)
+        #expect(invalid.status == 422, "\(invalid.text)")
+        #expect(try fixture.request("PATCH", "/api/projects/cells/labels/nope", json: #"{"name": "x"}"#).status == 404)
+        #expect(try fixture.request("PATCH", "/api/projects/cells/labels/nucleus", json: #"{"label": "x"}"#).status == 400)
+        #expect(try fixture.request("GET", "/api/projects/cells").json()["labels"] as? [String] == ["nucleus", "membrane"])
+    }
+
+    @Test func deletingALabelPutsItsFilesInTheTrash() throws {
+        let fixture = try LabelingFixture.slow()
+        try fixture.makeProject()
+        try accept(fixture, label: "nucleus", image: "b", leftColumns: 10)
+        let deleted = try fixture.request("DELETE", "/api/projects/cells/labels/nucleus")
+        #expect(deleted.status == 200, "\(deleted.text)")
+        let trash = try #require(try deleted.json()["trash"] as? String)
+        #expect(trash.hasPrefix("trash/labels/nucleus-"))
+        let folder = fixture.directory.file("Projects") + "/cells/"
+        #expect(FileManager.default.fileExists(atPath: folder + trash + "/masks/b.png"))
+        #expect(FileManager.default.fileExists(atPath: folder + trash + "/context.json"))
+        #expect(try fixture.request("GET", "/api/projects/cells").json()["labels"] as? [String] == [])
+        #expect(try fixture.request("DELETE", "/api/projects/cells/labels/nucleus").status == 404)
+    }
+
+    @Test func theMulticlassExportNumbersTheLabelsAndSaysHow() throws {
+        let fixture = try LabelingFixture.slow()
+        try fixture.makeProject()
+        #expect(try fixture.request("POST", "/api/projects/cells/labels", json: #"{"label": "membrane"}"#).status == 201)
+        let empty = try fixture.request("GET", "/api/projects/cells/export.zip?multiclass=1")
+        let emptyMessage = try empty.json()["error"] as? String ?? ""
+        #expect(empty.status == 404 && emptyMessage.contains("nothing to export"), "\(empty.text)")
+        try accept(fixture, label: "nucleus", image: "a", leftColumns: 20)
+        try accept(fixture, label: "membrane", image: "a", leftColumns: 10)
+        let response = try fixture.request("GET", "/api/projects/cells/export.zip?multiclass=1")
+        #expect(response.status == 200 && response.headers["content-type"] == "application/zip", "\(response.text)")
+        #expect(response.headers["content-disposition"]?.contains("cells-multiclass.zip") == true)
+        let zip = try ZipArchive(response.body)
+        #expect(zip.entries.map(\.name) == ["a.png", "manifest.json"])
+        let png = try PNGImage(decoding: Array(try #require(try zip.contents(of: "a.png"))))
+        // Columns 0-9: both labels, membrane (listed later) wins; 10-19: nucleus only; the rest: none.
+        #expect(Array(png.samples.prefix(40)) == Array(repeating: 2, count: 10) + Array(repeating: 1, count: 10)
+                + Array(repeating: 0, count: 20))
+        let manifestBytes = Array(try #require(try zip.contents(of: "manifest.json")))
+        let manifest = try JSONSerialization.jsonObject(with: Data(manifestBytes)) as? [String: Any]
+        let image = (manifest?["images"] as? [[String: Any]])?.first
+        #expect(image?["overlappingPixels"] as? Int == 300)
+        #expect((manifest?["labels"] as? [[String: Any]])?.map { $0["label"] as? String } == ["nucleus", "membrane"])
+        #expect(try fixture.request("GET", "/api/projects/cells/export.zip").status == 400)
+    }
+}
