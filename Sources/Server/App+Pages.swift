@@ -76,6 +76,8 @@ extension App {
             "version": MultiverSegVersion.string, "model": modelSummary(),
             "id": project.id, "name": detail.name,
             "labels": labels, "hasLabels": !labels.isEmpty, "images": images, "imageCount": images.count,
+            "labelCount": labels.count,
+            "anyAccepted": detail.images.filter { image in image.labels.values.contains { $0.accepted } }.count,
         ]
         if let description = detail.description, !description.isEmpty { values["description"] = description }
         return try page("project", values)
