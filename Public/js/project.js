@@ -12,7 +12,8 @@ const projectId = document.body.dataset.project || decodeURIComponent(location.p
 /** Takes the labels, the image grid and its count from the server's rendering of this page. */
 async function refresh() {
   try {
-    await refreshFromPage(location.pathname, ["labels", "label-tools", "image-count", "images"]);
+    // With ?images=all the grid keeps every tile.
+    await refreshFromPage(location.pathname + location.search, ["labels", "label-tools", "image-count", "images"]);
   } catch (error) {
     showStatus(`cannot open project “${projectId}”: ${describe(error)}`, "warn");
   }

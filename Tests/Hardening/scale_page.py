@@ -140,22 +140,27 @@ def measure(driver, url, project, images, entries):
     figures = {}
     driver.get("about:blank")
     driver.get(f"{url}projects/{project}")
-    until_frame(driver, f"return document.querySelectorAll('#images li[data-image]').length === {images}")
+    until_frame(driver, f"return document.getElementById('image-count').textContent === '({images})' "
+                        "&& document.querySelector('#images li[data-image]')")
     timing = driver.execute_script("""const t = performance.getEntriesByType('navigation')[0];
         return [t.domContentLoadedEventEnd, t.loadEventEnd, t.decodedBodySize];""")
     figures["project page: DOMContentLoaded (ms)"] = timing[0]
     figures["project page: load (ms)"] = timing[1]
     figures["project page: HTML (KB)"] = timing[2] / 1024
     figures["project page: thumbnails fetched"] = requests_by_kind(driver, project).get("image PNGs", (0, 0))[0]
+    figures["project page: tiles in the page"] = driver.execute_script("return document.querySelectorAll('#images li[data-image]').length")
 
     driver.get("about:blank")
     driver.get(f"{url}label.html?project={project}&label={LABEL}&image=img-0500" if images > 500
                else f"{url}label.html?project={project}&label={LABEL}&image=img-0050")
-    listed = until_frame(driver, f"return document.querySelectorAll('#images li[data-image]').length === {images}")
+    # The list renders the rows in view only: wait for its count and its first rows.
+    listed = until_frame(driver, f"return document.getElementById('image-count').textContent === '{images}' "
+                                 "&& document.querySelector('#images li[data-image]')")
     context = until_frame(driver, f"return document.querySelectorAll('#context .context-entry').length === {entries}")
     until_frame(driver, "return document.body.dataset.image && document.body.dataset.pending === 'false'")
     figures["label page: image list painted (ms)"] = listed
     figures["label page: context panel painted (ms)"] = context
+    figures["image list: rows in the page"] = driver.execute_script("return document.querySelectorAll('#images li[data-image]').length")
     time.sleep(0.5)
     for kind, (count, size) in sorted(requests_by_kind(driver, project).items()):
         figures[f"label page: {kind}: requests"] = count
@@ -226,7 +231,7 @@ def measure(driver, url, project, images, entries):
 
 def screenshots(driver, url, shots, results):
     driver.get(f"{url}label.html?project=big&label={LABEL}&image=img-0500")
-    until_frame(driver, "return document.querySelectorAll('#images li[data-image]').length === 1000")
+    until_frame(driver, "return document.getElementById('image-count').textContent === '1000'")
     until_frame(driver, "return document.querySelectorAll('#context .context-entry').length === 300")
     for width, height in ((1280, 720), (1600, 1000)):
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
@@ -281,12 +286,18 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"small": small, "big": big}, f, indent=1)
-    for key in ("project page: load (ms)", "label page: image list painted (ms)", "label page: context panel painted (ms)",
-                "image list: find by name (ms)", "image list: filter 'to do' (ms)", "image list: jump to an image by name (ms)"):
+    for key, limit in (("project page: load (ms)", 2 * args.limit_ms), ("label page: image list painted (ms)", args.limit_ms),
+                       ("label page: context panel painted (ms)", args.limit_ms), ("image list: find by name (ms)", args.limit_ms),
+                       ("image list: filter 'to do' (ms)", args.limit_ms), ("image list: jump to an image by name (ms)", args.limit_ms),
+                       ("context panel: longest frame while scrolling (ms)", args.limit_ms / 4)):
         value = big.get(key)
-        results.append((f"big project: {key} under {args.limit_ms:.0f}", value is not None and value < args.limit_ms, f"{value}"))
-    results.append(("scrolling the context panel fetches only the thumbnails scrolled into view, at most once each",
-                    big["context panel: thumbnails fetched by the scroll"] <= 300, str(big["context panel: thumbnails fetched by the scroll"])))
+        results.append((f"big project: {key} under {limit:.0f}", value is not None and value < limit, f"{value}"))
+    fetched = big["context panel: thumbnails fetched by the scroll"]
+    results.append(("scrolling the context panel fetches the thumbnails it brings into view, not all 300 at once",
+                    0 < fetched < 300, str(fetched)))
+    results.append(("the page holds as many image-list rows and project-page tiles for 1,000 images as for a few hundred",
+                    big["image list: rows in the page"] <= 200 and big["project page: tiles in the page"] <= 200,
+                    f'{big["image list: rows in the page"]} rows, {big["project page: tiles in the page"]} tiles'))
     passed = sum(1 for _, ok, _ in results if ok)
     print()
     for name, ok, detail in results:
