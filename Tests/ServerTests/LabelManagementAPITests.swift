@@ -87,4 +87,33 @@ import ZIP
         #expect((manifest?["labels"] as? [[String: Any]])?.map { $0["label"] as? String } == ["nucleus", "membrane"])
         #expect(try fixture.request("GET", "/api/projects/cells/export.zip").status == 400)
     }
+
+    /// The project page of a large project: the first 200 tiles, "Show all", the label tools.
+    @Test func theProjectPageShowsTheFirstTilesAndAWayToAll() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let library = try ProjectLibrary(root: directory.path)
+        let project = try library.createProject(name: "Many", labels: ["nucleus", "membrane"])
+        for k in 0..<203 {
+            let png = try PNGImage.encode(samples: [UInt16(k % 256), 0, 0, UInt16(k / 256)], width: 2, height: 2,
+                                          colorType: .grey, bitDepth: 8)
+            try project.importImage(name: String(format: "img-%03d.png", k), png: png)
+        }
+        let app = try App(configuration: .init(projectsRoot: directory.path, publicRoot: directory.path,
+                                               templatesRoot: PageTests.templates))
+        let server = try HTTPServer(configuration: .init(port: 0), router: app.router())
+        defer { server.stop() }
+        let tiles = { (text: String) in text.components(separatedBy: "<li data-image=").count - 1 }
+        let page = try HTTPTestClient.request(port: server.port, target: "/projects/many")
+        #expect(page.status == 200 && tiles(page.text) == 200, "\(tiles(page.text)) tiles")
+        #expect(page.text.contains("Show all 203 images (3 more)") && page.text.contains("href=\"?images=all#images\""))
+        #expect(page.text.contains("(203)"))
+        // Every label has Rename and Delete; nothing is accepted, so the multi-class export says so.
+        #expect(page.text.components(separatedBy: "class=\"rename-label\"").count == 3)
+        #expect(page.text.components(separatedBy: "class=\"danger delete-label\"").count == 3)
+        #expect(page.text.contains("id=\"export-multiclass\"") && page.text.contains("multiclass=1"))
+        #expect(page.text.contains("data-accepted=\"0\""))
+        let all = try HTTPTestClient.request(port: server.port, target: "/projects/many?images=all")
+        #expect(tiles(all.text) == 203 && !all.text.contains("Show all"))
+    }
 }
