@@ -253,7 +253,7 @@ def main():
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "debug", "multiverseg"))
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--limit-ms", type=float, default=1000,
-                        help="what counts as usable: the big project's page loads and list actions under this")
+                        help="what counts as usable: the big project's list actions under this, page loads under twice this")
     args = parser.parse_args()
     shots = os.environ.get("MULTIVERSEG_SCREENSHOTS", "/tmp")
     os.makedirs(shots, exist_ok=True)
@@ -286,8 +286,9 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"small": small, "big": big}, f, indent=1)
-    for key, limit in (("project page: load (ms)", 2 * args.limit_ms), ("label page: image list painted (ms)", args.limit_ms),
-                       ("label page: context panel painted (ms)", args.limit_ms), ("image list: find by name (ms)", args.limit_ms),
+    # Page loads include the server's answer for the whole project (with a debug build, most of it).
+    for key, limit in (("project page: load (ms)", 2 * args.limit_ms), ("label page: image list painted (ms)", 2 * args.limit_ms),
+                       ("label page: context panel painted (ms)", 2 * args.limit_ms), ("image list: find by name (ms)", args.limit_ms),
                        ("image list: filter 'to do' (ms)", args.limit_ms), ("image list: jump to an image by name (ms)", args.limit_ms),
                        ("context panel: longest frame while scrolling (ms)", args.limit_ms / 4)):
         value = big.get(key)

@@ -34,9 +34,10 @@ export class Sidebar {
     if (this.imageId) scrollImageIntoView($("images"), this.imageId);
   }
 
-  async refreshContext() {
+  /** `request`: the context's GET already under way, if any. */
+  async refreshContext(request = null) {
     try {
-      const { entries } = await getJSON(paths.context(this.projectId, this.label));
+      const { entries } = await (request ?? getJSON(paths.context(this.projectId, this.label)));
       this.contextEntries = entries;
     } catch (error) {
       if (!(error instanceof APIError && error.status === 404)) this.status(`context: ${describe(error)}`, "warn");
