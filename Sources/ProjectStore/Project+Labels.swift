@@ -61,6 +61,7 @@ extension Project {
             for item in layout.labelItems(newName) where Self.occupied(item.path) {
                 throw ProjectStoreError.labelFilesExist(label: newName, item: relative(item.path))
             }
+            try requireMovable(label)
             try apply(LabelChange(operation: .rename, label: label, to: newName))
         }
     }
@@ -78,6 +79,7 @@ extension Project {
         try requireValid(label, kind: "label")
         return try mutate {
             guard try labels().contains(label) else { throw ProjectStoreError.unknownLabel(label) }
+            try requireMovable(label)
             let stamp = Self.timestamp(date).filter(\.isNumber)
             var trash = ProjectLayout.trashedLabel(label, stamp: stamp)
             var suffix = 2
@@ -105,6 +107,12 @@ extension Project {
         return true
     }
 
+    /// Refuses, before anything is recorded, a label whose files include a link leading outside
+    /// the project (`linkLeavesFolder`), so a change is never left half done on that account.
+    private func requireMovable(_ label: String) throws {
+        for item in layout.labelItems(label) where Self.occupied(item.path) { _ = try inside(item.path) }
+    }
+
     /// Records the change, then makes it.
     private func apply(_ change: LabelChange) throws {
         try write(json: change, to: layout.labelChange)
@@ -115,15 +123,11 @@ extension Project {
     /// is skipped when already done, so running it again after a crash at any point ends in the
     /// same state as an uninterrupted run.
     private func finish(_ change: LabelChange) throws {
-        for item in layout.labelItems(change.label) where Self.occupied(item.path) {
-            let destination: String
-            switch change.operation {
-            case .rename:
-                let index = layout.labelItems(change.label).firstIndex { $0.path == item.path }!
-                destination = layout.labelItems(change.to!)[index].path
-            case .delete:
-                destination = folder + "/" + change.trash! + "/" + item.trashName
-            }
+        let items = layout.labelItems(change.label)
+        let destinations = change.operation == .rename
+            ? layout.labelItems(change.to ?? change.label).map(\.path)
+            : items.map { folder + "/" + (change.trash ?? "") + "/" + $0.trashName }
+        for (item, destination) in zip(items, destinations) where Self.occupied(item.path) {
             guard !Self.occupied(destination) else {
                 throw ProjectStoreError.labelFilesExist(label: change.to ?? change.label, item: relative(destination))
             }

@@ -201,6 +201,24 @@ import ZIP
         }
     }
 
+    @Test func aLabelWhoseFilesLeadOutsideIsRefusedBeforeAnythingMoves() throws {
+        let fixture = try labeledFixture()
+        let project = fixture.project
+        let outside = fixture.directory.path + "/elsewhere"
+        try FileSystem.makeFolder(outside)
+        try FileManager.default.createSymbolicLink(atPath: project.folder + "/proposals/membrane", withDestinationPath: outside)
+        let before = snapshot(project)
+        #expect(throws: ProjectStoreError.linkLeavesFolder("cells/proposals/membrane")) {
+            try project.renameLabel("membrane", to: "membranes")
+        }
+        #expect(throws: ProjectStoreError.linkLeavesFolder("cells/proposals/membrane")) { try project.deleteLabel("membrane") }
+        #expect(snapshot(project) == before)
+        #expect(try project.labels() == ["nucleus", "membrane"])
+        // Nothing is left half done: other labels change as usual.
+        try project.renameLabel("nucleus", to: "nuclei")
+        #expect(try project.labels() == ["nuclei", "membrane"])
+    }
+
     /// Two apps on one shared folder: the one that did not rename sees the new state at once and
     /// cannot write under the old name.
     @Test func aCollaboratorsAppSeesTheRenameAndCannotWriteUnderTheOldName() throws {
