@@ -47,6 +47,25 @@ import ZIP
         #expect(try fixture.request("GET", "/api/projects/cells").json()["labels"] as? [String] == ["nucleus", "membrane"])
     }
 
+    /// Two apps on one shared projects folder: the other one sees the rename at once and refuses
+    /// work under the old name.
+    @Test func aSecondAppOnTheFolderSeesTheRename() throws {
+        let fixture = try LabelingFixture.slow()
+        try fixture.makeProject()
+        let other = try LabelingFixture(model: nil, sharing: fixture)
+        try accept(fixture, label: "nucleus", image: "a", leftColumns: 20)
+        #expect(try other.request("GET", "/api/projects/cells/labels/nucleus/context").status == 200)
+        #expect(try fixture.request("PATCH", "/api/projects/cells/labels/nucleus", json: #"{"name": "nuclei"}"#).status == 200)
+        #expect(try other.request("GET", "/api/projects/cells").json()["labels"] as? [String] == ["nuclei"])
+        let context = try other.request("GET", "/api/projects/cells/labels/nuclei/context").json()
+        #expect((context["entries"] as? [[String: Any]])?.map { $0["id"] as? String } == ["a"])
+        let mask = try PNGImage.maskPNG((0..<(40 * 30)).map { $0 % 40 < 5 }, width: 40, height: 30)
+        let late = try other.request("POST", "/api/projects/cells/labels/nucleus/images/b/accept",
+                                     json: #"{"maskPNG": "\#(Data(mask).base64EncodedString())", "annotator": "bo", "interactions": 1}"#)
+        #expect(late.status == 404, "\(late.text)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.directory.file("Projects") + "/cells/masks/nucleus"))
+    }
+
     @Test func deletingALabelPutsItsFilesInTheTrash() throws {
         let fixture = try LabelingFixture.slow()
         try fixture.makeProject()
