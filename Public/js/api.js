@@ -17,6 +17,7 @@ export const paths = {
   projects: () => "/api/projects",
   project: (p) => `/api/projects/${enc(p)}`,
   labels: (p) => `/api/projects/${enc(p)}/labels`,
+  label: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}`,
   upload: (p, name) => `/api/projects/${enc(p)}/images?name=${enc(name)}`,
   image: (p, i) => `/api/projects/${enc(p)}/images/${enc(i)}`,
   imagePNG: (p, i) => `/api/projects/${enc(p)}/images/${enc(i)}.png`,
@@ -30,6 +31,7 @@ export const paths = {
   next: (p, l, order, after) =>
     `/api/projects/${enc(p)}/labels/${enc(l)}/next?order=${enc(order)}` + (after ? `&after=${enc(after)}` : ""),
   exportZip: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}/export.zip?manifest=1`,
+  exportMulticlass: (p) => `/api/projects/${enc(p)}/export.zip?multiclass=1`,
 };
 
 async function parse(response) {

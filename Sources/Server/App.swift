@@ -100,9 +100,11 @@ public final class App: Sendable {
             switch error {
             case .unknownProject, .unknownImage, .unknownVolume, .unknownLabel, .notInContext, .notAccepted:
                 throw HTTPError.notFound(error.description)
-            case .duplicateLabel, .duplicateImage:
+            case .nothingToExport:
+                throw HTTPError.notFound(error.description)
+            case .duplicateLabel, .duplicateImage, .labelFilesExist:
                 throw HTTPError.conflict(error.description)
-            case .invalidIdentifier, .invalidImage, .maskSizeMismatch:
+            case .invalidIdentifier, .invalidImage, .maskSizeMismatch, .tooManyLabels:
                 throw HTTPError(status: 422, message: error.description)
             case .linkLeavesFolder:
                 throw HTTPError.forbidden(error.description)
