@@ -17,6 +17,7 @@ export const paths = {
   projects: () => "/api/projects",
   project: (p) => `/api/projects/${enc(p)}`,
   labels: (p) => `/api/projects/${enc(p)}/labels`,
+  label: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}`,
   upload: (p, name) => `/api/projects/${enc(p)}/images?name=${enc(name)}`,
   image: (p, i) => `/api/projects/${enc(p)}/images/${enc(i)}`,
   imagePNG: (p, i) => `/api/projects/${enc(p)}/images/${enc(i)}.png`,
@@ -35,6 +36,7 @@ export const paths = {
       max != null ? `max-uncertainty=${enc(max)}` : ""].filter(Boolean).join("&") : ""),
   refreshProposals: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}/proposals/refresh`,
   proposal: (p, l, i, action) => `/api/projects/${enc(p)}/labels/${enc(l)}/proposals/${enc(i)}/${action}`,
+  exportMulticlass: (p) => `/api/projects/${enc(p)}/export.zip?multiclass=1`,
 };
 
 async function parse(response) {

@@ -1,5 +1,5 @@
 // Project page (server-rendered from Templates/project.html at /projects/<id>): renames the project,
-// adds labels, imports images and masks, deletes images. After each change the labels and the image
+// adds, renames and deletes labels, imports images and masks, deletes images. After each change the labels and the image
 // grid are taken from the server's fresh rendering of this page; no markup is built here.
 
 import { describe, getJSON, paths, sendJSON } from "./api.js";
@@ -12,7 +12,8 @@ const projectId = document.body.dataset.project || decodeURIComponent(location.p
 /** Takes the labels, the image grid and its count from the server's rendering of this page. */
 async function refresh() {
   try {
-    await refreshFromPage(location.pathname, ["labels", "image-count", "images"]);
+    // With ?images=all the grid keeps every tile.
+    await refreshFromPage(location.pathname + location.search, ["labels", "label-tools", "image-count", "images"]);
   } catch (error) {
     showStatus(`cannot open project “${projectId}”: ${describe(error)}`, "warn");
   }
@@ -58,8 +59,40 @@ async function deleteImage(id) {
   await refresh();
 }
 
+async function renameLabel(label) {
+  const name = prompt(`New name for the label “${label}” (letters, digits, dot, dash, underscore; its masks, context set and history move with it):`, label);
+  if (name === null || name.trim() === "" || name.trim() === label) return;
+  try {
+    await sendJSON(paths.label(projectId, label), { name: name.trim() }, "PATCH");
+    showStatus(`renamed the label “${label}” to “${name.trim()}”`, "ok");
+  } catch (error) {
+    showStatus(`cannot rename “${label}”: ${describe(error)}`, "warn");
+  }
+  await refresh();
+}
+
+async function deleteLabel(label) {
+  if (!confirm(`Delete the label “${label}”? Its masks, context set, history and proposals are moved to the project's trash/labels/ folder (nothing is destroyed).`)) return;
+  try {
+    const { trash } = await sendJSON(paths.label(projectId, label), undefined, "DELETE");
+    showStatus(`deleted the label “${label}” (its files are in the project's ${trash}/)`, "ok");
+  } catch (error) {
+    showStatus(`cannot delete “${label}”: ${describe(error)}`, "warn");
+  }
+  await refresh();
+}
+
 // Listeners on the lists, which stay while their items are replaced.
+$("label-tools").addEventListener("click", (e) => {
+  const exportLink = e.target.closest("a[data-accepted]");
+  if (!exportLink || Number(exportLink.dataset.accepted) > 0) return;
+  e.preventDefault();
+  showStatus("Nothing to export yet: no image has an accepted mask of any label.", "warn");
+});
 $("labels").addEventListener("click", (e) => {
+  const labelItem = e.target.closest("li[data-label]");
+  if (labelItem && e.target.closest("button.rename-label")) return renameLabel(labelItem.dataset.label);
+  if (labelItem && e.target.closest("button.delete-label")) return deleteLabel(labelItem.dataset.label);
   const exportLink = e.target.closest("a[data-accepted]");
   // An empty label has nothing to download; the link would fail without a word.
   if (!exportLink || Number(exportLink.dataset.accepted) > 0) return;

@@ -68,14 +68,15 @@ public enum FileSystem {
     /// Writes a folder of files so that `destination` is either absent, the complete old folder or
     /// the complete new one, never half written: the files go into a hidden temporary folder beside
     /// it, which is renamed into place. An existing destination is replaced only when it holds
-    /// nothing but files of the kind written (`allowedExtension`), so a mistyped path never wipes
+    /// nothing but files of the kind written (`allowedExtension`, or named in `allowedNames`), so a mistyped path never wipes
     /// unrelated data.
     ///
     /// ```swift
     /// try FileSystem.writeFolderAtomically([("a.png", bytes)], to: "out/masks", allowedExtension: "png")
     /// ```
     public static func writeFolderAtomically(
-        _ files: [(name: String, bytes: [UInt8])], to destination: String, allowedExtension: String
+        _ files: [(name: String, bytes: [UInt8])], to destination: String, allowedExtension: String,
+        allowedNames: Set<String> = []
     ) throws {
         let path = destination.hasSuffix("/") && destination.count > 1 ? String(destination.dropLast()) : destination
         let parent = (path as NSString).deletingLastPathComponent
@@ -87,7 +88,7 @@ public enum FileSystem {
         let existing = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if existing {
             let entries = isDirectory.boolValue ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []) : [name]
-            guard isDirectory.boolValue, entries.allSatisfy({ $0.hasSuffix("." + allowedExtension) }) else {
+            guard isDirectory.boolValue, entries.allSatisfy({ $0.hasSuffix("." + allowedExtension) || allowedNames.contains($0) }) else {
                 throw FileSystemError(call: "replace", path: path, code: ENOTEMPTY)
             }
         }

@@ -1,4 +1,6 @@
 import Foundation
+import Imaging
+import PNGCodec
 import ZIP
 
 // Accepted masks out of the project: a folder of PNGs or a ZIP archive.
@@ -52,15 +54,7 @@ extension Project {
         for (item, png) in proposals { try zip.add(name: "proposals/\(item.image).png", bytes: png) }
         if manifest || includeProposals {
             let context = try context(label: label)
-            let rows = masks.map { mask -> ExportedMask in
-                let entry = context.entry(mask.image) ?? context.removedEntries.last { $0.id == mask.image }
-                return ExportedMask(file: "\(mask.image).png", image: mask.image, version: entry?.version,
-                                    annotator: entry?.annotator, acceptedAt: entry?.acceptedAt,
-                                    interactions: entry?.interactions, inContext: context.entry(mask.image) != nil,
-                                    included: context.entry(mask.image)?.included ?? false)
-            }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            let rows = masks.map { ExportedMask(file: "\($0.image).png", image: $0.image, context: context) }
             let proposalRows = includeProposals ? proposals.map { item, _ in
                 ExportedProposal(file: "proposals/\(item.image).png", image: item.image, reviewed: false,
                                  draft: item.record.isDraft, stale: item.stale, uncertainty: item.record.uncertainty,
@@ -69,9 +63,93 @@ extension Project {
             } : nil
             let document = ExportManifest(project: id, label: label, exportedAt: Self.timestamp(Date()), masks: rows,
                                           proposals: proposalRows)
-            try zip.add(name: "manifest.json", bytes: [UInt8](try encoder.encode(document)) + [10])
+            try zip.add(name: "manifest.json", bytes: try Self.exportJSON(document))
         }
         return zip.finish()
+    }
+
+    /// All labels at once: for every image with an accepted mask of at least one label, one 8-bit
+    /// grey PNG `<image>.png` of the image's size whose pixels are 0 (no label) or k for the k-th
+    /// label of the project (`labels()` order, 1-based). Where masks of several labels overlap, the
+    /// label listed last wins. Images without any accepted mask are left out. The last file is
+    /// `manifest.json` (`MulticlassManifest`): the value of each label, the overlap rule, and per
+    /// image each mask's annotator, interactions, version and time, its pixel count and the
+    /// overlapping pixels. Throws `nothingToExport` when no image has an accepted mask, and
+    /// `tooManyLabels` beyond 255 labels.
+    ///
+    /// ```swift
+    /// let files = try project.exportMulticlass()   // [("a.png", …), …, ("manifest.json", …)]
+    /// ```
+    public func exportMulticlass(at date: Date = Date()) throws -> [(name: String, bytes: [UInt8])] {
+        let labels = try labels()
+        guard !labels.isEmpty else { throw ProjectStoreError.nothingToExport("the project has no labels; add one first") }
+        guard labels.count <= 255 else { throw ProjectStoreError.tooManyLabels(labels.count) }
+        let contexts = try labels.map { try context(label: $0) }
+        var files: [(name: String, bytes: [UInt8])] = []
+        var rows: [MulticlassImage] = []
+        let images = imageIDs()
+        for image in images {
+            let present = labels.indices.filter { isAccepted(label: labels[$0], image: image) }
+            guard !present.isEmpty else { continue }
+            let header = try imageHeader(image)
+            var values = [UInt16](repeating: 0, count: header.width * header.height)
+            var covered = [UInt8](repeating: 0, count: values.count)
+            var masks: [MulticlassMask] = []
+            for index in present {
+                let label = labels[index]
+                guard let mask = try mask(label: label, image: image) else { continue }
+                guard mask.width == header.width, mask.height == header.height else {
+                    throw ProjectStoreError.maskSizeMismatch(
+                        image: image, expected: "\(header.width) x \(header.height)", actual: "\(mask.width) x \(mask.height) (label '\(label)')")
+                }
+                var count = 0
+                for (pixel, on) in mask.pixels.enumerated() where on {
+                    // Later labels overwrite earlier ones: the documented overlap rule.
+                    values[pixel] = UInt16(index + 1)
+                    covered[pixel] &+= 1
+                    count += 1
+                }
+                masks.append(MulticlassMask(label: label, value: index + 1, pixels: count,
+                                            row: ExportedMask(file: "\(image).png", image: image, context: contexts[index])))
+            }
+            let png = try PNGImage.encode(samples: values, width: header.width, height: header.height,
+                                          colorType: .grey, bitDepth: 8)
+            files.append(("\(image).png", png))
+            rows.append(MulticlassImage(file: "\(image).png", image: image, width: header.width, height: header.height,
+                                        overlappingPixels: covered.reduce(0) { $0 + ($1 > 1 ? 1 : 0) }, masks: masks))
+        }
+        guard !files.isEmpty else {
+            throw ProjectStoreError.nothingToExport("no image has an accepted mask of any label yet; accept one first")
+        }
+        let manifest = MulticlassManifest(
+            project: id, exportedAt: Self.timestamp(date),
+            labels: labels.enumerated().map { MulticlassManifest.Value(value: $0.offset + 1, label: $0.element) },
+            imagesWithoutMasks: images.count - files.count, images: rows)
+        files.append(("manifest.json", try Self.exportJSON(manifest)))
+        return files
+    }
+
+    /// `exportMulticlass` as a ZIP archive.
+    public func exportMulticlassZip() throws -> [UInt8] {
+        var zip = ZipWriter()
+        for file in try exportMulticlass() { try zip.add(name: file.name, bytes: file.bytes) }
+        return zip.finish()
+    }
+
+    /// `exportMulticlass` into the folder `destination`, written all at once like `exportMasks`
+    /// (an existing folder is replaced only when it holds nothing but PNGs and `manifest.json`).
+    /// Returns the number of PNGs.
+    @discardableResult
+    public func exportMulticlass(to destination: String) throws -> Int {
+        let files = try exportMulticlass()
+        try FileSystem.writeFolderAtomically(files, to: destination, allowedExtension: "png", allowedNames: ["manifest.json"])
+        return files.count - 1
+    }
+
+    static func exportJSON<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return [UInt8](try encoder.encode(value)) + [10]
     }
 
     /// `manifest.json` of an export: one row per mask file.
@@ -107,5 +185,70 @@ extension Project {
         let interactions: Int?
         let inContext: Bool
         let included: Bool
+
+        /// The row of `image`'s mask, from its context entry (or the removed one it had).
+        init(file: String, image: String, context: ContextManifest) {
+            let entry = context.entry(image) ?? context.removedEntries.last { $0.id == image }
+            self.file = file
+            self.image = image
+            version = entry?.version
+            annotator = entry?.annotator
+            acceptedAt = entry?.acceptedAt
+            interactions = entry?.interactions
+            inContext = context.entry(image) != nil
+            included = context.entry(image)?.included ?? false
+        }
+    }
+
+    /// `manifest.json` of a multi-class export (Docs/project-format.md, "Multi-class export").
+    struct MulticlassManifest: Encodable {
+        struct Value: Encodable {
+            let value: Int
+            let label: String
+        }
+
+        let project: String
+        let exportedAt: String
+        let format = "multiclass-png"
+        /// 0 is background; label k of the project's list is value k.
+        let labels: [Value]
+        let overlap = "where masks of several labels cover a pixel, it takes the value of the label listed last"
+        let imagesWithoutMasks: Int
+        let images: [MulticlassImage]
+    }
+
+    struct MulticlassImage: Encodable {
+        let file: String
+        let image: String
+        let width: Int
+        let height: Int
+        /// Pixels in more than one label's mask (each got the last label's value).
+        let overlappingPixels: Int
+        let masks: [MulticlassMask]
+    }
+
+    struct MulticlassMask: Encodable {
+        let label: String
+        let value: Int
+        /// Foreground pixels of this label's mask (before overlaps were resolved).
+        let pixels: Int
+        let version: Int?
+        let annotator: String?
+        let acceptedAt: String?
+        let interactions: Int?
+        let inContext: Bool
+        let included: Bool
+
+        init(label: String, value: Int, pixels: Int, row: ExportedMask) {
+            self.label = label
+            self.value = value
+            self.pixels = pixels
+            version = row.version
+            annotator = row.annotator
+            acceptedAt = row.acceptedAt
+            interactions = row.interactions
+            inContext = row.inContext
+            included = row.included
+        }
     }
 }

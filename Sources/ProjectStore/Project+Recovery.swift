@@ -11,6 +11,8 @@ extension Project {
         public var discarded = 0
         /// Temporary files of interrupted writes, removed.
         public var temporaryFilesRemoved = 0
+        /// A label rename or delete cut short, finished (`.label-change.json`).
+        public var labelChangesFinished = 0
 
         public init(rolledForward: Int = 0, discarded: Int = 0, temporaryFilesRemoved: Int = 0) {
             self.rolledForward = rolledForward
@@ -18,7 +20,9 @@ extension Project {
             self.temporaryFilesRemoved = temporaryFilesRemoved
         }
 
-        public var isEmpty: Bool { rolledForward == 0 && discarded == 0 && temporaryFilesRemoved == 0 }
+        public var isEmpty: Bool {
+            rolledForward == 0 && discarded == 0 && temporaryFilesRemoved == 0 && labelChangesFinished == 0
+        }
     }
 
     /// Settles what a crashed or killed process left behind: finishes or discards interrupted
@@ -33,10 +37,14 @@ extension Project {
     @discardableResult
     public func recover() throws -> Recovery {
         // Look first without the lock, so that opening a clean (or read-only) folder writes nothing.
-        guard Self.hasEntries(layout.pending) || !temporaryFiles().isEmpty else { return Recovery() }
+        guard Self.hasEntries(layout.pending) || Self.occupied(layout.labelChange) || !temporaryFiles().isEmpty else {
+            return Recovery()
+        }
         return try withLock {
+            let labelChange = try settleLabelChange()
             let pending = try recoverPending()
             var report = Recovery(rolledForward: pending.rolledForward, discarded: pending.discarded)
+            report.labelChangesFinished = labelChange ? 1 : 0
             for relative in temporaryFiles() where unlink(folder + "/" + relative) == 0 {
                 report.temporaryFilesRemoved += 1
             }
@@ -54,9 +62,11 @@ extension Project {
         return found
     }
 
-    /// Settles staged masks (the project lock must be held): a staged version whose manifest entry
+    /// Settles staged masks, after finishing a label rename or delete (the project lock must be held): a staged version whose manifest entry
     /// was committed is moved into place; any other is discarded, the accept never happened.
     func recoverPending() throws -> (rolledForward: Int, discarded: Int) {
+        // A label renamed midway has its staged masks under the new name but not yet in the list.
+        try settleLabelChange()
         guard Self.hasEntries(layout.pending) else { return (0, 0) }
         var forward = 0
         var discarded = 0

@@ -34,7 +34,11 @@ public final class Project: Sendable {
         _ = try manifest()
         // An accept cut short by a crash leaves a staged mask; settle it before anyone reads, so a
         // committed entry never shows its old mask. Best effort: a read-only folder still opens.
-        if settlingPending, Self.hasEntries(layout.pending) { try? withLock { _ = try recoverPending() } }
+        // A label rename or delete in progress in another app holds the lock: wait for it (or finish
+        // it, when its app died) so that no request sees the label's files half moved.
+        if settlingPending, Self.hasEntries(layout.pending) || Self.occupied(layout.labelChange) {
+            try? withLock { _ = try recoverPending() }
+        }
     }
 
     // MARK: Manifest and labels
@@ -48,7 +52,7 @@ public final class Project: Sendable {
     /// Adds a label (a new segmentation task with its own, empty context set).
     public func addLabel(_ label: String) throws {
         try requireValid(label, kind: "label")
-        try withLock {
+        try mutate {
             var manifest = try manifest()
             guard !manifest.labels.contains(label) else { throw ProjectStoreError.duplicateLabel(label) }
             manifest.labels.append(label)

@@ -13,6 +13,8 @@
 /// proposals/<label>/<id>.png     a proposed mask (`multiverseg propagate`), 0/255, image size
 /// proposals/<label>/<id>.json    what it was made from (context revision, model, uncertainty)
 /// proposals/<label>/rejected/<id>.json  a rejected proposal's revision: not proposed again from it
+/// trash/labels/<label>-<time>/   a deleted label's masks, context.json, history, proposals
+/// .label-change.json             a label rename or delete under way (finished by the next writer)
 /// .multiverseg.lock              advisory lock serialising writers (also across processes)
 /// ```
 ///
@@ -35,11 +37,13 @@ struct ProjectLayout: Sendable, Equatable {
     var volumes: String { folder + "/volumes" }
     func volume(_ id: String) -> String { volumes + "/\(id).json" }
 
-    func mask(label: String, image: String) -> String { folder + "/masks/\(label)/\(image).png" }
+    func masks(label: String) -> String { folder + "/masks/" + label }
+    func mask(label: String, image: String) -> String { masks(label: label) + "/\(image).png" }
 
     func context(label: String) -> String { folder + "/context/\(label).json" }
 
-    func history(label: String, image: String) -> String { folder + "/history/\(label)/\(image)" }
+    func history(label: String) -> String { folder + "/history/" + label }
+    func history(label: String, image: String) -> String { history(label: label) + "/" + image }
     func history(label: String, image: String, version: Int) -> String {
         history(label: label, image: image) + "/\(version).png"
     }
@@ -64,6 +68,20 @@ struct ProjectLayout: Sendable, Equatable {
         guard parts.count == 2, let version = Int(parts[1]) else { return nil }
         return (String(parts[0]), version)
     }
+
+    /// The journal of a label rename or delete: written before the label's files move, removed
+    /// once `project.json` names the new state, so a change cut short is finished, never half kept.
+    var labelChange: String { folder + "/.label-change.json" }
+
+    /// Every place that holds files of one label, relative to the project folder, each with the
+    /// name it gets in a deleted label's trash folder: the one list a label rename or delete moves.
+    func labelItems(_ label: String) -> [(path: String, trashName: String)] {
+        [(masks(label: label), "masks"), (context(label: label), "context.json"), (history(label: label), "history"),
+         (proposals(label: label), "proposals"), (pending(label: label), "pending")]
+    }
+
+    /// `trash/labels/<label>-<stamp>`, relative to the project folder: where a deleted label's files go.
+    static func trashedLabel(_ label: String, stamp: String) -> String { "trash/labels/\(label)-\(stamp)" }
 
     /// `trash/images/<id>.png`, or `<id>-<stamp>.png` when an earlier image of that id is there.
     func trashedImage(_ id: String, stamp: String? = nil) -> String {

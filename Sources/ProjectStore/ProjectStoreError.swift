@@ -12,6 +12,12 @@ public enum ProjectStoreError: Error, CustomStringConvertible, Equatable {
     case unknownVolume(String)
     case unknownLabel(String)
     case duplicateLabel(String)
+    /// Files of a label of that name are already in the folder (`item`, relative to the project).
+    case labelFilesExist(label: String, item: String)
+    /// An export with nothing in it; `reason` says why.
+    case nothingToExport(String)
+    /// More labels than a multi-class PNG's 8 bits can number.
+    case tooManyLabels(Int)
     /// An imported file whose bytes equal the image `existing` already in the project.
     case duplicateImage(name: String, existing: String)
     case notInContext(image: String, label: String)
@@ -41,6 +47,11 @@ public enum ProjectStoreError: Error, CustomStringConvertible, Equatable {
         case .unknownVolume(let id): return "no volume '\(id)' in this project"
         case .unknownLabel(let label): return "no label '\(label)' in this project; add it first"
         case .duplicateLabel(let label): return "the project already has a label '\(label)'"
+        case let .labelFilesExist(label, item):
+            return "'\(item)' is already in the project folder although there is no label '\(label)'; move it away or choose another name"
+        case .nothingToExport(let reason): return "nothing to export: \(reason)"
+        case .tooManyLabels(let count):
+            return "a multi-class PNG numbers at most 255 labels and this project has \(count); export the labels one by one"
         case let .duplicateImage(name, existing):
             return "'\(name.prefix(64))' is identical to the image '\(existing)' already in this project; it was not imported again"
         case let .notInContext(image, label): return "image '\(image)' is not in the context set of '\(label)'"

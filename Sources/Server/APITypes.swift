@@ -16,6 +16,10 @@ enum API {
         let label: String
     }
 
+    struct RenameLabel: Decodable {
+        let name: String
+    }
+
     struct Point: Decodable {
         let x: Double
         let y: Double

@@ -18,8 +18,8 @@ extension App {
                 "hasProjects": !library.projects().isEmpty,
             ])
         }
-        router.add("GET", "/projects/:project") { [self] _, p in
-            try pageOrError { try projectPage(p) }
+        router.add("GET", "/projects/:project") { [self] request, p in
+            try pageOrError { try projectPage(p, allImages: request.query["images"] == "all") }
         }
     }
 
@@ -36,7 +36,11 @@ extension App {
         }
     }
 
-    private func projectPage(_ p: RouteParameters) throws -> HTTPResponse {
+    /// Tiles the project page shows before "Show all N images": a thousand thumbnails took the
+    /// page 2 s to load (Tests/Hardening/scale_page.py), a screenful or two is all one sees.
+    static let projectPageTiles = 200
+
+    private func projectPage(_ p: RouteParameters, allImages: Bool) throws -> HTTPResponse {
         let project = try open(p)
         let detail = try detail(project)
         let labels = try detail.labels.map { label -> [String: Any] in
@@ -61,7 +65,8 @@ extension App {
         }
         // Thumbnails link to the first label and show its accepted mask tinted on top.
         let firstLabel = detail.labels.first
-        let images = detail.images.map { image -> [String: Any] in
+        let tiles = allImages ? detail.images : Array(detail.images.prefix(Self.projectPageTiles))
+        let images = tiles.map { image -> [String: Any] in
             var values: [String: Any] = [
                 "id": image.id, "projectId": project.id, "size": "\(image.width) × \(image.height)", "bitDepth": image.bitDepth,
                 "states": detail.labels.map { label in
@@ -79,9 +84,15 @@ extension App {
         var values: [String: Any] = [
             "version": MultiverSegVersion.string, "model": modelSummary(),
             "id": project.id, "name": detail.name,
-            "labels": labels, "hasLabels": !labels.isEmpty, "images": images, "imageCount": images.count,
+            "labels": labels, "hasLabels": !labels.isEmpty, "images": images, "imageCount": detail.images.count,
+            "labelCount": labels.count,
+            "anyAccepted": detail.images.filter { image in image.labels.values.contains { $0.accepted } }.count,
         ]
         if let description = detail.description, !description.isEmpty { values["description"] = description }
+        if tiles.count < detail.images.count {
+            values["moreImages"] = detail.images.count - tiles.count
+            values["shownImages"] = tiles.count
+        }
         return try page("project", values)
     }
 

@@ -70,6 +70,33 @@ extension App {
             try store { try project.addLabel(body.label) }
             return .json(try detail(project), status: 201)
         }
+        router.add("PATCH", "/api/projects/:project/labels/:label") { [self] request, p in
+            let project = try open(p)
+            let body: API.RenameLabel = try request.decodeJSON()
+            let label = p["label"] ?? ""
+            try store { try project.renameLabel(label, to: body.name) }
+            // Pages open on the old name learn that its context is gone.
+            predictions.announceContextChange(project: project, label: label)
+            return .json(try detail(project))
+        }
+        router.add("DELETE", "/api/projects/:project/labels/:label") { [self] _, p in
+            let project = try open(p)
+            let label = p["label"] ?? ""
+            let trash = try store { try project.deleteLabel(label) }
+            predictions.announceContextChange(project: project, label: label)
+            return .json(["label": label, "trash": trash])
+        }
+        router.add("GET", "/api/projects/:project/export.zip") { [self] request, p in
+            let project = try open(p)
+            guard request.query["multiclass"] == "1" else {
+                throw HTTPError.badRequest("ask for ?multiclass=1 (every label in one PNG per image), or export one label at /api/projects/\(project.id)/labels/<label>/export.zip")
+            }
+            let zip = try store { try project.exportMulticlassZip() }
+            return HTTPResponse(status: 200, headers: [
+                ("Content-Type", "application/zip"),
+                ("Content-Disposition", "attachment; filename=\"\(project.id)-multiclass.zip\""),
+            ], body: .bytes(zip))
+        }
         router.add("POST", "/api/projects/:project/images") { [self] request, p in
             let project = try open(p)
             guard let name = request.query["name"], !name.isEmpty else {

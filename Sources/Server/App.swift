@@ -105,9 +105,11 @@ public final class App: Sendable {
             case .unknownProject, .unknownImage, .unknownVolume, .unknownLabel, .notInContext, .notAccepted,
                  .noProposal:
                 throw HTTPError.notFound(error.description)
-            case .duplicateLabel, .duplicateImage, .proposalChanged:
+            case .nothingToExport:
+                throw HTTPError.notFound(error.description)
+            case .duplicateLabel, .duplicateImage, .labelFilesExist, .proposalChanged:
                 throw HTTPError.conflict(error.description)
-            case .invalidIdentifier, .invalidImage, .maskSizeMismatch:
+            case .invalidIdentifier, .invalidImage, .maskSizeMismatch, .tooManyLabels:
                 throw HTTPError(status: 422, message: error.description)
             case .linkLeavesFolder:
                 throw HTTPError.forbidden(error.description)

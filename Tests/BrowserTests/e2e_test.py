@@ -144,6 +144,45 @@ def check_other_labels(driver, results, url):
                   and outline[3] and hidden, f"labels {shown}; {outline}; hidden {hidden}")
 
 
+def check_label_management(driver, results, url, projects):
+    """On the project page (after check_other_labels gave the demo a second label, "brain"): the
+    multi-class export link, then Rename and Delete on that label."""
+    driver.get(f"{url}projects/{PROJECT}")
+    href = wait_for(driver, lambda d: d.execute_script(
+        "return document.getElementById('export-multiclass')?.getAttribute('href')"), 20, "the multi-class export link")
+    status, kind, data = fetch_bytes(driver, href)
+    archive = zipfile.ZipFile(io.BytesIO(data)) if status == 200 else None
+    manifest = json.loads(archive.read("manifest.json")) if archive else {}
+    labeled = {n[:-4] for label in ("head", "brain") if os.path.isdir(os.path.join(projects, PROJECT, "masks", label))
+               for n in os.listdir(os.path.join(projects, PROJECT, "masks", label)) if n.endswith(".png")}
+    brain_image = next((row["image"] for row in manifest.get("images", []) if any(m["label"] == "brain" for m in row["masks"])), None)
+    values = set()
+    if brain_image:
+        _, _, _, rows = luminance_rows(archive.read(brain_image + ".png"))
+        values = {v for row in rows for v in row}
+    results.check("“Export all labels (multi-class)” downloads one PNG per labeled image (0, 1 = head, 2 = brain) and a manifest",
+                  status == 200 and [(v["value"], v["label"]) for v in manifest.get("labels", [])] == [(1, "head"), (2, "brain")]
+                  and sorted(archive.namelist()) == sorted([f"{i}.png" for i in labeled] + ["manifest.json"]) and 2 in values
+                  and values <= {0, 1, 2}, f"HTTP {status} {kind}; {sorted(archive.namelist()) if archive else data[:200]}; values {sorted(values)}")
+
+    driver.execute_script("window.prompt = () => 'brain2'; window.confirm = () => true;")
+    click(driver, '#labels li[data-label="brain"] button.rename-label')
+    wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '#labels li[data-label="brain2"]'), 10, "the renamed label")
+    masks = os.path.join(projects, PROJECT, "masks")
+    results.check("Rename on a label moves its masks and keeps its place in the list",
+                  os.path.exists(os.path.join(masks, "brain2", brain_image + ".png")) and not os.path.exists(os.path.join(masks, "brain"))
+                  and driver.execute_script("return [...document.querySelectorAll('#labels li[data-label]')].map((li) => li.dataset.label)")
+                  == ["head", "brain2"], f"{os.listdir(masks)}")
+    click(driver, '#labels li[data-label="brain2"] button.delete-label')
+    wait_for(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, '#labels li[data-label="brain2"]'), 10, "the deleted label to go")
+    trash = os.path.join(projects, PROJECT, "trash", "labels")
+    kept = [t for t in (os.listdir(trash) if os.path.isdir(trash) else []) if t.startswith("brain2-")]
+    results.check("Delete on a label takes it out of the project and keeps its files in trash/labels/",
+                  kept and os.path.exists(os.path.join(trash, kept[0], "masks", brain_image + ".png"))
+                  and os.path.exists(os.path.join(trash, kept[0], "context.json")) and not os.path.exists(os.path.join(masks, "brain2")),
+                  f"{kept}; status {driver.find_element(By.ID, 'status').text!r}")
+
+
 def fetch_bytes(driver, url):
     """GET a URL from inside the page (same origin, same cookies) and return its bytes."""
     script = """
@@ -417,7 +456,10 @@ def run(args, results):
         # 15. Several labels: another label's accepted mask shows as an outline while labeling this one.
         check_other_labels(driver, results, server.url)
 
-        # 16. Review: propagate proposes masks for three images and a draft is imported in the UI;
+        # 16. The project page: every label in one multi-class export; rename and delete a label.
+        check_label_management(driver, results, server.url, projects)
+
+        # 17. Review: propagate proposes masks for three images and a draft is imported in the UI;
         #     the review queue accepts one as is, refines one and rejects one; export holds what it should.
         check_review(driver, results, server.url, projects, work, args)
     except Exception as error:

@@ -198,10 +198,12 @@ def train_step(model, opt, sampler: TaskSampler, sim: InteractionSimulator, cfg:
     return n, losses, steps
 
 
-def _validate(model, val: "ValidationSet", cfg: TrainConfig, state: Dict, step: int, amp_dtype, logf, log) -> None:
-    """Scores the model, logs it, and keeps it as best.pt when it beats the best so far."""
+def _validate(model, val: "ValidationSet", cfg: TrainConfig, state: Dict, step: int, amp_dtype, logf, log,
+              extra: Dict = None) -> None:
+    """Scores the model, logs it (with `extra` fields), and keeps it as best.pt when it beats the best so far."""
     scores = val.score(model, amp_dtype)
-    rec = {"step": step, **scores, "train_seconds": round(state["train_seconds"], 1), "resolution": cfg.resolution}
+    rec = {"step": step, **scores, "train_seconds": round(state["train_seconds"], 1), "resolution": cfg.resolution,
+           **(extra or {})}
     logf.write(json.dumps(rec) + "\n")
     logf.flush()
     log(f"val step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if k != "val_episodes"))
@@ -233,7 +235,7 @@ def run(cfg: TrainConfig, log=print) -> Dict:
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         step = ck["step"]
-        state = {k: ck[k] for k in ("best_score", "train_seconds", "phases") if k in ck}
+        state = {k: ck[k] for k in ("best_score", "train_seconds", "phases", "metric") if k in ck}
         log(f"resumed {ckpt_path} at step {step}")
     elif cfg.init:
         ck = load_init(cfg.init, device)

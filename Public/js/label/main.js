@@ -102,6 +102,10 @@ class LabelPage {
       this.message("No project chosen. Open a project from the project list.", true, [home]);
       return;
     }
+    // The context set is asked for alongside the project (not after it): a long project list
+    // takes a while to arrive, and the panel should not wait for it.
+    const contextRequest = this.label ? getJSON(paths.context(this.projectId, this.label)) : null;
+    contextRequest?.catch(() => {}); // answered (or reported) by refreshContext
     try {
       this.project = await getJSON(paths.project(this.projectId));
     } catch (error) {
@@ -159,7 +163,7 @@ class LabelPage {
     this.channel.connect();
     this.renderImageList();
     // The first image's display depends on whether there is any context to predict from.
-    await this.refreshContext();
+    await this.refreshContext(contextRequest);
 
     if (this.review) {
       await this.reviewStart();

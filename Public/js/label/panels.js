@@ -111,9 +111,10 @@ export function renderContext(container, { project, label, entries, outside = []
       holder.textContent = "no preview";
     });
     // Hundreds of entries: fetch an entry's image and mask only once its card scrolls into view.
+    // The card is watched, not its contents, which the browser does not lay out while out of view.
     if (observer) {
-      holder.loadThumbnail = load;
-      observer.observe(holder);
+      card.loadThumbnail = load;
+      observer.observe(card);
     } else {
       load();
     }
@@ -204,40 +205,112 @@ export function matchingImages(images, label, filter = "all", query = "") {
     && (!needle || image.id.toLowerCase().includes(needle)));
 }
 
-/** The image list with each image's state for this label; `open(id)` opens one. Only images
- * matching `filter` and `query` are listed (see `matchingImages`). */
+/** Rows rendered above and below the visible part of the image list. */
+const LIST_MARGIN = 30;
+/** Rows rendered while the list has no height yet (hidden, or not in the page). */
+const LIST_UNSIZED = 80;
+const imageLists = new WeakMap(); // <ul> -> { shown, options, rowHeight, frame }
+
+/**
+ * The image list with each image's state for this label; `open(id)` opens one. Only images
+ * matching `filter` and `query` are listed (see `matchingImages`), and of those only the rows in
+ * and near view are in the page (spacers stand for the others, and scrolling renders them), so a
+ * project of thousands of images costs what a screenful does. Returns the matching images.
+ * Example: `renderImages(list, { images, label: "cell", current: "a", open })`.
+ */
 export function renderImages(list, { images, label, current, open, filter = "all", query = "" }) {
-  list.replaceChildren();
   const shown = matchingImages(images, label, filter, query);
+  let state = imageLists.get(list);
+  if (!state) {
+    state = { frame: 0, rowHeight: 0 };
+    imageLists.set(list, state);
+    list.addEventListener("scroll", () => {
+      if (state.frame) return;
+      state.frame = requestAnimationFrame(() => {
+        state.frame = 0;
+        drawImageRows(list, state);
+      });
+    }, { passive: true });
+  }
+  Object.assign(state, { shown, options: { images, label, current, open } });
   if (shown.length === 0) {
     const empty = document.createElement("li");
     empty.className = "empty";
     empty.textContent = images.length ? "No image matches." : "No images.";
-    list.append(empty);
+    list.replaceChildren(empty);
+    return shown;
   }
-  for (const image of shown) {
-    const state = (image.labels && image.labels[label]) || {};
+  drawImageRows(list, state);
+  return shown;
+}
+
+/**
+ * Scrolls the image list so that image `id` is in view (centred when it was not), rendering its
+ * row; true when it is listed. Only the list scrolls, never the panel around it.
+ */
+export function scrollImageIntoView(list, id) {
+  const state = imageLists.get(list);
+  const index = state?.shown.findIndex((image) => image.id === id) ?? -1;
+  if (index < 0 || !state.rowHeight || !list.clientHeight) return index >= 0;
+  const top = index * state.rowHeight;
+  if (top < list.scrollTop || top + state.rowHeight > list.scrollTop + list.clientHeight) {
+    list.scrollTop = Math.max(0, top - list.clientHeight / 2);
+    drawImageRows(list, state);
+  }
+  return true;
+}
+
+function drawImageRows(list, state) {
+  const { shown } = state;
+  if (!shown?.length) return;
+  const height = list.clientHeight;
+  const rowHeight = state.rowHeight || 24;
+  // A shorter list than before (a filter) may leave the old scroll position past its end.
+  const top = Math.min(list.scrollTop, Math.max(0, shown.length * rowHeight - height));
+  const first = height ? Math.max(0, Math.floor(top / rowHeight) - LIST_MARGIN) : 0;
+  const count = height ? Math.ceil(height / rowHeight) + 2 * LIST_MARGIN : LIST_UNSIZED;
+  const last = Math.min(shown.length, first + count);
+  const rows = shown.slice(first, last).map((image) => imageRow(image, state.options));
+  const spacer = (rowsStoodFor) => {
     const item = document.createElement("li");
-    item.dataset.image = image.id;
-    if (image.id === current) item.className = "current";
-    const button = document.createElement("button");
-    // Three states, each with its own mark: in the context set, accepted but not used, to do.
-    const kind = stateKind(state);
-    item.dataset.state = kind;
-    const mark = document.createElement("span");
-    mark.className = "mark " + kind;
-    mark.textContent = { todo: "○", done: "✓", excluded: "⊘" }[kind];
-    const name = document.createElement("span");
-    name.className = "name";
-    name.textContent = image.id;
-    const meta = document.createElement("span");
-    meta.className = "meta";
-    meta.textContent = state.accepted && state.interactions != null ? `${state.interactions} int.` : `${image.width}×${image.height}`;
-    button.append(mark, name, meta);
-    button.title = `${image.id}: ${describeState(state)}` +
-      (state.accepted && state.interactions != null ? ` (${state.interactions} interaction(s))` : "");
-    button.addEventListener("click", () => open(image.id));
-    item.append(button);
-    list.append(item);
+    item.className = "spacer";
+    item.setAttribute("aria-hidden", "true");
+    item.style.height = `${rowsStoodFor * rowHeight}px`;
+    return item;
+  };
+  list.replaceChildren(...(first > 0 ? [spacer(first)] : []), ...rows, ...(last < shown.length ? [spacer(shown.length - last)] : []));
+  // Rows are one line each: the first rendered one gives the height the spacers use (measured
+  // once, as reading it makes the browser lay out the page).
+  // An empty list has no height yet either: the rows just added give it one.
+  const measured = state.rowHeight ? 0 : rows[0]?.offsetHeight || 0;
+  if (measured) {
+    state.rowHeight = measured;
+    drawImageRows(list, state);
   }
+}
+
+function imageRow(image, { label, current, open }) {
+  const state = (image.labels && image.labels[label]) || {};
+  const item = document.createElement("li");
+  item.dataset.image = image.id;
+  if (image.id === current) item.className = "current";
+  const button = document.createElement("button");
+  // Three states, each with its own mark: in the context set, accepted but not used, to do.
+  const kind = stateKind(state);
+  item.dataset.state = kind;
+  const mark = document.createElement("span");
+  mark.className = "mark " + kind;
+  mark.textContent = { todo: "○", done: "✓", excluded: "⊘" }[kind];
+  const name = document.createElement("span");
+  name.className = "name";
+  name.textContent = image.id;
+  const meta = document.createElement("span");
+  meta.className = "meta";
+  meta.textContent = state.accepted && state.interactions != null ? `${state.interactions} int.` : `${image.width}×${image.height}`;
+  button.append(mark, name, meta);
+  button.title = `${image.id}: ${describeState(state)}` +
+    (state.accepted && state.interactions != null ? ` (${state.interactions} interaction(s))` : "");
+  button.addEventListener("click", () => open(image.id));
+  item.append(button);
+  return item;
 }

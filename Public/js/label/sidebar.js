@@ -3,7 +3,7 @@
 // Methods of the page: main.js installs them on LabelPage, so `this` is the page.
 
 import { APIError, describe, getJSON, paths, sendJSON } from "../api.js";
-import { renderChart, renderContext, renderImages } from "./panels.js";
+import { renderChart, renderContext, renderImages, scrollImageIntoView } from "./panels.js";
 import { $ } from "../page.js";
 
 export class Sidebar {
@@ -21,27 +21,23 @@ export class Sidebar {
     if (!this.project) return;
     const opened = this.project.images.find((image) => image.id === this.imageId);
     $("unaccept").disabled = !opened?.labels?.[this.label]?.accepted;
-    renderImages($("images"), {
+    const shown = renderImages($("images"), {
       images: this.project.images, label: this.label, current: this.imageId, open: (id) => this.open(id),
       filter: $("image-filter").value, query: $("image-find").value,
-    });
-    const shown = $("images").querySelectorAll("li[data-image]").length;
+    }).length;
     $("image-count").textContent = shown === this.project.images.length ? `${shown}` : `${shown} of ${this.project.images.length}`;
     const states = this.project.images.map((image) => image.labels?.[this.label] || {});
     const done = states.filter((state) => state.accepted).length;
     const used = states.filter((state) => state.accepted && state.inContext && state.included).length;
     $("progress").textContent = `${done} / ${this.project.images.length} accepted · ${used} in context`;
     // Scroll only the list (scrollIntoView would also scroll the side panel and hide Accept).
-    const list = $("images");
-    const current = list.querySelector("li.current");
-    if (current && (current.offsetTop < list.scrollTop || current.offsetTop + current.offsetHeight > list.scrollTop + list.clientHeight)) {
-      list.scrollTop = current.offsetTop - list.clientHeight / 2;
-    }
+    if (this.imageId) scrollImageIntoView($("images"), this.imageId);
   }
 
-  async refreshContext() {
+  /** `request`: the context's GET already under way, if any. */
+  async refreshContext(request = null) {
     try {
-      const { entries } = await getJSON(paths.context(this.projectId, this.label));
+      const { entries } = await (request ?? getJSON(paths.context(this.projectId, this.label)));
       this.contextEntries = entries;
     } catch (error) {
       if (!(error instanceof APIError && error.status === 404)) this.status(`context: ${describe(error)}`, "warn");

@@ -142,7 +142,10 @@ struct ExportCommand: ParsableCommand {
     var project: String
 
     @Option(help: "The label to export.")
-    var label: String
+    var label: String?
+
+    @Flag(help: "Every label in one 8-bit PNG per image (0 background, k the k-th label; the later label wins where masks overlap) and manifest.json; no --label.")
+    var multiclass = false
 
     @Option(name: [.short, .customLong("output")], help: "The folder to write the masks to (created, or replaced when it holds only PNGs; written all at once, so an interrupted export leaves none).")
     var output: String
@@ -158,6 +161,13 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let target = try ProjectLibrary(root: projects ?? Installation.current.defaultProjectsFolder()).project(project)
+        if multiclass {
+            guard label == nil, format == "png" else { throw ValidationError("--multiclass exports every label as PNGs; leave out --label and --format") }
+            guard !includeProposals else { throw ValidationError("--include-proposals exports one label's proposals; leave it out with --multiclass") }
+            try exportMulticlass(target)
+            return
+        }
+        guard let label else { throw ValidationError("give --label L (or --multiclass for every label at once)") }
         if format == "nifti" {
             guard !zip else { throw ValidationError("--zip writes PNG masks; leave it out with --format nifti") }
             guard !includeProposals else { throw ValidationError("--include-proposals writes PNG masks; leave it out with --format nifti") }
@@ -180,6 +190,21 @@ struct ExportCommand: ParsableCommand {
                 throw CommandError.outputInUse(path: output)
             }
             print("wrote \(count) mask(s) to \(output)")
+        }
+    }
+
+    private func exportMulticlass(_ target: Project) throws {
+        if zip {
+            let bytes = try target.exportMulticlassZip()
+            try FileSystem.writeAtomically(bytes, to: output)
+            print("wrote \(output) (\(bytes.count) bytes; the values of the labels are in its manifest.json)")
+            return
+        }
+        do {
+            let count = try target.exportMulticlass(to: output)
+            print("wrote \(count) multi-class mask(s) and manifest.json to \(output)")
+        } catch let error as FileSystemError where error.call == "replace" {
+            throw CommandError.outputInUse(path: output)
         }
     }
 }

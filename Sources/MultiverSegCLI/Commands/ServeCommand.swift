@@ -109,7 +109,8 @@ struct ServeCommand: ParsableCommand {
         // Settle what a crashed or killed run left behind before serving anything.
         let recovery = app.library.recover()
         for (id, report) in recovery.settled {
-            print("recovered project '\(id)': \(report.rolledForward) accept(s) completed, \(report.discarded) discarded, \(report.temporaryFilesRemoved) temporary file(s) removed")
+            print("recovered project '\(id)': \(report.rolledForward) accept(s) completed, \(report.discarded) discarded, \(report.temporaryFilesRemoved) temporary file(s) removed"
+                + (report.labelChangesFinished > 0 ? ", an interrupted label rename or delete finished" : ""))
         }
         for problem in recovery.problems { print("warning: could not check project for interrupted writes: \(problem)") }
         let scan = app.library.scan()

@@ -9,7 +9,7 @@ import { matchImage } from "/Public/js/maskimport.js";
 import { keyOf, shortcutFor, SHORTCUTS } from "/Public/js/label/shortcuts.js";
 import { progressText } from "/Public/js/label/review.js";
 import { Viewer } from "/Public/js/label/viewer.js";
-import { describeState, matchingImages, renderContext, renderImages } from "/Public/js/label/panels.js";
+import { describeState, matchingImages, renderContext, renderImages, scrollImageIntoView } from "/Public/js/label/panels.js";
 
 const results = [];
 function check(name, condition, detail = "") {
@@ -213,6 +213,29 @@ function stateTests() {
   const named = [{ id: "001_HC" }, { id: "002_hc" }, { id: "liver_01" }];
   check("finding by name matches any part of the id, in any case", ids(matchingImages(named, "cell", "all", " hC")) === "001_HC,002_hc",
     ids(matchingImages(named, "cell", "all", " hC")));
+  // A thousand images: only the rows in and near view are in the page; spacers keep the scroll
+  // height, and bringing an image into view renders its row.
+  const long = document.createElement("ul");
+  long.className = "image-list";
+  long.style.cssText = "max-height: 200px; overflow-y: auto; position: relative; list-style: none; margin: 0; padding: 0";
+  document.body.append(long);
+  const many = Array.from({ length: 1000 }, (_, k) => ({ id: `img-${String(k).padStart(4, "0")}`, width: 8, height: 8,
+    labels: { cell: k % 3 ? {} : inContext } }));
+  const listed = renderImages(long, { images: many, label: "cell", current: "img-0000", open: () => {} });
+  const rows = () => long.querySelectorAll("li[data-image]").length;
+  const rowHeight = long.querySelector("li[data-image]").offsetHeight;
+  check("a list of 1,000 images renders only the rows near view, and keeps the full scroll height",
+    listed.length === 1000 && rows() < 120 && Math.abs(long.scrollHeight - 1000 * rowHeight) <= 1,
+    `${rows()} rows, scroll height ${long.scrollHeight} for ${rowHeight}px rows`);
+  const found = scrollImageIntoView(long, "img-0777");
+  const row = long.querySelector('li[data-image="img-0777"]');
+  check("bringing an image into view renders its row inside the visible part of the list",
+    found && row && row.offsetTop >= long.scrollTop && row.offsetTop + row.offsetHeight <= long.scrollTop + long.clientHeight,
+    `row at ${row?.offsetTop}, view ${long.scrollTop}..${long.scrollTop + long.clientHeight}`);
+  const todo = renderImages(long, { images: many, label: "cell", current: null, open: () => {}, filter: "done" });
+  check("a filter lists its matches windowed the same way", todo.length === 334 && rows() > 0 && rows() < 120
+    && [...long.querySelectorAll("li[data-image]")].every((li) => li.dataset.state === "done"), `${todo.length} matches, ${rows()} rows`);
+  long.remove();
   const filtered = document.createElement("ul");
   renderImages(filtered, { images: named, label: "cell", current: null, open: () => {}, query: "zzz" });
   check("a find without matches says so", filtered.textContent === "No image matches.", filtered.textContent);
