@@ -289,6 +289,22 @@ import Testing
         #expect(try project.proposal(label: "cell", image: "b") != nil)
     }
 
+    @Test func aRenamedLabelKeepsItsQueueDraftsAndRejections() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try helpers.makeProject(directory)
+        try project.saveProposal(label: "cell", image: "a", mask: helpers.mask(1), record: record("x", 0.2))
+        try project.saveProposal(label: "cell", image: "b", mask: helpers.mask(2), record: .draft(fileName: "b_mask.png"))
+        try project.saveProposal(label: "cell", image: "c", mask: helpers.mask(0), record: record("x", 0.3))
+        try project.rejectProposal(label: "cell", image: "c", annotator: "ana")
+        try project.renameLabel("cell", to: "nucleus")
+        let queue = try project.proposalQueue(label: "nucleus")
+        #expect(queue.items.map(\.image) == ["a", "b"] && queue.items[1].record.isDraft)
+        #expect(try project.rejection(label: "nucleus", image: "c")?.annotator == "ana")
+        try project.acceptProposal(label: "nucleus", image: "a", annotator: "ana")
+        #expect(try project.mask(label: "nucleus", image: "a") == helpers.mask(1))
+    }
+
     @Test func olderRecordsWithoutASourceStillRead() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
