@@ -13,6 +13,7 @@
 /// proposals/<label>/<id>.png     a proposed mask (`multiverseg propagate`), 0/255, image size
 /// proposals/<label>/<id>.json    what it was made from (context revision, model, uncertainty)
 /// .multiverseg.lock              advisory lock serialising writers (also across processes)
+/// .scratch/<random>/             an upload being imported (a volume file, a zip's DICOM files); removed after
 /// ```
 ///
 /// Ids and labels are joined as they are: `Project` checks them (`Identifier.isValid`) and keeps
@@ -46,6 +47,8 @@ struct ProjectLayout: Sendable, Equatable {
     func proposals(label: String) -> String { folder + "/proposals/\(label)" }
     func proposalMask(label: String, image: String) -> String { proposals(label: label) + "/\(image).png" }
     func proposalRecord(label: String, image: String) -> String { proposals(label: label) + "/\(image).json" }
+
+    var scratch: String { folder + "/.scratch" }
 
     var pending: String { folder + "/.pending" }
     func pending(label: String) -> String { pending + "/" + label }

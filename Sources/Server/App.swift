@@ -61,6 +61,7 @@ public final class App: Sendable {
         if configuration.templatesRoot != nil { addPageRoutes(to: &router) }
         addProjectRoutes(to: &router)
         addLabelingRoutes(to: &router)
+        addVolumeRoutes(to: &router)
         router.add("GET", "/api/*rest") { request, _ in
             throw HTTPError.notFound("no API endpoint \(request.method) \(request.path)")
         }
@@ -102,7 +103,7 @@ public final class App: Sendable {
                 throw HTTPError.notFound(error.description)
             case .duplicateLabel, .duplicateImage:
                 throw HTTPError.conflict(error.description)
-            case .invalidIdentifier, .invalidImage, .maskSizeMismatch:
+            case .invalidIdentifier, .invalidImage, .maskSizeMismatch, .invalidWindow:
                 throw HTTPError(status: 422, message: error.description)
             case .linkLeavesFolder:
                 throw HTTPError.forbidden(error.description)

@@ -132,7 +132,10 @@ struct ExportCommand: ParsableCommand {
         discussion: """
             --format nifti writes, for each volume imported from NIfTI, <volume>_<label>.nii.gz into the --output
             folder: uint8, 1 where an accepted mask covers the voxel, 0 elsewhere (slices without a mask too), with
-            the source's dims, spacing, qform and sform, so it overlays the source in any viewer.
+            the source's dims, spacing, qform and sform, so it overlays the source in any viewer (volumes from
+            DICOM series too: their geometry is derived from the series). With --multiclass (and no --label), one
+            <volume>_labels.nii.gz per volume holds every label of the project as values 1...n in the project's
+            label order (a later label wins where masks overlap).
             """)
 
     @Option(help: "png (the masks as images) or nifti (a label volume per imported volume).")
@@ -142,7 +145,10 @@ struct ExportCommand: ParsableCommand {
     var project: String
 
     @Option(help: "The label to export.")
-    var label: String
+    var label: String?
+
+    @Flag(help: "With --format nifti: every label in one volume, as values 1...n (instead of --label).")
+    var multiclass = false
 
     @Option(name: [.short, .customLong("output")], help: "The folder to write the masks to (created, or replaced when it holds only PNGs; written all at once, so an interrupted export leaves none).")
     var output: String
@@ -158,6 +164,17 @@ struct ExportCommand: ParsableCommand {
         if format == "nifti" {
             guard !zip else { throw ValidationError("--zip writes PNG masks; leave it out with --format nifti") }
             guard !target.volumeIDs().isEmpty else { throw CommandError.noVolumes(project: project) }
+            if multiclass {
+                guard label == nil else { throw ValidationError("--multiclass exports every label; leave out --label") }
+                let labels = try target.labels()
+                for (file, labeled) in try VolumeExport.writeMulticlassVolumes(target, labels: labels, to: output) {
+                    print("wrote \(output)/\(file) (values 1...\(labels.count): \(Swift.zip(labels, labeled).map { "\($0) \($1)" }.joined(separator: ", ")) labeled slice(s))")
+                }
+                return
+            }
+        }
+        guard let label else { throw ValidationError("give the label to export with --label NAME") }
+        if format == "nifti" {
             for (file, labeled) in try VolumeExport.writeLabelVolumes(target, label: label, to: output) {
                 print("wrote \(output)/\(file) (\(labeled) labeled slice(s))")
             }
