@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(
             name: "VolumesTests", dependencies: ["Volumes", "ProjectStore", "PNGCodec", "Imaging", "TestSupport"],
             resources: [.copy("Fixtures")]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Imaging", "Volumes", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Imaging", "Volumes", "ZIP", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "PNGCodec", "Imaging", "ProjectStore", "TestSupport"]),
         // Runs the built `multiverseg` binary as a user would.
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "MultiverSegCLI", "Imaging"]),
