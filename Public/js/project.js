@@ -12,7 +12,7 @@ const projectId = document.body.dataset.project || decodeURIComponent(location.p
 /** Takes the labels, the image grid and its count from the server's rendering of this page. */
 async function refresh() {
   try {
-    await refreshFromPage(location.pathname, ["labels", "image-count", "images"]);
+    await refreshFromPage(location.pathname, ["labels", "image-count", "images", "volumes"]);
   } catch (error) {
     showStatus(`cannot open project “${projectId}”: ${describe(error)}`, "warn");
   }
@@ -74,6 +74,13 @@ $("labels").addEventListener("change", async (e) => {
   input.value = "";
   if (files.length) await importMaskFiles(input.dataset.label, files);
 });
+$("volumes").addEventListener("click", (e) => {
+  const link = e.target.closest("a.nifti-export");
+  // A label without accepted slices in this volume would download an error instead of a file.
+  if (!link || Number(link.dataset.labeled) > 0) return;
+  e.preventDefault();
+  showStatus(`Nothing to export: no slice of ${link.closest("li[data-volume]").dataset.volume} has an accepted mask of this label yet.`, "warn");
+});
 $("images").addEventListener("click", (e) => {
   const button = e.target.closest("button.delete-image");
   if (button) deleteImage(button.closest("li[data-image]").dataset.image);
@@ -112,10 +119,11 @@ $("add-label").addEventListener("submit", async (e) => {
 bindDropZone($("dropzone"), $("files"), async (files) => {
   let duplicates = 0;
   const log = logger();
+  const volume = { plane: $("volume-plane").value, slices: $("volume-slices").value.trim() || "all" };
   const done = await importFiles(projectId, files, (file, kind, text) => {
     if (kind === "warn") duplicates++;
     log(file, kind, text);
-  });
+  }, volume);
   const skipped = duplicates ? ` (${duplicates} already in the project, not imported again)` : "";
   showStatus(`${done} of ${files.length} file(s) imported${skipped}`, done === files.length ? "ok" : "warn");
   await refresh();

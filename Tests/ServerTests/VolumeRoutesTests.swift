@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import MicroHTTP
 import ProjectStore
 @testable import Server
 import TestSupport
@@ -174,5 +175,32 @@ import ZIP
         #expect(try fixture.request("GET", "/api/projects/ct/volumes/nope/labels/liver.nii.gz").status == 404)
         #expect(try fixture.request("GET", "/api/projects/ct/volumes/abdomen/labels/liver.png").status == 404)
         #expect(leftovers(fixture).isEmpty)
+    }
+}
+
+/// The project page lists a project's volumes with their NIfTI downloads.
+@Suite struct VolumePageTests {
+    @Test func projectPageOffersEachVolumesLabelFiles() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let library = try ProjectLibrary(root: directory.path)
+        let project = try library.createProject(name: "CT", labels: ["liver", "spleen"])
+        let app = try App(configuration: .init(projectsRoot: directory.path, publicRoot: directory.path, templatesRoot: PageTests.templates))
+        let server = try HTTPServer(configuration: .init(port: 0), router: app.router())
+        defer { server.stop() }
+        let before = try HTTPTestClient.request(port: server.port, target: "/projects/\(project.id)").text
+        #expect(before.contains("<section id=\"volumes\" hidden>"), "no volumes: the section is hidden")
+
+        let file = directory.file("abdomen.nii")
+        try Data(VolumeRoutesTests.ctBytes()).write(to: URL(fileURLWithPath: file))
+        let sidecar = try VolumeImport.importNIfTI(file, into: project)
+        let mask = BinaryMask(width: 12, height: 10, pixels: (0..<120).map { $0 % 12 < 6 })
+        _ = try project.accept(label: "spleen", image: sidecar.slices[2].image, mask: mask, annotator: "", interactions: 0)
+        let page = try HTTPTestClient.request(port: server.port, target: "/projects/\(project.id)").text
+        #expect(page.contains("<section id=\"volumes\">"))
+        #expect(page.contains("href=\"/api/projects/\(project.id)/volumes/abdomen/labels/liver.nii.gz\" download=\"abdomen_liver.nii.gz\" data-labeled=\"0\""))
+        #expect(page.contains("href=\"/api/projects/\(project.id)/volumes/abdomen/labels/spleen.nii.gz\" download=\"abdomen_spleen.nii.gz\" data-labeled=\"1\""))
+        #expect(page.contains("href=\"/api/projects/\(project.id)/volumes/abdomen/labels/all.nii.gz\" download=\"abdomen_labels.nii.gz\""))
+        #expect(page.contains("abdomen.nii · "), "\(page)")
     }
 }

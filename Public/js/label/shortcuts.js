@@ -23,6 +23,8 @@ export const SHORTCUTS = [
   { group: "Edit", keys: ["Enter"], action: "accept", text: "Accept the mask and open the next image" },
   { group: "Edit", keys: ["n"], action: "skip", text: "Skip to the next image without accepting" },
   { group: "Navigate", keys: ["Shift+n"], action: "previousImage", text: "Back to the image opened before this one" },
+  { group: "Navigate", keys: ["PageUp"], action: "previousSlice", text: "Volume slice: the previous one (PageUp) in its volume" },
+  { group: "Navigate", keys: ["PageDown"], action: "nextSlice", text: "Volume slice: the next one (PageDown) in its volume" },
   { group: "Navigate", keys: ["/"], action: "findImage", text: "Find an image by name (Enter opens the first match)" },
   { group: "View", keys: ["f", "0"], action: "fit", text: "Fit the image to the view" },
   { group: "View", keys: ["+", "-"], action: "zoomKey", text: "Zoom in / out (or the mouse wheel)" },
@@ -31,7 +33,7 @@ export const SHORTCUTS = [
   { group: "View", keys: ["o"], action: "toggleOutline", text: "Outline / filled mask" },
   { group: "View", keys: ["Shift+o"], action: "toggleOthers", text: "Show / hide the other labels' accepted masks (outlines)" },
   { group: "View", keys: [",", "."], action: "opacityKey", text: "Less / more mask opacity" },
-  { group: "View", keys: ["w"], action: "autoWindow", text: "Automatic window/level (reset contrast)" },
+  { group: "View", keys: ["w"], action: "autoWindow", text: "Automatic window/level (reset contrast; the label's window for volume slices)" },
   { group: "Help", keys: ["?"], action: "toggleHelp", text: "Show / hide this help" },
   { group: "Help", keys: ["Escape"], action: "escape", text: "Close dialogs, cancel a drag" },
 ];
