@@ -771,11 +771,15 @@ def check_volume(driver, results, url, projects, work, downloads, timeout):
         stored = json.load(f).get("window")
     shown = driver.execute_script("return window.multiversegPage.viewer.window")
     offset = sidecar["intensity"]["offset"]
+    results.check("the custom level and width show only for a custom window",
+                  not driver.find_element(By.ID, "custom-window").is_displayed(), "")
     results.check("the label window is stored with the label and drawn with it (level 40 HU in stored units)",
                   stored == {"preset": "soft-tissue"} and abs(shown["center"] - (40 - offset)) < 1e-6 and abs(shown["width"] - 400) < 1e-6,
                   f"{stored}, viewer {shown}, offset {offset}")
 
-    # Two slices labeled: a click on the disc, then Enter (accept opens the next image).
+    # Two slices labeled: a click on the disc, then Enter (accept opens the next image, here in
+    # volume order: the slice after this one).
+    Select(driver.find_element(By.ID, "order")).select_by_value("volume")
     accepted = []
     for _ in range(2):
         image = body_data(driver, "image")
@@ -789,7 +793,12 @@ def check_volume(driver, results, url, projects, work, downloads, timeout):
         wait_for(driver, lambda d: os.path.exists(os.path.join(projects, project, "masks", "organ", image + ".png")), 20,
                  f"the accepted mask of {image}")
         accepted.append(image)
-        wait_for(driver, lambda d: body_data(d, "image") != image, 20, "the next image after accept")
+        wait_for(driver, lambda d: body_data(d, "image") != image, 30, "the next image after accept")
+        if len(accepted) == 1:
+            results.check("in volume order the slice after the accepted one opens next",
+                          body_data(driver, "image") == slices[3], body_data(driver, "image"))
+        wait_for(driver, lambda d: d.execute_script("return document.getElementById('pending').hidden"), timeout,
+                 "the next slice's prediction")
 
     driver.get(f"{url}projects/{project}")
     link = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '#volumes a.nifti-export[download="e2e_ct_organ.nii.gz"]'), 20,
