@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "CNIfTIShims",
             cSettings: [.unsafeFlags(["-I/usr/include/nifti"])],
-            linkerSettings: [.linkedLibrary("nifti2")]),
+            linkerSettings: [.linkedLibrary("nifti2"), .linkedLibrary("z")]),
         // Direct and Winograd 3x3 convolution kernels: AVX-512, AVX2, NEON, portable (chosen at run time).
         // Optimised in debug builds too: they are the default path on every CPU, and at -O0 a debug
         // build's forward pass (and the tests that run it) would be many times slower.
