@@ -113,6 +113,11 @@ import ZIP
             #expect(response.status == status && response.text.contains(words), "\(name): \(response.status) \(response.text)")
             #expect(!response.text.contains(fixture.app.library.root), "no absolute path in \(response.text)")
         }
+        // More entries than any series needs: refused before any is inflated.
+        var many = ZipWriter()
+        for n in 0...App.maxZipEntries { try many.add(name: "f\(n)", bytes: []) }
+        let crowded = try fixture.request("POST", "/api/projects/ct/volumes?name=many.zip", body: many.finish())
+        #expect(crowded.status == 413 && crowded.text.contains("5001 entries"), "\(crowded.text)")
         #expect(try fixture.request("POST", "/api/projects/ct/volumes?name=ct.nii&plane=oblique", body: Self.ctBytes()).status == 400)
         #expect(try fixture.request("POST", "/api/projects/ct/volumes?name=ct.nii&slices=3-9", body: Self.ctBytes()).status == 400)
         #expect(try fixture.request("POST", "/api/projects/ct/volumes", body: Self.ctBytes()).status == 400)
