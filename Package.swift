@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "CNIfTIShims",
             cSettings: [.unsafeFlags(["-I/usr/include/nifti"])],
-            linkerSettings: [.linkedLibrary("nifti2")]),
+            linkerSettings: [.linkedLibrary("nifti2"), .linkedLibrary("z")]),
         // Direct and Winograd 3x3 convolution kernels: AVX-512, AVX2, NEON, portable (chosen at run time).
         // Optimised in debug builds too: they are the default path on every CPU, and at -O0 a debug
         // build's forward pass (and the tests that run it) would be many times slower.
@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "MicroHTTP", "ProjectStore", "Inference", "Imaging",
+                "MicroHTTP", "ProjectStore", "Inference", "Imaging", "Volumes", "ZIP",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
         // NIfTI (libnifti2-dev) and DICOM (libdcmtk-dev) volumes cut into slices for a project.
@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(
             name: "VolumesTests", dependencies: ["Volumes", "ProjectStore", "PNGCodec", "Imaging", "TestSupport"],
             resources: [.copy("Fixtures")]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Imaging", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Imaging", "Volumes", "ZIP", "TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Inference", "PNGCodec", "Imaging", "ProjectStore", "TestSupport"]),
         // Runs the built `multiverseg` binary as a user would.
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "MultiverSegCLI", "Imaging"]),

@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// libFuzzer targets for the four parsers that read untrusted bytes. Built by `scripts/fuzz`
+// libFuzzer targets for the parsers that read untrusted bytes. Built by `scripts/fuzz`
 // with `--sanitize=fuzzer` (coverage on every target of the root package too); each target
 // defines `LLVMFuzzerTestOneInput`, so it is compiled as a library (`-parse-as-library`).
 let fuzzerFlags: [SwiftSetting] = [.unsafeFlags(["-parse-as-library"])]
@@ -48,6 +48,13 @@ let package = Package(
                 .product(name: "MicroHTTP", package: "MultiverSeg"),
                 .product(name: "Inference", package: "MultiverSeg"),
                 .product(name: "PNGCodec", package: "MultiverSeg"),
+            ],
+            swiftSettings: fuzzerFlags),
+        .executableTarget(
+            name: "FuzzVolumes",
+            dependencies: [
+                "FuzzSupport",
+                .product(name: "Volumes", package: "MultiverSeg"),
             ],
             swiftSettings: fuzzerFlags),
     ]

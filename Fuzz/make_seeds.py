@@ -167,10 +167,24 @@ def safetensors_seeds():
     return seeds
 
 
+def volume_seeds():
+    """The volume fixtures (NIfTI-1/2, gzip, 4D, hostile headers, DICOM files) as they are."""
+    seeds = {}
+    folder = os.path.join(ROOT, "Tests", "VolumesTests", "Fixtures")
+    for root, _, names in os.walk(folder):
+        for name in sorted(names):
+            full = os.path.join(root, name)
+            if os.path.getsize(full) <= MAX_SEED:
+                with open(full, "rb") as f:
+                    seeds[os.path.relpath(full, folder).replace(os.sep, "_")] = f.read()
+    return seeds
+
+
 def main():
     out = sys.argv[1]
     for target, seeds in [("png", png_seeds()), ("json", json_seeds()),
-                          ("pt", checkpoint_seeds()), ("safetensors", safetensors_seeds())]:
+                          ("pt", checkpoint_seeds()), ("safetensors", safetensors_seeds()),
+                          ("volumes", volume_seeds())]:
         folder = os.path.join(out, target)
         os.makedirs(folder, exist_ok=True)
         for name, data in seeds.items():

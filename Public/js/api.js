@@ -30,6 +30,10 @@ export const paths = {
   contextEntry: (p, l, i) => `/api/projects/${enc(p)}/labels/${enc(l)}/context/${enc(i)}`,
   next: (p, l, order, after) =>
     `/api/projects/${enc(p)}/labels/${enc(l)}/next?order=${enc(order)}` + (after ? `&after=${enc(after)}` : ""),
+  volumes: (p, name, plane, slices) =>
+    `/api/projects/${enc(p)}/volumes?name=${enc(name)}&plane=${enc(plane)}&slices=${enc(slices)}`,
+  window: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}/window`,
+  slice: (p, l, i) => `/api/projects/${enc(p)}/labels/${enc(l)}/images/${enc(i)}/slice`,
   exportZip: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}/export.zip?manifest=1`,
   proposals: (p, l, min, max) => `/api/projects/${enc(p)}/labels/${enc(l)}/proposals` +
     (min != null || max != null ? "?" + [min != null ? `min-uncertainty=${enc(min)}` : "",
@@ -73,6 +77,14 @@ export async function sendJSON(url, body, method = "POST") {
 export async function uploadPNG(p, name, blob) {
   return parse(await fetch(paths.upload(p, name), {
     method: "POST", headers: { "Content-Type": "image/png", Accept: "application/json" }, body: blob,
+  }));
+}
+
+/** Upload a volume file (.nii, .nii.gz, a .zip of DICOM files) to be cut into slices. Example:
+ * `await uploadVolume("demo", "ct.nii.gz", file, { plane: "axial", slices: "every:2" })`. */
+export async function uploadVolume(p, name, blob, { plane = "auto", slices = "all" } = {}) {
+  return parse(await fetch(paths.volumes(p, name, plane, slices), {
+    method: "POST", headers: { "Content-Type": "application/octet-stream", Accept: "application/json" }, body: blob,
   }));
 }
 

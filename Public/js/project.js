@@ -13,7 +13,7 @@ const projectId = document.body.dataset.project || decodeURIComponent(location.p
 async function refresh() {
   try {
     // With ?images=all the grid keeps every tile.
-    await refreshFromPage(location.pathname + location.search, ["labels", "label-tools", "image-count", "images"]);
+    await refreshFromPage(location.pathname + location.search, ["labels", "label-tools", "image-count", "images", "volumes"]);
   } catch (error) {
     showStatus(`cannot open project “${projectId}”: ${describe(error)}`, "warn");
   }
@@ -108,6 +108,13 @@ $("labels").addEventListener("change", async (e) => {
   input.value = "";
   if (files.length) await importMaskFiles(input.dataset.label, files, input.dataset.draft === "1");
 });
+$("volumes").addEventListener("click", (e) => {
+  const link = e.target.closest("a.nifti-export");
+  // A label without accepted slices in this volume would download an error instead of a file.
+  if (!link || Number(link.dataset.labeled) > 0) return;
+  e.preventDefault();
+  showStatus(`Nothing to export: no slice of ${link.closest("li[data-volume]").dataset.volume} has an accepted mask of this label yet.`, "warn");
+});
 $("images").addEventListener("click", (e) => {
   const button = e.target.closest("button.delete-image");
   if (button) deleteImage(button.closest("li[data-image]").dataset.image);
@@ -146,10 +153,11 @@ $("add-label").addEventListener("submit", async (e) => {
 bindDropZone($("dropzone"), $("files"), async (files) => {
   let duplicates = 0;
   const log = logger();
+  const volume = { plane: $("volume-plane").value, slices: $("volume-slices").value.trim() || "all" };
   const done = await importFiles(projectId, files, (file, kind, text) => {
     if (kind === "warn") duplicates++;
     log(file, kind, text);
-  });
+  }, volume);
   const skipped = duplicates ? ` (${duplicates} already in the project, not imported again)` : "";
   showStatus(`${done} of ${files.length} file(s) imported${skipped}`, done === files.length ? "ok" : "warn");
   await refresh();

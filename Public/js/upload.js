@@ -1,7 +1,10 @@
 // Importing images from the browser: PNGs go up as they are; anything else the browser can decode
 // (JPEG, BMP, GIF, WebP, and TIFF in Safari only) is converted to PNG on a canvas first.
 
-import { uploadPNG } from "./api.js";
+import { uploadPNG, uploadVolume } from "./api.js";
+
+/** Files the server cuts into slices: NIfTI, and zips (of DICOM files). */
+export const VOLUME_FILE = /\.(nii|nii\.gz|zip)$/i;
 
 const TIFF = /\.tiff?$/i;
 
@@ -32,11 +35,23 @@ async function toPNG(file) {
 
 /**
  * Upload files one after another into `project`, reporting each: `report(file, "ok"|"error", text)`.
- * Returns how many succeeded. Example: `await importFiles("demo", input.files, log)`.
+ * Volumes (`VOLUME_FILE`) go to the server whole, cut in `volume.plane` with `volume.slices`.
+ * Returns how many succeeded. Example: `await importFiles("demo", input.files, log, { plane: "auto", slices: "all" })`.
  */
-export async function importFiles(project, files, report) {
+export async function importFiles(project, files, report, volume = { plane: "auto", slices: "all" }) {
   let done = 0;
   for (const file of files) {
+    if (VOLUME_FILE.test(file.name)) {
+      try {
+        report(file, "busy", "uploading the volume…");
+        const { volumes, images } = await uploadVolume(project, file.name, file, volume);
+        report(file, "ok", `imported ${images} slice(s) as ${volumes.map((v) => v.id).join(", ")}`);
+        done++;
+      } catch (error) {
+        report(file, "error", error.message);
+      }
+      continue;
+    }
     try {
       report(file, "busy", file.type === "image/png" ? "uploading…" : "converting to PNG…");
       const png = await toPNG(file);

@@ -2,13 +2,55 @@
 
 #include <math.h>
 #include <nifti2_io.h>
+#include <stdint.h>
 #include <string.h>
+#include <zlib.h>
 
 struct mvs_nifti { nifti_image *image; };
+
+static uint32_t swap32(uint32_t v) { return __builtin_bswap32(v); }
+static uint64_t swap64(uint64_t v) { return __builtin_bswap64(v); }
+
+/* libnifti2 2.1.0 trusts a NIfTI-2 header's dim[0]: nifti_convert_n2hdr2nim copies dim[1..dim[0]]
+   into an array of 8 on the stack, so a file whose dim[0] is, say, 2^32 + 3 writes far past it
+   (found by FuzzVolumes: a stack overflow). The header is checked here first, read through zlib
+   (plain and gzipped files alike): its size field names NIfTI-1 (348) or NIfTI-2 (540) in one
+   byte order, and dim[0] in that byte order must be 1...7 while in the other it must not be
+   (libnifti guesses the byte order from dim[0] too, so the two guesses cannot differ). */
+static int header_is_sane(const char *path) {
+    gzFile file = gzopen(path, "rb");
+    if (!file) return 0;
+    unsigned char bytes[540];
+    int got = gzread(file, bytes, sizeof(bytes));
+    gzclose(file);
+    if (got < 348) return 0;
+    uint32_t size;
+    memcpy(&size, bytes, 4);
+    int swapped = size != 348 && size != 540;
+    if (swapped) size = swap32(size);
+    if (size == 348) {
+        int16_t dim0;
+        memcpy(&dim0, bytes + 40, 2);
+        int16_t other = (int16_t)__builtin_bswap16((uint16_t)dim0);
+        int16_t native = swapped ? other : dim0, foreign = swapped ? dim0 : other;
+        return native >= 1 && native <= 7 && !(foreign >= 1 && foreign <= 7);
+    }
+    if (size == 540 && got == 540) {
+        uint64_t raw;
+        memcpy(&raw, bytes + 16, 8);
+        int64_t native = (int64_t)(swapped ? swap64(raw) : raw), foreign = (int64_t)(swapped ? raw : swap64(raw));
+        /* libnifti also looks at dim[0] as a 16-bit value when guessing the byte order. */
+        int16_t low = (int16_t)(raw & 0xFFFF), lowSwapped = (int16_t)__builtin_bswap16((uint16_t)low);
+        return native >= 1 && native <= 7 && !(foreign >= 1 && foreign <= 7)
+            && (swapped ? !(low >= 1 && low <= 7) : !(lowSwapped >= 1 && lowSwapped <= 7));
+    }
+    return 0;
+}
 
 mvs_nifti_status mvs_nifti_open(const char *path, mvs_nifti **out, mvs_nifti_header *header) {
     if (!path || !out || !header) return MVS_NIFTI_BAD_ARGUMENT;
     *out = NULL;
+    if (!header_is_sane(path)) return MVS_NIFTI_UNREADABLE_HEADER;
     // Level 0: the library still prints its errors to stderr, but no chatter on success.
     nifti_set_debug_level(0);
     nifti_image *image = nifti_image_read(path, 0);

@@ -9,6 +9,10 @@ public struct GreyImage: Sendable, Equatable {
     public let width: Int
     public let height: Int
     public let pixels: [Float]
+    /// The pixels are already in 0...1 as the network should see them (a label's intensity
+    /// window was applied, `init(width:height:windowedPixels:)`): `normalisedPixels()` keeps
+    /// them as they are instead of stretching each image by its own minimum and maximum.
+    public let windowed: Bool
 
     /// Checks that `pixels` holds width x height finite values.
     public init(width: Int, height: Int, pixels: [Float]) throws {
@@ -21,10 +25,26 @@ public struct GreyImage: Sendable, Equatable {
     }
 
     /// For callers that know the size matches and every value is finite (a decoded PNG).
-    init(checked width: Int, _ height: Int, _ pixels: [Float]) {
+    init(checked width: Int, _ height: Int, _ pixels: [Float], windowed: Bool = false) {
         self.width = width
         self.height = height
         self.pixels = pixels
+        self.windowed = windowed
+    }
+
+    /// An image whose intensities a window already mapped to 0...1: the network sees them as
+    /// they are (no per-image min-max), so it sees what the page shows.
+    ///
+    /// ```swift
+    /// let image = try GreyImage(width: 2, height: 1, windowedPixels: [0.25, 1])
+    /// image.normalisedPixels()   // [0.25, 1]
+    /// ```
+    public init(width: Int, height: Int, windowedPixels pixels: [Float]) throws {
+        let plain = try GreyImage(width: width, height: height, pixels: pixels)
+        if let bad = pixels.firstIndex(where: { $0 < 0 || $0 > 1 }) {
+            throw ImagingError.intensityOutsideUnitRange(index: bad)
+        }
+        self.init(checked: plain.width, plain.height, plain.pixels, windowed: true)
     }
 
     public subscript(x: Int, y: Int) -> Float { pixels[y * width + x] }
@@ -32,7 +52,9 @@ public struct GreyImage: Sendable, Equatable {
     /// Intensities rescaled to 0...1 by this image's own minimum and maximum; a constant image
     /// becomes all zeros. Per-image min-max is what the authors' data pipeline does ("rescale
     /// image intensities to [0,1]"), and it makes 8-bit, 16-bit and float images look alike.
+    /// A windowed image (`windowed`) is returned as it is.
     public func normalisedPixels() -> [Float] {
+        if windowed { return pixels }
         guard let low = pixels.min(), let high = pixels.max(), high > low else {
             return [Float](repeating: 0, count: pixels.count)
         }

@@ -32,6 +32,9 @@ public struct ContextManifest: Codable, Sendable, Equatable {
     /// Entries removed from the context set whose masks stay accepted, kept so that including the
     /// image again restores its entry. Absent from the file while empty (older apps ignore it).
     public var removed: [ContextEntry]?
+    /// The label's intensity window for volume slices (display and network input); absent while
+    /// none is set, so the file stays as older apps wrote it (`Project.setWindow`).
+    public var window: LabelWindow?
 
     public init(label: String, entries: [ContextEntry] = []) {
         self.schema = Self.currentSchema

@@ -20,9 +20,13 @@ public struct ContextRevision: Hashable, Sendable {
 
     /// The manifest's entries in order; nil when it could not be read (no label, a broken file).
     public let entries: [Entry]?
+    /// The label's window: the network sees every image through it, so a new window is a new
+    /// revision (context sets and cached predictions are made again).
+    public let window: LabelWindow?
 
     public init(manifest: ContextManifest?) {
         entries = manifest?.entries.map { Entry(id: $0.id, version: $0.version, included: $0.included) }
+        window = manifest?.window
     }
 
     /// The mask version of each included entry, by image id.
@@ -59,23 +63,32 @@ extension ContextRevision {
     /// ```
     public var fingerprint: String {
         guard let entries else { return "unreadable" }
-        let text = entries.map { "\($0.id)\t\($0.version)\t\($0.included ? 1 : 0)\n" }.joined()
+        var text = entries.map { "\($0.id)\t\($0.version)\t\($0.included ? 1 : 0)\n" }.joined()
+        // Only a set window adds to the text: revisions without one keep their earlier fingerprints.
+        if let window {
+            text += "window\t\(window.preset.rawValue)\t\(window.center.map { "\($0)" } ?? "")\t\(window.width.map { "\($0)" } ?? "")\n"
+        }
         return StableHash.hex(StableHash.fnv1a64("context-revision-1\n" + text))
     }
 }
 
 extension Project {
-    /// A context entry's image (luminance at its bit depth) and accepted mask, as a context set
-    /// takes them; nil when either is missing, broken or of another size (a hand-edited folder),
-    /// so the entry is left out rather than failing every prediction of the label.
+    /// A context entry's image as the network sees it (`networkImage`, under the revision's
+    /// `window`) and its accepted mask, as a context set takes them; nil when either is missing,
+    /// broken or of another size (a hand-edited folder), so the entry is left out rather than
+    /// failing every prediction of the label.
     ///
     /// ```swift
-    /// try set.update(to: revision.includedInOrder, from: [:]) { project.contextEntryData(label: "head", image: $0) }
+    /// let volumes = project.volumeIndex()
+    /// try set.update(to: revision.includedInOrder, from: [:]) {
+    ///     project.contextEntryData(label: "head", image: $0, window: revision.window, volumes: volumes)
+    /// }
     /// ```
-    public func contextEntryData(label: String, image: String) -> (image: GreyImage, mask: BinaryMask)? {
+    public func contextEntryData(label: String, image: String, window: LabelWindow?, volumes: VolumeIndex? = nil)
+        -> (image: GreyImage, mask: BinaryMask)?
+    {
         guard let mask = try? mask(label: label, image: image),
-              let png = try? loadImage(image) else { return nil }
-        let grey = GreyImage(png)
+              let grey = try? networkImage(image, window: window, volumes: volumes) else { return nil }
         guard mask.width == grey.width, mask.height == grey.height else { return nil }
         return (grey, mask)
     }

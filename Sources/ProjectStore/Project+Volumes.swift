@@ -56,4 +56,33 @@ extension Project {
             throw ProjectStoreError.unreadableManifest(project: self.id, reason: "volumes/\(id).json: \(error)")
         }
     }
+
+    /// Writes `files` into a fresh folder under the project's `.scratch/`, runs `body` with their
+    /// paths (in order) and the folder (for files `body` writes, e.g. an export), and removes the
+    /// folder however `body` ends: an uploaded volume is read from there by the same import as
+    /// the command line's. Names are reduced to an id-safe last component, so no upload can name
+    /// a path elsewhere.
+    ///
+    /// ```swift
+    /// let sidecar = try project.withScratchFiles([("ct.nii.gz", body)]) { paths, _ in
+    ///     try VolumeImport.importNIfTI(paths[0], into: project)
+    /// }
+    /// ```
+    public func withScratchFiles<T>(_ files: [(name: String, bytes: [UInt8])], body: ([String], String) throws -> T) throws -> T {
+        let folder = try inside(layout.scratch + "/" + UUID().uuidString)
+        try storage { try FileSystem.makeFolder(folder) }
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var paths: [String] = []
+        for (number, file) in files.enumerated() {
+            let last = (file.name as NSString).lastPathComponent
+            let lower = last.lowercased()
+            let suffix = [".nii.gz", ".nii", ".dcm"].first { lower.hasSuffix($0) } ?? ""
+            let stem = Identifier.sanitize(String(last.dropLast(suffix.count)), droppingExtension: false) ?? "file"
+            // The first keeps its name: an imported volume is named after its file.
+            let path = try inside(folder + "/" + (number == 0 ? "" : "\(number)-") + stem.prefix(100) + suffix)
+            try storage { try FileSystem.writeAtomically(file.bytes, to: path) }
+            paths.append(path)
+        }
+        return try body(paths, folder)
+    }
 }

@@ -16,6 +16,7 @@
 /// trash/labels/<label>-<time>/   a deleted label's masks, context.json, history, proposals
 /// .label-change.json             a label rename or delete under way (finished by the next writer)
 /// .multiverseg.lock              advisory lock serialising writers (also across processes)
+/// .scratch/<random>/             an upload being imported (a volume file, a zip's DICOM files); removed after
 /// ```
 ///
 /// Ids and labels are joined as they are: `Project` checks them (`Identifier.isValid`) and keeps
@@ -54,6 +55,8 @@ struct ProjectLayout: Sendable, Equatable {
     func proposalRejection(label: String, image: String) -> String {
         proposals(label: label) + "/rejected/\(image).json"
     }
+
+    var scratch: String { folder + "/.scratch" }
 
     var pending: String { folder + "/.pending" }
     func pending(label: String) -> String { pending + "/" + label }

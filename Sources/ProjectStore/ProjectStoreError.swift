@@ -27,6 +27,8 @@ public enum ProjectStoreError: Error, CustomStringConvertible, Equatable {
     case proposalChanged(image: String, label: String, change: String)
     case invalidImage(name: String, reason: String)
     case maskSizeMismatch(image: String, expected: String, actual: String)
+    /// A label window that makes no window (see `LabelWindow.validate`).
+    case invalidWindow(String)
     case storage(String)
     /// A symbolic link (or the project folder itself) leads outside the project or the library.
     case linkLeavesFolder(String)
@@ -63,6 +65,7 @@ public enum ProjectStoreError: Error, CustomStringConvertible, Equatable {
         case let .invalidImage(name, reason): return "'\(name.prefix(64))' is not a usable image: \(reason)"
         case let .maskSizeMismatch(image, expected, actual):
             return "the mask for '\(image)' is \(actual) but the image is \(expected); send a mask of the image's size"
+        case .invalidWindow(let reason): return "invalid window: \(reason)"
         case .storage(let message): return message
         case .linkLeavesFolder(let item):
             return "'\(item.prefix(200))' is a symbolic link that leads outside its folder; MultiverSeg does not follow "

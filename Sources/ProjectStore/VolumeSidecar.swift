@@ -87,6 +87,9 @@ public struct VolumeSidecar: Codable, Sendable, Equatable {
     /// The source's voxel type, e.g. "int16".
     public var datatype: String
     public var intensity: IntensityMapping
+    /// The whole volume's 0.5 and 99.5 percentiles in source units (the `percentiles` window
+    /// preset, for MR); nil in sidecars written before windows existed.
+    public var percentiles: [Double]?
     /// e.g. "CT", "MR" when the source says so; nil when unknown.
     public var modality: String?
     /// Anything the import left out (e.g. the other volumes of a 4D file).

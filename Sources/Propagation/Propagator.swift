@@ -113,8 +113,9 @@ public final class Propagator: Sendable {
         for _ in 0..<3 {
             let revision = ContextRevision(manifest: try project.context(label: label))
             var set = ContextSet(resolution: spec.configuration.resolution, antialiasAbove: options.antialiasAbove)
+            let volumes = project.volumeIndex()
             try set.update(to: revision.includedInOrder, from: [:]) { [project, label] id in
-                project.contextEntryData(label: label, image: id)
+                project.contextEntryData(label: label, image: id, window: revision.window, volumes: volumes)
             }
             guard project.contextRevision(label: label) == revision else { continue }
             guard set.count > 0 else { throw PropagationError.emptyContext(label: label) }
@@ -134,6 +135,7 @@ public final class Propagator: Sendable {
         guard !plan.todo.isEmpty else { return PropagationSummary() }
         let (context, revision) = try currentContext()
         let fingerprint = revision.fingerprint
+        let volumes = project.volumeIndex()
         let workerCount = max(1, min(workers, plan.todo.count))
         let predictors = try (0..<workerCount).map { _ in
             PredictorBox(try spec.makePredictor(threads: 1, options: options))
@@ -157,7 +159,8 @@ public final class Propagator: Sendable {
                 guard let index else { return }
                 let image = todo[index]
                 do {
-                    let target = GreyImage(try project.loadImage(image))
+                    // Through the window the context was made under, as the app would show it.
+                    let target = try project.networkImage(image, window: revision.window, volumes: volumes)
                     let prediction = try predictor.predict(target, context: context, excludingContextID: image)
                     let record = ProposalRecord(contextRevision: fingerprint, uncertainty: prediction.uncertainty,
                                                 model: model, contextSize: prediction.contextIDs.count)

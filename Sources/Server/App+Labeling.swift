@@ -102,8 +102,8 @@ extension App {
         router.add("GET", base + "/next") { [self] request, p in
             let (project, label) = try openLabel(p)
             let order = request.query["order"] ?? "listed"
-            guard ["listed", "random", "uncertain"].contains(order) else {
-                throw HTTPError.badRequest("order must be listed, random or uncertain")
+            guard ["listed", "random", "uncertain", "volume"].contains(order) else {
+                throw HTTPError.badRequest("order must be listed, random, uncertain or volume")
             }
             struct Next: Encodable { let id: String?; let remaining: Int }
             let next = try nextImage(project: project, label: label, after: request.query["after"], order: order)
@@ -175,6 +175,26 @@ extension App {
         }
     }
 
+    /// The images in volume order: each volume's slices (volumes by id) every k-th first, with k
+    /// spreading about 8 slices over the volume, then the slices between them in order, so the
+    /// first accepts cover the whole volume and the context set sees its range; then the images
+    /// that are no volume slices, by name.
+    ///
+    /// ```swift
+    /// App.volumeOrder(index, images: ids)   // 40 slices: 0, 5, 10, ... 35, then 1, 2, 3, 4, 6, ...; then the others
+    /// ```
+    static func volumeOrder(_ index: VolumeIndex, images: [String]) -> [String] {
+        var sequence: [String] = []
+        var seen = Set<String>()
+        for sidecar in index.volumes.sorted(by: { $0.id < $1.id }) {
+            let slices = sidecar.slices.map(\.image)
+            let step = max(1, slices.count / 8)
+            let coarse = stride(from: 0, to: slices.count, by: step).map { slices[$0] }
+            for image in coarse + slices where seen.insert(image).inserted { sequence.append(image) }
+        }
+        return sequence + images.filter { !seen.contains($0) }
+    }
+
     func unlabeled(project: Project, label: String) throws -> [String] {
         try store { project.imageIDs().filter { !project.isAccepted(label: label, image: $0) } }
     }
@@ -182,7 +202,8 @@ extension App {
     /// The next image without an accepted mask. `listed`: the first after `after` in name order
     /// (wrapping around); `random`: any; `uncertain`: the one whose in-context prediction has the
     /// highest mean binary entropy among up to 24 candidates (following `after` in name order),
-    /// since ranking every image would take a prediction each.
+    /// since ranking every image would take a prediction each; `volume`: volume by volume
+    /// (`volumeOrder`), coarse slices first, continuing after `after`.
     func nextImage(project: Project, label: String, after: String?, order: String) throws -> String? {
         let candidates = try unlabeled(project: project, label: label)
         guard !candidates.isEmpty else { return nil }
@@ -193,6 +214,12 @@ extension App {
             rotated = candidates
         }
         switch order {
+        case "volume":
+            let open = Set(candidates)
+            let sequence = Self.volumeOrder(project.volumeIndex(), images: project.imageIDs())
+            let start = after.flatMap { sequence.firstIndex(of: $0) }.map { $0 + 1 } ?? 0
+            let rotatedSequence = sequence[start...] + sequence[..<start]
+            return rotatedSequence.first { open.contains($0) && $0 != after } ?? rotated.first
         case "random":
             return rotated.filter { $0 != after }.randomElement() ?? rotated.first
         case "uncertain":

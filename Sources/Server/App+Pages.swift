@@ -81,12 +81,29 @@ extension App {
             }
             return values
         }
+        // Each volume's label files to download: one per label, and all labels as values 1...n.
+        let accepted = Dictionary(uniqueKeysWithValues: detail.labels.map { label in
+            (label, Set(detail.images.filter { $0.labels[label]?.accepted == true }.map(\.id)))
+        })
+        let volumes = project.volumeIndex().volumes.map { sidecar -> [String: Any] in
+            let base = "/api/projects/\(project.id)/volumes/\(sidecar.id)/labels/"
+            let exports = detail.labels.map { label -> [String: Any] in
+                ["label": label, "url": base + label + ".nii.gz", "file": "\(sidecar.id)_\(label).nii.gz",
+                 "labeled": sidecar.slices.filter { accepted[label]?.contains($0.image) == true }.count]
+            }
+            return [
+                "volumeId": sidecar.id, "source": sidecar.source, "plane": sidecar.plane, "sliceCount": sidecar.slices.count,
+                "modality": sidecar.modality ?? "", "exports": exports, "allURL": base + "all.nii.gz",
+                "allFile": "\(sidecar.id)_labels.nii.gz", "hasLabels": !exports.isEmpty,
+            ]
+        }
         var values: [String: Any] = [
             "version": MultiverSegVersion.string, "model": modelSummary(),
             "id": project.id, "name": detail.name,
             "labels": labels, "hasLabels": !labels.isEmpty, "images": images, "imageCount": detail.images.count,
             "labelCount": labels.count,
             "anyAccepted": detail.images.filter { image in image.labels.values.contains { $0.accepted } }.count,
+            "volumes": volumes, "hasVolumes": !volumes.isEmpty,
         ]
         if let description = detail.description, !description.isEmpty { values["description"] = description }
         if tiles.count < detail.images.count {

@@ -65,6 +65,7 @@ public final class App: Sendable {
         addProjectRoutes(to: &router)
         addLabelingRoutes(to: &router)
         addReviewRoutes(to: &router)
+        addVolumeRoutes(to: &router)
         router.add("GET", "/api/*rest") { request, _ in
             throw HTTPError.notFound("no API endpoint \(request.method) \(request.path)")
         }
@@ -109,7 +110,7 @@ public final class App: Sendable {
                 throw HTTPError.notFound(error.description)
             case .duplicateLabel, .duplicateImage, .labelFilesExist, .proposalChanged:
                 throw HTTPError.conflict(error.description)
-            case .invalidIdentifier, .invalidImage, .maskSizeMismatch, .tooManyLabels:
+            case .invalidIdentifier, .invalidImage, .maskSizeMismatch, .tooManyLabels, .invalidWindow:
                 throw HTTPError(status: 422, message: error.description)
             case .linkLeavesFolder:
                 throw HTTPError.forbidden(error.description)

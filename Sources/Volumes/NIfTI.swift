@@ -126,7 +126,7 @@ public enum NIfTI {
         let descrip = withUnsafeBytes(of: header.descrip) { raw in
             String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
         }
-        return Volume(
+        var volume = Volume(
             format: "NIfTI-\(header.nifti_version)", dims: dims, spacing: spacing,
             affine: Self.rows(matrix),
             affineSource: affineSource,
@@ -141,6 +141,8 @@ public enum NIfTI {
             datatype: Self.datatypeNames[Int(header.datatype)] ?? "code \(header.datatype)",
             description: descrip.isEmpty ? nil : descrip,
             note: frames > 1 ? "4D file: the first of \(frames) volumes is used" : nil)
+        volume.frames = frames
+        return volume
     }
 
     /// Writes a uint8 label volume with `geometry` (dims, spacing, qform and sform with their codes,

@@ -30,6 +30,8 @@ public struct Volume: Sendable {
     public let datatype: String
     public let description: String?
     public let note: String?
+    /// Volumes in the file (a 4D NIfTI's 4th dimension); only the first is in `voxels`.
+    public var frames = 1
 
     /// For voxel axis `axis` (0 = i, 1 = j, 2 = k): the world axis it is closest to (0 = x, 1 = y,
     /// 2 = z) and whether it points to its positive end (R, A, S).
@@ -110,6 +112,30 @@ public struct Volume: Sendable {
             return IntensityMapping(scale: step, offset: Double(low), lossless: true)
         }
         return IntensityMapping(scale: range > 0 ? range / 65535 : 1, offset: Double(low), lossless: range == 0)
+    }
+
+    /// The whole volume's 0.5 and 99.5 percentiles in source units, to the precision of the
+    /// stored 16-bit values under `mapping` (a histogram of those, not a sort: linear in the
+    /// voxels). The MR window preset uses them.
+    public func percentiles(under mapping: IntensityMapping) -> [Double] {
+        var counts = [Int](repeating: 0, count: 65536)
+        var total = 0
+        for value in voxels where value.isFinite {
+            let stored = ((Double(value) - mapping.offset) / mapping.scale).rounded()
+            counts[Int(min(max(stored, 0), 65535))] += 1
+            total += 1
+        }
+        guard total > 0 else { return [mapping.offset, mapping.offset] }
+        func percentile(_ fraction: Double) -> Double {
+            let target = fraction * Double(total - 1)
+            var seen = 0
+            for (stored, count) in counts.enumerated() {
+                seen += count
+                if Double(seen) > target { return mapping.value(ofStored: stored) }
+            }
+            return mapping.value(ofStored: 65535)
+        }
+        return [percentile(0.005), percentile(0.995)]
     }
 }
 

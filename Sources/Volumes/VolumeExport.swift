@@ -52,4 +52,79 @@ public enum VolumeExport {
         }
         return written
     }
+
+    /// All of `labels` in one volume: voxel value n (1-based) where the n-th label's accepted mask
+    /// covers it, 0 elsewhere; where masks of several labels overlap, the later label wins.
+    /// Returns the voxels and, per label, its labeled slices.
+    ///
+    /// ```swift
+    /// let (voxels, labeled, sidecar) = try VolumeExport.multiclassVoxels(project, volume: "ct", labels: ["liver", "spleen"])
+    /// ```
+    public static func multiclassVoxels(_ project: Project, volume id: String, labels: [String]) throws
+        -> (voxels: [UInt8], labeledSlices: [Int], sidecar: VolumeSidecar)
+    {
+        guard labels.count <= 255 else { throw VolumeExportError.tooManyLabels(labels.count) }
+        let sidecar = try project.volume(id)
+        var voxels = [UInt8](repeating: 0, count: sidecar.dims.reduce(1, *))
+        var labeled: [Int] = []
+        for (n, label) in labels.enumerated() {
+            let (one, count, _) = try labelVoxels(project, volume: id, label: label)
+            for i in one.indices where one[i] != 0 { voxels[i] = UInt8(n + 1) }
+            labeled.append(count)
+        }
+        return (voxels, labeled, sidecar)
+    }
+
+    /// Writes `<folder>/<volume>_labels.nii.gz` for every volume of the project: `labels` as
+    /// values 1...n (`multiclassVoxels`) with the source's geometry.
+    ///
+    /// ```swift
+    /// try VolumeExport.writeMulticlassVolumes(project, labels: try project.labels(), to: "out")
+    /// ```
+    public static func writeMulticlassVolumes(_ project: Project, labels: [String], to folder: String) throws -> [(file: String, labeledSlices: [Int])] {
+        var written: [(String, [Int])] = []
+        try FileSystem.makeFolder(folder)
+        for id in project.volumeIDs() {
+            let (voxels, labeled, sidecar) = try multiclassVoxels(project, volume: id, labels: labels)
+            let file = "\(id)_labels.nii.gz"
+            try NIfTI.writeLabels(voxels, geometry: sidecar, to: folder + "/" + file)
+            written.append((file, labeled))
+        }
+        return written
+    }
+
+    /// One volume's label file as bytes (for a download): `label`'s mask volume, or with `label`
+    /// nil every label of the project as values 1...n. Written through a scratch folder of the
+    /// project, which is removed afterwards.
+    ///
+    /// ```swift
+    /// let bytes = try VolumeExport.labelFile(project, volume: "ct", label: "liver")
+    /// ```
+    public static func labelFile(_ project: Project, volume id: String, label: String?) throws -> (bytes: [UInt8], labeledSlices: Int) {
+        let (voxels, labeled, sidecar): ([UInt8], Int, VolumeSidecar)
+        if let label {
+            (voxels, labeled, sidecar) = try labelVoxels(project, volume: id, label: label)
+        } else {
+            let all = try multiclassVoxels(project, volume: id, labels: try project.labels())
+            (voxels, labeled, sidecar) = (all.voxels, all.labeledSlices.reduce(0, +), all.sidecar)
+        }
+        return try project.withScratchFiles([]) { _, folder in
+            let path = folder + "/labels.nii.gz"
+            try NIfTI.writeLabels(voxels, geometry: sidecar, to: path)
+            return (try FileSystem.read(path), labeled)
+        }
+    }
+}
+
+/// Why label volumes could not be exported.
+public enum VolumeExportError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// A uint8 volume holds at most 255 labels.
+    case tooManyLabels(Int)
+
+    public var description: String {
+        switch self {
+        case .tooManyLabels(let count):
+            return "\(count) labels do not fit in one uint8 volume (at most 255); export them one label at a time"
+        }
+    }
 }

@@ -8,6 +8,8 @@ public enum VolumeImportError: Error, Equatable, CustomStringConvertible, Sendab
     case selectionOutOfRange(ClosedRange<Int>, count: Int)
     case nifti(NIfTIError)
     case dicom(DICOMError)
+    /// A 4D file where only 3D volumes are taken (the app's upload).
+    case fourDimensional(file: String, volumes: Int)
 
     public var description: String {
         switch self {
@@ -17,6 +19,9 @@ public enum VolumeImportError: Error, Equatable, CustomStringConvertible, Sendab
             return "slices \(range.lowerBound)-\(range.upperBound) do not exist: the volume has \(count) in that plane (0-\(count - 1))"
         case .nifti(let error): return error.description
         case .dicom(let error): return error.description
+        case let .fourDimensional(file, volumes):
+            return "'\(file)' is a 4D volume (\(volumes) volumes, e.g. time points or echoes): upload one 3D volume "
+                + "(split it first, e.g. with fslsplit), or import its first volume with `multiverseg import`"
         }
     }
 }
@@ -36,13 +41,17 @@ public enum VolumeImport {
     /// let sidecar = try VolumeImport.importNIfTI("ct.nii.gz", into: project, plane: .axial, selection: .every(4))
     /// print(sidecar.slices.count, sidecar.intensity)
     /// ```
+    /// `refusing4D`: a 4D file is an error (`fourDimensional`) instead of giving its first volume.
     @discardableResult
     public static func importNIfTI(
         _ path: String, into project: Project, plane: SlicePlane? = nil, selection: SliceSelection = .all,
-        limits: VolumeLimits = .default
+        limits: VolumeLimits = .default, refusing4D: Bool = false
     ) throws -> VolumeSidecar {
         let volume: Volume
         do { volume = try NIfTI.read(path, limits: limits) } catch { throw VolumeImportError.nifti(error) }
+        if refusing4D && volume.frames > 1 {
+            throw VolumeImportError.fourDimensional(file: (path as NSString).lastPathComponent, volumes: volume.frames)
+        }
         // NIfTI headers do not say which modality; DICOM series do.
         return try importVolume(volume, source: (path as NSString).lastPathComponent, modality: nil, into: project, plane: plane, selection: selection)
     }
@@ -90,7 +99,7 @@ public enum VolumeImport {
             let number = String(index)
             images.append(("\(base)_\(chosenPlane.rawValue)_\(String(repeating: "0", count: max(0, digits - number.count)))\(number)", png))
         }
-        let draft = VolumeSidecar(
+        var draft = VolumeSidecar(
             source: file, format: volume.format, dims: volume.dims, spacing: volume.spacing, affine: volume.affine,
             affineSource: volume.affineSource, qformCode: volume.qformCode, sformCode: volume.sformCode,
             qform: volume.qform, sform: volume.sform, xyzUnits: volume.xyzUnits,
@@ -100,6 +109,7 @@ public enum VolumeImport {
             datatype: volume.datatype, intensity: mapping,
             modality: modality, note: volume.note,
             slices: indices.map { VolumeSlice(index: $0, image: "") })
+        draft.percentiles = volume.percentiles(under: mapping)
         return try project.importVolume(name: file, slices: images, sidecar: draft)
     }
 }

@@ -462,6 +462,10 @@ def run(args, results):
         # 17. Review: propagate proposes masks for three images and a draft is imported in the UI;
         #     the review queue accepts one as is, refines one and rejects one; export holds what it should.
         check_review(driver, results, server.url, projects, work, args)
+
+        # 18. A NIfTI volume uploaded on the project page: slice navigation, the label's window,
+        #     two slices accepted, and the NIfTI export's voxels equal to the accepted masks.
+        check_volume(driver, results, server.url, projects, work, downloads, args.predict_timeout)
     except Exception as error:
         results.check("the flow ran to the end", False, f"{error}\n{traceback.format_exc()}")
         print("server output (last lines):\n  " + "\n  ".join(server.lines[-15:]))
@@ -886,6 +890,141 @@ def check_review(driver, results, url, projects, work, args):
                   and len(rows) == 1 and rows[0]["reviewed"] is False and rows[0]["draft"] is True
                   and sorted(n for n in archive.namelist() if "/" not in n and n != "manifest.json") == accepted,
                   f"{archive.namelist()}; {rows}")
+
+
+def nifti_int16(dims, value):
+    """A NIfTI-1 file made with the standard library: 348-byte header, 4 bytes of extension flag,
+    int16 voxels (x fastest); sform code 1 with 1 x 1 x 3 mm voxels, so the axes are RAS."""
+    header = bytearray(352)
+    struct.pack_into("<i", header, 0, 348)
+    struct.pack_into("<8h", header, 40, 3, *dims, 1, 1, 1, 1)
+    struct.pack_into("<hh", header, 70, 4, 16)  # DT_INT16, 16 bits
+    struct.pack_into("<8f", header, 76, 1, 1, 1, 3, 0, 0, 0, 0)
+    struct.pack_into("<fff", header, 108, 352, 1, 0)  # vox_offset, scl_slope, scl_inter
+    header[123] = 2  # mm
+    struct.pack_into("<hh", header, 252, 0, 1)  # qform_code 0, sform_code 1
+    struct.pack_into("<12f", header, 280, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 3, 0)
+    header[344:348] = b"n+1\0"
+    voxels = [value(i, j, k) for k in range(dims[2]) for j in range(dims[1]) for i in range(dims[0])]
+    return bytes(header) + struct.pack("<%dh" % len(voxels), *voxels)
+
+
+def read_nifti_uint8(data):
+    """(dims, voxels) of a NIfTI-1 uint8 file, gzipped or not."""
+    import gzip
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    rank, *dims = struct.unpack_from("<8h", data, 40)
+    datatype = struct.unpack_from("<h", data, 70)[0]
+    offset = int(struct.unpack_from("<f", data, 108)[0])
+    if datatype != 2:
+        raise ValueError("datatype %d, not uint8" % datatype)
+    dims = dims[:rank]
+    return dims, data[offset:offset + dims[0] * dims[1] * dims[2]]
+
+
+def check_volume(driver, results, url, projects, work, downloads, timeout):
+    request = urllib.request.Request(f"{url}api/projects", data=json.dumps({"name": "E2E volume", "labels": ["organ"]}).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        project = json.load(response)["id"]
+    width, height, depth = 48, 40, 6
+    path = os.path.join(work, "e2e_ct.nii")
+    with open(path, "wb") as f:
+        # A bright (soft-tissue) disc on dark (air-like) background, growing with the slice.
+        f.write(nifti_int16([width, height, depth], lambda i, j, k: 60 if (i - 24) ** 2 + (j - 20) ** 2 < (8 + k) ** 2 else -900))
+    driver.get(f"{url}projects/{project}")
+    wait_for(driver, lambda d: d.find_elements(By.ID, "volume-slices"), 20, "the project page")
+    driver.find_element(By.ID, "files").send_keys(path)
+    row = wait_for(driver, lambda d: d.execute_script(
+        "const li = [...document.querySelectorAll('#upload-log li')].find((li) => li.textContent.startsWith('e2e_ct.nii'));"
+        "return li && li.className !== 'busy' ? [li.className, li.textContent] : null"), 30, "the volume upload's outcome")
+    tiles = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#images li[data-image]"), 20, "the slices in the grid")
+    results.check("a NIfTI upload on the project page becomes one image per slice",
+                  row[0] == "ok" and len(tiles) == depth and driver.find_elements(By.CSS_SELECTOR, '#volumes li[data-volume="e2e_ct"]'),
+                  f"{row[1]}; {len(tiles)} tiles")
+    with open(os.path.join(projects, project, "volumes", "e2e_ct.json")) as f:
+        sidecar = json.load(f)
+    slices = [entry["image"] for entry in sidecar["slices"]]
+
+    driver.get(f"{url}label.html?project={project}&label=organ&image={slices[2]}")
+    wait_for(driver, lambda d: body_data(d, "slice") == "e2e_ct:3/6", 20, "the slice position")
+    results.check("a volume slice shows its volume and position", "e2e_ct, slice 3 / 6" in driver.find_element(By.ID, "slice-position").text,
+                  driver.find_element(By.ID, "slice-position").text)
+    driver.find_element(By.ID, "view").send_keys(Keys.PAGE_DOWN)
+    wait_for(driver, lambda d: body_data(d, "slice") == "e2e_ct:4/6", 20, "the next slice after PageDown")
+    driver.find_element(By.ID, "view").send_keys(Keys.PAGE_UP)
+    wait_for(driver, lambda d: body_data(d, "slice") == "e2e_ct:3/6", 20, "the previous slice after PageUp")
+    results.check("PageDown / PageUp open the neighbouring slices", body_data(driver, "image") == slices[2], body_data(driver, "image"))
+
+    Select(driver.find_element(By.ID, "label-window")).select_by_value("soft-tissue")
+    wait_for(driver, lambda d: body_data(d, "labelWindow") == "soft-tissue", 20, "the label window to be saved")
+    wait_for(driver, lambda d: body_data(d, "slice") == "e2e_ct:3/6" and "label window" in d.find_element(By.ID, "bitdepth").text, 20,
+             "the slice reopened under the window")
+    with open(os.path.join(projects, project, "context", "organ.json")) as f:
+        stored = json.load(f).get("window")
+    shown = driver.execute_script("return window.multiversegPage.viewer.window")
+    offset = sidecar["intensity"]["offset"]
+    results.check("the custom level and width show only for a custom window",
+                  not driver.find_element(By.ID, "custom-window").is_displayed(), "")
+    results.check("the label window is stored with the label and drawn with it (level 40 HU in stored units)",
+                  stored == {"preset": "soft-tissue"} and abs(shown["center"] - (40 - offset)) < 1e-6 and abs(shown["width"] - 400) < 1e-6,
+                  f"{stored}, viewer {shown}, offset {offset}")
+
+    # Two slices labeled: a click on the disc, then Enter (accept opens the next image, here in
+    # volume order: the slice after this one).
+    Select(driver.find_element(By.ID, "order")).select_by_value("volume")
+    accepted = []
+    for _ in range(2):
+        image = body_data(driver, "image")
+        seq_before = int(body_data(driver, "shownSeq"))
+        ActionChains(driver).move_to_element(driver.find_element(By.ID, "view")).click().perform()
+        wait_for(driver, lambda d: int(body_data(d, "shownSeq")) > seq_before, timeout, "the prediction after the click")
+        driver.find_element(By.ID, "view").send_keys(Keys.ENTER)
+        dialog = driver.find_elements(By.CSS_SELECTOR, "#annotator-dialog[open] #annotator-input")
+        if dialog:
+            dialog[0].send_keys("e2e-tester", Keys.ENTER)
+        wait_for(driver, lambda d: os.path.exists(os.path.join(projects, project, "masks", "organ", image + ".png")), 20,
+                 f"the accepted mask of {image}")
+        accepted.append(image)
+        wait_for(driver, lambda d: body_data(d, "image") != image, 30, "the next image after accept")
+        if len(accepted) == 1:
+            results.check("in volume order the slice after the accepted one opens next",
+                          body_data(driver, "image") == slices[3], body_data(driver, "image"))
+        wait_for(driver, lambda d: d.execute_script("return document.getElementById('pending').hidden"), timeout,
+                 "the next slice's prediction")
+
+    driver.get(f"{url}projects/{project}")
+    link = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '#volumes a.nifti-export[download="e2e_ct_organ.nii.gz"]'), 20,
+                    "the volume's NIfTI export")
+    link[0].click()
+    target = os.path.join(downloads, "e2e_ct_organ.nii.gz")
+    deadline, last = time.time() + 20, -1
+    while time.time() < deadline:
+        size = os.path.getsize(target) if os.path.exists(target) else -1
+        if size > 0 and size == last:
+            break
+        last = size
+        time.sleep(0.3)
+    dims, voxels = read_nifti_uint8(open(target, "rb").read()) if os.path.exists(target) else ([], b"")
+    # Expected: each accepted mask put back at its slice, undoing the import's flips.
+    expected = bytearray(width * height * depth)
+    masks = 0
+    for entry in sidecar["slices"]:
+        mask_path = os.path.join(projects, project, "masks", "organ", entry["image"] + ".png")
+        if not os.path.exists(mask_path):
+            continue
+        w, h, _, rows = luminance_rows(open(mask_path, "rb").read())
+        for y in range(h):
+            for x in range(w):
+                if rows[y][x] > 127:
+                    i = w - 1 - x if sidecar["columnsReversed"] else x
+                    j = h - 1 - y if sidecar["rowsReversed"] else y
+                    expected[i + width * j + width * height * entry["index"]] = 1
+                    masks += 1
+    results.check("the NIfTI export holds exactly the two accepted slices' masks, at their voxels",
+                  list(dims) == [width, height, depth] and bytes(expected) == voxels and masks > 0 and len(accepted) == 2,
+                  f"dims {dims}, {sum(voxels)} labeled voxels, {masks} mask pixels in {accepted}")
 
 
 def check_bad_urls(driver, results, url):

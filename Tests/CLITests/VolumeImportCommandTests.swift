@@ -67,5 +67,17 @@ import Testing
                                                     "-o", directory.file("out"), "--projects", projects])
         #expect(export.status == 0, "\(export.output)")
         #expect(export.output.contains("dicom_series-series1_lung.nii.gz (0 labeled slice(s))"))
+
+        // --multiclass: every label in one file per volume, instead of --label.
+        let all = try BuiltTool.run(["export", "--format", "nifti", "--project", "thorax", "--multiclass",
+                                     "-o", directory.file("all"), "--projects", projects])
+        #expect(all.status == 0, "\(all.output)")
+        #expect(all.output.contains("dicom_series-series1_labels.nii.gz (values 1...1: lung 0 labeled slice(s))"), "\(all.output)")
+        #expect(FileManager.default.fileExists(atPath: directory.file("all") + "/dicom_series-series2_labels.nii.gz"))
+        let both = try BuiltTool.run(["export", "--format", "nifti", "--project", "thorax", "--multiclass", "--label", "lung",
+                                      "-o", directory.file("x"), "--projects", projects])
+        #expect(both.status != 0 && both.output.contains("leave out --label"), "\(both.output)")
+        let neither = try BuiltTool.run(["export", "--project", "thorax", "-o", directory.file("y"), "--projects", projects])
+        #expect(neither.status != 0 && neither.output.contains("--label"), "\(neither.output)")
     }
 }

@@ -16,10 +16,10 @@ import Testing
             try project.importImage(name: "i\(n).png", png: try EdgeApp.grey(100, 100) { x, y in UInt16((x + y + n) % 256) })
         }
         let cache = ContextCache(maxCachedImages: 48, maxCachedImageBytes: 100_000)
-        for n in 0..<10 { _ = try cache.greyImage(project: project, image: "i\(n)") }
+        for n in 0..<10 { _ = try cache.networkImage(project: project, image: "i\(n)", window: nil) }
         #expect(cache.cachedImages.count == 2 && cache.cachedImages.bytes == 80_000, "\(cache.cachedImages)")
         let other = ContextCache()
-        for n in 0..<10 { _ = try other.greyImage(project: project, image: "i\(n)", keep: false) }
+        for n in 0..<10 { _ = try other.networkImage(project: project, image: "i\(n)", window: nil, keep: false) }
         #expect(other.cachedImages.count == 0)
     }
 

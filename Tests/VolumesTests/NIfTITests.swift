@@ -81,6 +81,11 @@ func ctValue(_ i: Int, _ j: Int, _ k: Int) -> Float { Float(-1024 + i + 20 * j +
                                             bytes: 60000 * 60000 * 60000 * 6, maxBytes: maxBytes)) {
             try NIfTI.read(fixture("hostile_60000_cubed_nifti2.nii"))
         }
+        // Found by FuzzVolumes: a NIfTI-2 header whose dim[0] is 2^32 + 3 made libnifti2 2.1.0 write
+        // past a stack array (a crash, and a memory-safety hole for uploads); the shim refuses it first.
+        #expect(throws: NIfTIError.unreadableHeader(file: "hostile_nifti2_dim0_overflow.nii", call: "mvs_nifti_open")) {
+            try NIfTI.read(fixture("hostile_nifti2_dim0_overflow.nii"))
+        }
         #expect(throws: NIfTIError.unsupportedFileName("scan.hdr")) { try NIfTI.read("/nonexistent/scan.hdr") }
         #expect(throws: NIfTIError.unreadableHeader(file: "missing.nii", call: "mvs_nifti_open")) {
             try NIfTI.read("/nonexistent/missing.nii")

@@ -2,6 +2,7 @@
 // opacity, brush size, the pointer tool, and the actions the keyboard shortcuts name (shortcuts.js).
 // Methods of the page: main.js installs them on LabelPage, so `this` is the page.
 
+import { describe, getJSON, paths, sendJSON } from "../api.js";
 import { PROMPT_KINDS } from "./annotation.js";
 import { fillHoles, floodFill, largestComponent, polygonFill } from "./morphology.js";
 import { TOOLS } from "./tools.js";
@@ -39,9 +40,56 @@ export class Controls {
     const max = this.info.maxValue;
     $("window").max = String(max);
     $("level").max = String(max);
+    const applied = this.slice && this.slice.applied;
     $("bitdepth").textContent = `${this.info.width}×${this.info.height}, ${this.info.bitDepth}-bit` +
-      `${this.info.colour ? " colour (window/level shows luminance)" : " grey"}; display only — the network sees the original.`;
+      `${this.info.colour ? " colour (window/level shows luminance)" : " grey"}; ` + (applied
+        ? `the network sees the label window (level ${applied.center}, width ${applied.width}); the sliders are display only.`
+        : "display only — the network sees the original.");
     this.showWindow();
+  }
+
+  /** The label's window on a volume slice: the same mapping the network's input goes through. */
+  applyLabelWindow() {
+    const applied = this.slice && this.slice.applied;
+    if (!applied) return false;
+    this.viewer.setWindow(applied.storedCenter, applied.storedWidth);
+    return true;
+  }
+
+  /** Fills the label window choice from the server (presets, the label's current window). */
+  async loadLabelWindow() {
+    try {
+      const { window, presets } = await getJSON(paths.window(this.projectId, this.label));
+      const select = $("label-window");
+      const names = { "soft-tissue": "CT soft tissue", lung: "CT lung", bone: "CT bone", brain: "CT brain",
+        percentiles: "MR: 0.5–99.5 percentiles per volume", custom: "custom…" };
+      select.replaceChildren(new Option("none (per-image contrast)", "none"), ...presets.map((p) =>
+        new Option(p.width ? `${names[p.preset] || p.preset} ${p.width}/${p.center}` : names[p.preset] || p.preset, p.preset)));
+      select.value = window ? window.preset : "none";
+      $("custom-window").hidden = select.value !== "custom";
+      if (window && window.preset === "custom") {
+        $("custom-center").value = String(window.center);
+        $("custom-width").value = String(window.width);
+      }
+      document.body.dataset.labelWindow = window ? window.preset : "none";
+    } catch (error) {
+      this.status(`cannot read the label's window: ${describe(error)}`, "warn");
+    }
+  }
+
+  /** Stores the label's window; the image is opened again so display and prediction use it. */
+  async setLabelWindow(preset) {
+    const body = preset === "custom"
+      ? { preset, center: Number($("custom-center").value), width: Number($("custom-width").value) }
+      : { preset };
+    try {
+      await sendJSON(paths.window(this.projectId, this.label), body, "PUT");
+      this.status(preset === "none" ? "label window removed" : "label window saved: the network sees it too", "ok");
+    } catch (error) {
+      this.status(`cannot set the window: ${describe(error)}`, "warn");
+    }
+    await this.loadLabelWindow();
+    if (this.imageId) await this.open(this.imageId);
   }
 
   showWindow() {
@@ -53,7 +101,7 @@ export class Controls {
   }
 
   autoWindow() {
-    this.viewer.autoWindow();
+    if (!this.applyLabelWindow()) this.viewer.autoWindow();
     this.showWindow();
   }
 

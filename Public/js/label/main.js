@@ -152,7 +152,10 @@ class LabelPage {
         this.notifySettled();
       },
       onError: (data) => this.onPredictionError(data),
-      onContext: () => this.refreshLists(),
+      onContext: () => {
+        this.refreshLists();
+        this.loadLabelWindow(); // a window changed here or in a collaborator's app
+      },
       onRefresh: (data) => this.reviewRefreshProgress(data),
       onReconnect: () => {
         if (this.annotation && this.shownSeq < this.lastSeq) this.predict(false);
@@ -164,6 +167,7 @@ class LabelPage {
     this.renderImageList();
     // The first image's display depends on whether there is any context to predict from.
     await this.refreshContext(contextRequest);
+    await this.loadLabelWindow();
 
     if (this.review) {
       await this.reviewStart();
@@ -259,6 +263,12 @@ class LabelPage {
     $("window").addEventListener("input", onWindow);
     $("level").addEventListener("input", onWindow);
     $("auto-window").addEventListener("click", () => this.autoWindow());
+    $("label-window").addEventListener("change", (e) => {
+      $("custom-window").hidden = e.target.value !== "custom";
+      // A custom window waits for its numbers (Apply); a preset applies at once.
+      if (e.target.value !== "custom") this.setLabelWindow(e.target.value);
+    });
+    $("apply-window").addEventListener("click", () => this.setLabelWindow("custom"));
     $("brush-size").addEventListener("input", (e) => this.setBrushRadius(Number(e.target.value)));
 
     document.addEventListener("keydown", (e) => this.onKey(e));

@@ -50,8 +50,11 @@ export class Navigation {
     }
     if (token !== this.openToken) return; // the user moved on while it loaded
     this.info = info;
+    this.slice = info.slice;
     this.annotation = new Annotation(info.width, info.height);
     this.viewer.setImage(info);
+    this.applyLabelWindow();
+    this.showSlicePosition();
     this.setupWindowSliders();
     this.viewChanged();
     this.refreshMask();
@@ -121,6 +124,8 @@ export class Navigation {
       return response.blob();
     });
     const raw = getRaw(this.projectId, meta.id).catch((error) => error);
+    // Where a volume slice sits in its volume, and the label's window for it (null for a plain image).
+    const slice = getJSON(paths.slice(this.projectId, this.label, meta.id)).catch(() => null);
     const blob = await pngResponse;
     const bitmap = await createImageBitmap(blob);
     let data = await raw;
@@ -136,7 +141,41 @@ export class Navigation {
     return {
       width: data.width, height: data.height, grey: data.data, maxValue: data.maxValue, bitmap,
       colour: (meta.channels || 1) >= 3, bitDepth: meta.bitDepth || (data.maxValue > 255 ? 16 : 8),
+      slice: await slice,
     };
+  }
+
+  /** "volume, slice i / n" beside the image name, for a volume slice. */
+  showSlicePosition() {
+    const volume = this.slice && this.slice.volume;
+    const element = $("slice-position");
+    element.hidden = !volume;
+    element.textContent = volume ? `${volume.id}, slice ${volume.position + 1} / ${volume.count}` : "";
+    document.body.dataset.slice = volume ? `${volume.id}:${volume.position + 1}/${volume.count}` : "";
+  }
+
+  /** PageUp: the previous imported slice of this image's volume. */
+  previousSlice() {
+    this.openNeighbourSlice("previous");
+  }
+
+  /** PageDown: the next imported slice of this image's volume. */
+  nextSlice() {
+    this.openNeighbourSlice("next");
+  }
+
+  openNeighbourSlice(direction) {
+    const volume = this.slice && this.slice.volume;
+    if (!volume) {
+      this.status(`${this.imageId} is no volume slice`, "warn");
+      return;
+    }
+    const target = volume[direction];
+    if (!target) {
+      this.status(`${direction === "next" ? "last" : "first"} slice of ${volume.id}`, "warn");
+      return;
+    }
+    this.open(target);
   }
 
 

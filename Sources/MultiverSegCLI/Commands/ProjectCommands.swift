@@ -132,7 +132,10 @@ struct ExportCommand: ParsableCommand {
         discussion: """
             --format nifti writes, for each volume imported from NIfTI, <volume>_<label>.nii.gz into the --output
             folder: uint8, 1 where an accepted mask covers the voxel, 0 elsewhere (slices without a mask too), with
-            the source's dims, spacing, qform and sform, so it overlays the source in any viewer.
+            the source's dims, spacing, qform and sform, so it overlays the source in any viewer (volumes from
+            DICOM series too: their geometry is derived from the series). With --multiclass (and no --label), one
+            <volume>_labels.nii.gz per volume holds every label of the project as values 1...n in the project's
+            label order (a later label wins where masks overlap).
             """)
 
     @Option(help: "png (the masks as images) or nifti (a label volume per imported volume).")
@@ -144,7 +147,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "The label to export.")
     var label: String?
 
-    @Flag(help: "Every label in one 8-bit PNG per image (0 background, k the k-th label; the later label wins where masks overlap) and manifest.json; no --label.")
+    @Flag(help: "Every label at once (no --label): as PNGs, one 8-bit PNG per image (0 background, k the k-th label; the later label wins where masks overlap) and manifest.json; with --format nifti, one volume per imported volume with values 1...n.")
     var multiclass = false
 
     @Option(name: [.short, .customLong("output")], help: "The folder to write the masks to (created, or replaced when it holds only PNGs; written all at once, so an interrupted export leaves none).")
@@ -162,8 +165,18 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let target = try ProjectLibrary(root: projects ?? Installation.current.defaultProjectsFolder()).project(project)
         if multiclass {
-            guard label == nil, format == "png" else { throw ValidationError("--multiclass exports every label as PNGs; leave out --label and --format") }
+            guard label == nil else { throw ValidationError("--multiclass exports every label; leave out --label") }
             guard !includeProposals else { throw ValidationError("--include-proposals exports one label's proposals; leave it out with --multiclass") }
+            if format == "nifti" {
+                guard !zip else { throw ValidationError("--zip writes PNG masks; leave it out with --format nifti") }
+                guard !target.volumeIDs().isEmpty else { throw CommandError.noVolumes(project: project) }
+                let labels = try target.labels()
+                for (file, labeled) in try VolumeExport.writeMulticlassVolumes(target, labels: labels, to: output) {
+                    print("wrote \(output)/\(file) (values 1...\(labels.count): \(Swift.zip(labels, labeled).map { "\($0) \($1)" }.joined(separator: ", ")) labeled slice(s))")
+                }
+                return
+            }
+            guard format == "png" else { throw ValidationError("--format must be png or nifti, not '\(format)'") }
             try exportMulticlass(target)
             return
         }

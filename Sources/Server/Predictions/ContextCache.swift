@@ -8,13 +8,15 @@ import Synchronization
 ///
 /// ```swift
 /// let cache = ContextCache()
-/// let target = try cache.greyImage(project: project, image: "knee-07")
+/// let target = try cache.networkImage(project: project, image: "knee-07", window: nil)
 /// let context = try cache.contextSet(project: project, label: "bone", model: model)
 /// ```
 final class ContextCache: Sendable {
     private struct ImageKey: Hashable {
         let project: String
         let image: String
+        /// The same slice under another window is another network input.
+        let window: LabelWindow?
     }
 
     private struct State {
@@ -35,14 +37,14 @@ final class ContextCache: Sendable {
         self.maxCachedImageBytes = maxCachedImageBytes
     }
 
-    /// The image as the network sees it: luminance at its original bit depth. `keep: false` reads
-    /// it without caching (context entries are prepared once and need not evict the targets).
-    func greyImage(project: Project, image: String, keep: Bool = true) throws -> GreyImage {
-        let key = ImageKey(project: project.id, image: image)
+    /// The image as the network sees it under the label's `window` (`Project.networkImage`:
+    /// luminance at its original bit depth, or a volume slice through the window). `keep: false`
+    /// reads it without caching.
+    func networkImage(project: Project, image: String, window: LabelWindow?, keep: Bool = true) throws -> GreyImage {
+        let key = ImageKey(project: project.id, image: image, window: window)
         if let cached = state.withLock({ $0.images[key] }) { return cached }
         // Decoded outside the lock: other pages' images need not wait for this one.
-        let png = try project.loadImage(image)
-        let grey = GreyImage(png)
+        let grey = try project.networkImage(image, window: window)
         guard keep else { return grey }
         let (limit, byteLimit) = (maxCachedImages, maxCachedImageBytes)
         state.withLock { state in
@@ -67,15 +69,18 @@ final class ContextCache: Sendable {
     }
 
     /// The label's included context entries, prepared at the network's resolution. Only entries
-    /// that are new or whose mask changed since the last call are prepared again.
+    /// that are new or whose mask changed since the last call are prepared again; all of them
+    /// when the label's window changed (every image then looks different to the network).
     func contextSet(project: Project, label: String, model: ModelRunner) throws -> ContextSet {
         let key = LabelKey(project, label)
         let revision = ContextRevision(manifest: try project.context(label: label))
-        let cached = state.withLock { $0.sets[key] }
-        if let cached, cached.revision == revision { return cached.set }
+        var cached = state.withLock { $0.sets[key] }
+        if let old = cached, old.revision == revision { return old.set }
+        if let old = cached, old.revision.window != revision.window { cached = nil }
         var set = cached?.set ?? model.makeContextSet()
+        let volumes = revision.window == nil ? nil : project.volumeIndex()
         try set.update(to: revision.includedInOrder, from: cached?.revision.includedVersions ?? [:]) { id in
-            project.contextEntryData(label: label, image: id)
+            project.contextEntryData(label: label, image: id, window: revision.window, volumes: volumes)
         }
         let prepared = set
         state.withLock { $0.sets[key] = (revision, prepared) }

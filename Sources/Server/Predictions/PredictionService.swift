@@ -348,7 +348,7 @@ final class PredictionService: @unchecked Sendable {
         }
         let clock = ContinuousClock()
         let start = clock.now
-        let target = try contexts.greyImage(project: project, image: image)
+        let target = try contexts.networkImage(project: project, image: image, window: project.contextRevision(label: label).window)
         guard let model else { throw HTTPError(status: 503, message: "no model is loaded") }
         let prediction = try model.withPredictor { predictor -> Prediction in
             let context = try contexts.contextSet(project: project, label: label, model: model)

@@ -6,6 +6,7 @@ import { bytesToBase64, decodeMask, encodeGreyPNG } from "/Public/js/png.js";
 import { Annotation } from "/Public/js/label/annotation.js";
 import { fillHoles, floodFill, largestComponent, polygonFill } from "/Public/js/label/morphology.js";
 import { matchImage } from "/Public/js/maskimport.js";
+import { VOLUME_FILE } from "/Public/js/upload.js";
 import { keyOf, shortcutFor, SHORTCUTS } from "/Public/js/label/shortcuts.js";
 import { progressText } from "/Public/js/label/review.js";
 import { Viewer } from "/Public/js/label/viewer.js";
@@ -325,8 +326,19 @@ function maskImportTests() {
     got.every((id, k) => id === cases[k][1]), got.join(","));
 }
 
+function volumeUploadTests() {
+  const volumes = ["ct.nii", "CT.NII.GZ", "series 3.zip", "a.b.nii.gz"];
+  const images = ["scan.png", "ct.nii.png", "notes.gz", "nii", "archive.zip.png", "ct.nii.gz.bak"];
+  check("volume files (.nii, .nii.gz, .zip) go to the volume upload, everything else to the image upload",
+    volumes.every((name) => VOLUME_FILE.test(name)) && !images.some((name) => VOLUME_FILE.test(name)),
+    images.filter((name) => VOLUME_FILE.test(name)).join(","));
+  const rows = SHORTCUTS.filter((row) => row.keys.includes("PageUp") || row.keys.includes("PageDown")).map((row) => row.action);
+  check("PageUp / PageDown open the previous / next slice", same(rows, ["previousSlice", "nextSlice"]), rows.join(","));
+}
+
 async function run() {
-  for (const suite of [pngTests, annotationTests, shortcutTests, viewerTests, stateTests, morphologyTests, maskImportTests]) {
+  for (const suite of [pngTests, annotationTests, shortcutTests, viewerTests, stateTests, morphologyTests, maskImportTests,
+    volumeUploadTests]) {
     try {
       await suite();
     } catch (error) {
