@@ -313,11 +313,13 @@ final class PredictionService: @unchecked Sendable {
     /// it stale, never wrongly fresh). A proposal reviewed, replaced or made fresh meanwhile, or
     /// a draft, is left alone; failures leave the old proposal.
     private func refreshProposal(project: Project, label: String, image: String, model: String) {
-        let revision = project.contextRevision(label: label).fingerprint
+        let current = project.contextRevision(label: label)
+        let revision = current.fingerprint
         guard let runner = self.model, let record = try? project.proposal(label: label, image: image),
               !record.isDraft, record.contextRevision != revision || record.model != model,
               !project.isAccepted(label: label, image: image),
-              let target = try? contexts.greyImage(project: project, image: image) else { return }
+              let target = try? contexts.networkImage(project: project, image: image, window: current.window, keep: false)
+        else { return }
         guard let prediction = try? runner.withPredictor({ predictor -> Prediction in
             let context = try contexts.contextSet(project: project, label: label, model: runner)
             return try predictor.predict(target, context: context, excludingContextID: image)
