@@ -167,7 +167,7 @@ public final class Propagator: Sendable {
         var (summary, failure) = shared.withLock { ($0.summary, $0.failure) }
         if let failure { throw failure }
         let elapsed = ContinuousClock.now - start
-        summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        summary.seconds = elapsed.inSeconds
         return summary
     }
 }
