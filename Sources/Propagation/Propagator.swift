@@ -96,13 +96,13 @@ public final class Propagator: Sendable {
         return PropagationPlan(label: label, revision: revision, remaining: remaining, todo: todo, upToDate: upToDate)
     }
 
-    /// The label's context set as it is now, prepared at the network's resolution, and the
-    /// revision it was built from: read again until the manifest did not change while the masks
-    /// were read, so the two agree.
-    public func currentContext() throws -> (set: ContextSet, revision: ContextRevision) {
+    /// The label's context set as it is now, prepared for `predictor` (`Predictor.makeContextSet`,
+    /// the way the app makes one), and the revision it was built from: read again until the
+    /// manifest did not change while the masks were read, so the two agree.
+    public func currentContext(for predictor: Predictor) throws -> (set: ContextSet, revision: ContextRevision) {
         for _ in 0..<3 {
             let revision = ContextRevision(manifest: try project.context(label: label))
-            var set = ContextSet(resolution: spec.configuration.resolution, antialiasAbove: options.antialiasAbove)
+            var set = predictor.makeContextSet()
             try set.update(to: revision.includedInOrder, from: [:]) { [project, label] id in
                 project.contextEntryData(label: label, image: id)
             }
@@ -122,12 +122,13 @@ public final class Propagator: Sendable {
                     progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> PropagationSummary {
         let start = ContinuousClock.now
         guard !plan.todo.isEmpty else { return PropagationSummary() }
-        let (context, revision) = try currentContext()
-        let fingerprint = revision.fingerprint
         let workerCount = max(1, min(workers, plan.todo.count))
         let predictors = try (0..<workerCount).map { _ in
             PredictorBox(try spec.makePredictor(threads: 1, options: options))
         }
+        // Every worker's predictor has the same resolution and filters: one set serves them all.
+        let (context, revision) = try currentContext(for: predictors[0].predictor)
+        let fingerprint = revision.fingerprint
         struct Shared {
             var next = 0
             var summary = PropagationSummary()
