@@ -66,11 +66,11 @@ final class ContextCache: Sendable {
         state.withLock { ($0.images.count, $0.imageBytes) }
     }
 
-    /// The label's included context entries, prepared at the network's resolution. Only entries
-    /// that are new or whose mask changed since the last call are prepared again.
-    func contextSet(project: Project, label: String, model: ModelRunner) throws -> ContextSet {
+    /// The label's included context entries at `revision` (read by the caller, once per
+    /// prediction), prepared at the network's resolution. Only entries that are new or whose mask
+    /// changed since the last call are prepared again.
+    func contextSet(project: Project, label: String, revision: ContextRevision, model: ModelRunner) throws -> ContextSet {
         let key = LabelKey(project, label)
-        let revision = ContextRevision(manifest: try project.context(label: label))
         let cached = state.withLock { $0.sets[key] }
         if let cached, cached.revision == revision { return cached.set }
         var set = cached?.set ?? model.makeContextSet()
