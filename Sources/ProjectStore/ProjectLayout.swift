@@ -34,7 +34,8 @@ struct ProjectLayout: Sendable, Equatable {
     var volumes: String { folder + "/volumes" }
     func volume(_ id: String) -> String { volumes + "/\(id).json" }
 
-    func mask(label: String, image: String) -> String { folder + "/masks/\(label)/\(image).png" }
+    func masks(label: String) -> String { folder + "/masks/\(label)" }
+    func mask(label: String, image: String) -> String { masks(label: label) + "/\(image).png" }
 
     func context(label: String) -> String { folder + "/context/\(label).json" }
 

@@ -80,12 +80,15 @@ public final class Propagator: Sendable {
             let wanted = Set(images)
             candidates = all.filter(wanted.contains)
         }
-        let remaining = candidates.filter { !project.isAccepted(label: label, image: $0) && shard.contains($0) }
+        let accepted = project.acceptedImages(label: label)
+        let remaining = candidates.filter { !accepted.contains($0) && shard.contains($0) }
         let fingerprint = revision.fingerprint
+        // Only images listed in proposals/ have a record to read: one listing, not a look per image.
+        let proposed = Set(try project.proposalIDs(label: label))
         var todo: [String] = []
         var upToDate = 0
         for image in remaining {
-            if let record = try project.proposal(label: label, image: image),
+            if proposed.contains(image), let record = try project.proposal(label: label, image: image),
                record.contextRevision == fingerprint, record.model == model {
                 upToDate += 1
             } else {

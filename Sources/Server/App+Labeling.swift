@@ -167,7 +167,8 @@ extension App {
     }
 
     func unlabeled(project: Project, label: String) throws -> [String] {
-        try store { project.imageIDs().filter { !project.isAccepted(label: label, image: $0) } }
+        let accepted = project.acceptedImages(label: label)
+        return project.imageIDs().filter { !accepted.contains($0) }
     }
 
     /// The next image without an accepted mask. `listed`: the first after `after` in name order

@@ -115,22 +115,28 @@ extension App {
     func detail(_ project: Project) throws -> ProjectDetail {
         try store {
             let manifest = try project.manifest()
-            let contexts = try Dictionary(uniqueKeysWithValues: manifest.labels.map { ($0, try project.context(label: $0)) })
-            var unreadable: [String] = []
-            let images = try project.imageIDs().compactMap { id -> ImageSummary? in
-                let header: PNGHeader
-                do {
-                    header = try project.imageHeader(id)
-                } catch ProjectStoreError.invalidImage {
-                    unreadable.append(id)
-                    return nil
-                }
+            // Per label, looked up by id: a project of n images and m entries costs n + m, not n * m.
+            struct LabelIndex {
+                let accepted: Set<String>
+                var entries: [String: ContextEntry] = [:]
+                var removed: [String: ContextEntry] = [:]
+            }
+            let indexes = try manifest.labels.map { label -> LabelIndex in
+                let context = try project.context(label: label)
+                var index = LabelIndex(accepted: project.acceptedImages(label: label))
+                // The first entry of an id and the last removed one, as the manifest's readers take them.
+                for entry in context.entries where index.entries[entry.id] == nil { index.entries[entry.id] = entry }
+                for entry in context.removedEntries { index.removed[entry.id] = entry }
+                return index
+            }
+            let (headers, unreadable) = try project.imageHeaders()
+            let images = headers.map { id, header -> ImageSummary in
                 var states: [String: LabelState] = [:]
-                for label in manifest.labels {
-                    let entry = contexts[label]?.entry(id)
-                    let accepted = project.isAccepted(label: label, image: id)
+                for (label, index) in zip(manifest.labels, indexes) {
+                    let entry = index.entries[id]
+                    let accepted = index.accepted.contains(id)
                     // An accepted image removed from the context set still says who accepted it and how.
-                    let known = entry ?? (accepted ? contexts[label]?.removedEntries.last { $0.id == id } : nil)
+                    let known = entry ?? (accepted ? index.removed[id] : nil)
                     states[label] = LabelState(
                         accepted: accepted, inContext: entry != nil, included: entry?.included ?? false,
                         interactions: known?.interactions, annotator: known?.annotator, version: known?.version)
