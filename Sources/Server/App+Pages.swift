@@ -18,8 +18,8 @@ extension App {
                 "hasProjects": !library.projects().isEmpty,
             ])
         }
-        router.add("GET", "/projects/:project") { [self] _, p in
-            try pageOrError { try projectPage(p) }
+        router.add("GET", "/projects/:project") { [self] request, p in
+            try pageOrError { try projectPage(p, page: request.query["page"]) }
         }
     }
 
@@ -36,7 +36,7 @@ extension App {
         }
     }
 
-    private func projectPage(_ p: RouteParameters) throws -> HTTPResponse {
+    private func projectPage(_ p: RouteParameters, page requested: String?) throws -> HTTPResponse {
         let project = try open(p)
         let detail = try detail(project)
         let labels = try detail.labels.map { label -> [String: Any] in
@@ -55,9 +55,22 @@ extension App {
             }
             return values
         }
+        // The grid shows one page of tiles; the labels above count every image.
+        let perPage = configuration.imagesPerPage
+        let pageCount = max(1, (detail.images.count + perPage - 1) / perPage)
+        var number = 1
+        if let requested {
+            guard let parsed = Int(requested), parsed >= 1 else {
+                throw HTTPError.badRequest("page must be a number from 1 to \(pageCount), not '\(requested.prefix(20))'")
+            }
+            number = parsed
+        }
+        // A page past the end (images deleted since the link was made) shows the last one.
+        let pageNumber = min(number, pageCount)
+        let shown = detail.images.dropFirst((pageNumber - 1) * perPage).prefix(perPage)
         // Thumbnails link to the first label and show its accepted mask tinted on top.
         let firstLabel = detail.labels.first
-        let images = detail.images.map { image -> [String: Any] in
+        let images = shown.map { image -> [String: Any] in
             var values: [String: Any] = [
                 "id": image.id, "projectId": project.id, "size": "\(image.width) × \(image.height)", "bitDepth": image.bitDepth,
                 "states": detail.labels.map { label in
@@ -75,8 +88,18 @@ extension App {
         var values: [String: Any] = [
             "version": MultiverSegVersion.string, "model": modelSummary(),
             "id": project.id, "name": detail.name,
-            "labels": labels, "hasLabels": !labels.isEmpty, "images": images, "imageCount": images.count,
+            "labels": labels, "hasLabels": !labels.isEmpty, "images": images, "imageCount": detail.images.count,
         ]
+        if pageCount > 1 {
+            let base = "/projects/\(project.id)?page="
+            var pages: [String: Any] = [
+                "number": pageNumber, "count": pageCount,
+                "first": (pageNumber - 1) * perPage + 1, "last": (pageNumber - 1) * perPage + images.count,
+            ]
+            if pageNumber > 1 { pages["previousURL"] = base + String(pageNumber - 1) }
+            if pageNumber < pageCount { pages["nextURL"] = base + String(pageNumber + 1) }
+            values["pages"] = pages
+        }
         if let description = detail.description, !description.isEmpty { values["description"] = description }
         return try page("project", values)
     }
