@@ -38,17 +38,20 @@ extension App {
 
     private func projectPage(_ p: RouteParameters, page requested: String?) throws -> HTTPResponse {
         let project = try open(p)
-        let detail = try detail(project)
-        let labels = try detail.labels.map { label -> [String: Any] in
-            let context = try store { try project.context(label: label) }
-            let accepted = detail.images.filter { $0.labels[label]?.accepted == true }.count
+        // Counted from sets; only the page's tiles get a summary each.
+        let overview = try overview(project)
+        let all = overview.images
+        let labels = try overview.labels.map { index -> [String: Any] in
+            let label = index.label
+            let context = index.context
+            let accepted = all.count { index.accepted.contains($0.id) }
             let interactions = context.entries.map(\.interactions)
             var values: [String: Any] = [
-                "name": label, "accepted": accepted, "total": detail.images.count,
+                "name": label, "accepted": accepted, "total": all.count,
                 "contextSize": context.includedEntries.count,
-                "percent": detail.images.isEmpty ? 0 : accepted * 100 / detail.images.count,
+                "percent": all.isEmpty ? 0 : accepted * 100 / all.count,
                 // The image "Label →" opens: the one /next would give first, else the first image.
-                "firstImage": try nextImage(project: project, label: label, after: nil, order: "listed") ?? detail.images.first?.id ?? "",
+                "firstImage": try nextImage(project: project, label: label, after: nil, order: "listed") ?? all.first?.id ?? "",
             ]
             if !interactions.isEmpty {
                 values["recentInteractions"] = interactions.suffix(12).map(String.init).joined(separator: " · ")
@@ -57,7 +60,7 @@ extension App {
         }
         // The grid shows one page of tiles; the labels above count every image.
         let perPage = configuration.imagesPerPage
-        let pageCount = max(1, (detail.images.count + perPage - 1) / perPage)
+        let pageCount = max(1, (all.count + perPage - 1) / perPage)
         var number = 1
         if let requested {
             guard let parsed = Int(requested), parsed >= 1 else {
@@ -67,13 +70,15 @@ extension App {
         }
         // A page past the end (images deleted since the link was made) shows the last one.
         let pageNumber = min(number, pageCount)
-        let shown = detail.images.dropFirst((pageNumber - 1) * perPage).prefix(perPage)
+        let shown = all.dropFirst((pageNumber - 1) * perPage).prefix(perPage)
+            .map { overview.summary(of: $0.id, header: $0.header) }
+        let labelNames = overview.manifest.labels
         // Thumbnails link to the first label and show its accepted mask tinted on top.
-        let firstLabel = detail.labels.first
+        let firstLabel = labelNames.first
         let images = shown.map { image -> [String: Any] in
             var values: [String: Any] = [
                 "id": image.id, "projectId": project.id, "size": "\(image.width) × \(image.height)", "bitDepth": image.bitDepth,
-                "states": detail.labels.map { label in
+                "states": labelNames.map { label in
                     ["label": label, "accepted": image.labels[label]?.accepted == true,
                      "interactions": image.labels[label]?.interactions.map(String.init) ?? "",
                      "interactionsOrUnknown": image.labels[label]?.interactions.map(String.init) ?? "?"] as [String: Any]
@@ -87,8 +92,8 @@ extension App {
         }
         var values: [String: Any] = [
             "version": MultiverSegVersion.string, "model": modelSummary(),
-            "id": project.id, "name": detail.name,
-            "labels": labels, "hasLabels": !labels.isEmpty, "images": images, "imageCount": detail.images.count,
+            "id": project.id, "name": overview.manifest.name,
+            "labels": labels, "hasLabels": !labels.isEmpty, "images": images, "imageCount": all.count,
         ]
         if pageCount > 1 {
             let base = "/projects/\(project.id)?page="
@@ -100,7 +105,7 @@ extension App {
             if pageNumber < pageCount { pages["nextURL"] = base + String(pageNumber + 1) }
             values["pages"] = pages
         }
-        if let description = detail.description, !description.isEmpty { values["description"] = description }
+        if let description = overview.manifest.description, !description.isEmpty { values["description"] = description }
         return try page("project", values)
     }
 
