@@ -7,7 +7,7 @@ import Synchronization
 /// another app on a shared folder or a hand edit shows up at the next read, as without the cache.
 ///
 /// Two kinds: a folder's listing turned into a value (`value(of:kind:make:)`: image ids, accepted
-/// masks), and a file's PNG header (`header(of:read:)`).
+/// masks), and what was read from a file (`value(ofFile:kind:read:)`: an image's PNG header).
 ///
 /// ```swift
 /// let ids = StampedCache.shared.value(of: layout.images, kind: "image-ids") { names in names.filter { ... } }
