@@ -9,11 +9,11 @@ import { bindDropZone, importFiles } from "./upload.js";
 
 const projectId = document.body.dataset.project || decodeURIComponent(location.pathname.split("/")[2] || "");
 
-/** Takes the labels, the image grid and its count from the server's rendering of this page. */
+/** Takes the labels, the image grid, its count and its page links from the server's rendering of this page. */
 async function refresh() {
   try {
-    // With ?images=all the grid keeps every tile.
-    await refreshFromPage(location.pathname + location.search, ["labels", "label-tools", "image-count", "images", "volumes"]);
+    // With the query: a project of many images shows its grid in pages (?page=N).
+    await refreshFromPage(location.pathname + location.search, ["labels", "label-tools", "image-count", "image-pages", "images", "volumes"]);
   } catch (error) {
     showStatus(`cannot open project “${projectId}”: ${describe(error)}`, "warn");
   }

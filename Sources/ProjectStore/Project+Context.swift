@@ -20,6 +20,30 @@ extension Project {
         return FileSystem.exists(path) && FileSystem.isInside(path, folder: resolvedFolder)
     }
 
+    /// The ids of the images with an accepted mask for `label`, each as `isAccepted` says (so an
+    /// image removed from the context set keeps its place here). One listing of
+    /// `masks/<label>/`, remembered while the folder says it did not change (`StampedCache`):
+    /// asking which of 10,000 images are done costs one `stat`, not one per image.
+    ///
+    /// ```swift
+    /// let done = project.acceptedImages(label: "head")
+    /// let unlabeled = project.imageIDs().filter { !done.contains($0) }
+    /// ```
+    public func acceptedImages(label: String) -> Set<String> {
+        guard Identifier.isValid(label) else { return [] }
+        let folder = layout.masks(label: label)
+        return StampedCache.shared.value(of: folder, kind: "accepted") { [resolvedFolder] names in
+            Set(names.compactMap { name -> String? in
+                guard name.hasSuffix(".png") else { return nil }
+                let id = String(name.dropLast(4))
+                let path = folder + "/" + name
+                guard Identifier.isValid(id), FileSystem.exists(path), FileSystem.isInside(path, folder: resolvedFolder)
+                else { return nil }
+                return id
+            })
+        }
+    }
+
     /// The accepted mask's PNG, or nil when the image has none for this label.
     public func maskPNG(label: String, image: String) throws -> [UInt8]? {
         try requireLabel(label)

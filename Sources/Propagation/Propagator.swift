@@ -84,13 +84,16 @@ public final class Propagator: Sendable {
             let wanted = Set(images)
             candidates = all.filter(wanted.contains)
         }
-        let remaining = candidates.filter { !project.isAccepted(label: label, image: $0) && shard.contains($0) }
+        let accepted = project.acceptedImages(label: label)
+        let remaining = candidates.filter { !accepted.contains($0) && shard.contains($0) }
         let fingerprint = revision.fingerprint
+        // Only images listed in proposals/ have a record to read: one listing, not a look per image.
+        let proposed = Set(try project.proposalIDs(label: label))
         var todo: [String] = []
         var upToDate = 0
         var reviewed = 0
         for image in remaining {
-            let record = try project.proposal(label: label, image: image)
+            let record = proposed.contains(image) ? try project.proposal(label: label, image: image) : nil
             if let record, record.contextRevision == fingerprint, record.model == model {
                 upToDate += 1
             } else if try record?.isDraft == true
@@ -106,13 +109,13 @@ public final class Propagator: Sendable {
         return plan
     }
 
-    /// The label's context set as it is now, prepared at the network's resolution, and the
-    /// revision it was built from: read again until the manifest did not change while the masks
-    /// were read, so the two agree.
-    public func currentContext() throws -> (set: ContextSet, revision: ContextRevision) {
+    /// The label's context set as it is now, prepared for `predictor` (`Predictor.makeContextSet`,
+    /// the way the app makes one), and the revision it was built from: read again until the
+    /// manifest did not change while the masks were read, so the two agree.
+    public func currentContext(for predictor: Predictor) throws -> (set: ContextSet, revision: ContextRevision) {
         for _ in 0..<3 {
             let revision = ContextRevision(manifest: try project.context(label: label))
-            var set = ContextSet(resolution: spec.configuration.resolution, antialiasAbove: options.antialiasAbove)
+            var set = predictor.makeContextSet()
             let volumes = project.volumeIndex()
             try set.update(to: revision.includedInOrder, from: [:]) { [project, label] id in
                 project.contextEntryData(label: label, image: id, window: revision.window, volumes: volumes)
@@ -133,13 +136,14 @@ public final class Propagator: Sendable {
                     progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> PropagationSummary {
         let start = ContinuousClock.now
         guard !plan.todo.isEmpty else { return PropagationSummary() }
-        let (context, revision) = try currentContext()
-        let fingerprint = revision.fingerprint
-        let volumes = project.volumeIndex()
         let workerCount = max(1, min(workers, plan.todo.count))
         let predictors = try (0..<workerCount).map { _ in
             PredictorBox(try spec.makePredictor(threads: 1, options: options))
         }
+        // Every worker's predictor has the same resolution and filters: one set serves them all.
+        let (context, revision) = try currentContext(for: predictors[0].predictor)
+        let fingerprint = revision.fingerprint
+        let volumes = project.volumeIndex()
         struct Shared {
             var next = 0
             var summary = PropagationSummary()
@@ -180,7 +184,7 @@ public final class Propagator: Sendable {
         var (summary, failure) = shared.withLock { ($0.summary, $0.failure) }
         if let failure { throw failure }
         let elapsed = ContinuousClock.now - start
-        summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        summary.seconds = elapsed.inSeconds
         return summary
     }
 }

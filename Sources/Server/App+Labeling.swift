@@ -106,8 +106,10 @@ extension App {
                 throw HTTPError.badRequest("order must be listed, random, uncertain or volume")
             }
             struct Next: Encodable { let id: String?; let remaining: Int }
-            let next = try nextImage(project: project, label: label, after: request.query["after"], order: order)
-            return .json(Next(id: next, remaining: try unlabeled(project: project, label: label).count))
+            let candidates = try unlabeled(project: project, label: label)
+            let next = try nextImage(project: project, label: label, after: request.query["after"], order: order,
+                                     candidates: candidates)
+            return .json(Next(id: next, remaining: candidates.count))
         }
         router.add("GET", base + "/export.zip") { [self] request, p in
             let (project, label) = try openLabel(p)
@@ -196,7 +198,8 @@ extension App {
     }
 
     func unlabeled(project: Project, label: String) throws -> [String] {
-        try store { project.imageIDs().filter { !project.isAccepted(label: label, image: $0) } }
+        let accepted = project.acceptedImages(label: label)
+        return project.imageIDs().filter { !accepted.contains($0) }
     }
 
     /// The next image without an accepted mask. `listed`: the first after `after` in name order
@@ -204,8 +207,10 @@ extension App {
     /// highest mean binary entropy among up to 24 candidates (following `after` in name order),
     /// since ranking every image would take a prediction each; `volume`: volume by volume
     /// (`volumeOrder`), coarse slices first, continuing after `after`.
-    func nextImage(project: Project, label: String, after: String?, order: String) throws -> String? {
-        let candidates = try unlabeled(project: project, label: label)
+    /// `candidates`: the unlabeled images when the caller has them already.
+    func nextImage(project: Project, label: String, after: String?, order: String,
+                   candidates known: [String]? = nil) throws -> String? {
+        let candidates = try known ?? unlabeled(project: project, label: label)
         guard !candidates.isEmpty else { return nil }
         let rotated: [String]
         if let after, let split = candidates.firstIndex(where: { $0 > after }) {

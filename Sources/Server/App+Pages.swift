@@ -19,7 +19,7 @@ extension App {
             ])
         }
         router.add("GET", "/projects/:project") { [self] request, p in
-            try pageOrError { try projectPage(p, allImages: request.query["images"] == "all") }
+            try pageOrError { try projectPage(p, page: request.query["page"]) }
         }
     }
 
@@ -36,23 +36,22 @@ extension App {
         }
     }
 
-    /// Tiles the project page shows before "Show all N images": a thousand thumbnails took the
-    /// page 2 s to load (Tests/Hardening/scale_page.py), a screenful or two is all one sees.
-    static let projectPageTiles = 200
-
-    private func projectPage(_ p: RouteParameters, allImages: Bool) throws -> HTTPResponse {
+    private func projectPage(_ p: RouteParameters, page requested: String?) throws -> HTTPResponse {
         let project = try open(p)
-        let detail = try detail(project)
-        let labels = try detail.labels.map { label -> [String: Any] in
-            let context = try store { try project.context(label: label) }
-            let accepted = detail.images.filter { $0.labels[label]?.accepted == true }.count
+        // Counted from sets; only the page's tiles get a summary each.
+        let overview = try overview(project)
+        let all = overview.images
+        let labels = try overview.labels.map { index -> [String: Any] in
+            let label = index.label
+            let context = index.context
+            let accepted = all.count { index.accepted.contains($0.id) }
             let interactions = context.entries.map(\.interactions)
             var values: [String: Any] = [
-                "name": label, "accepted": accepted, "total": detail.images.count,
+                "name": label, "accepted": accepted, "total": all.count,
                 "contextSize": context.includedEntries.count,
-                "percent": detail.images.isEmpty ? 0 : accepted * 100 / detail.images.count,
+                "percent": all.isEmpty ? 0 : accepted * 100 / all.count,
                 // The image "Label →" opens: the one /next would give first, else the first image.
-                "firstImage": try nextImage(project: project, label: label, after: nil, order: "listed") ?? detail.images.first?.id ?? "",
+                "firstImage": try nextImage(project: project, label: label, after: nil, order: "listed") ?? all.first?.id ?? "",
             ]
             let queue = try store { try project.proposalQueue(label: label) }
             if queue.proposed > 0 {
@@ -63,13 +62,27 @@ extension App {
             }
             return values
         }
+        // The grid shows one page of tiles; the labels above count every image.
+        let perPage = configuration.imagesPerPage
+        let pageCount = max(1, (all.count + perPage - 1) / perPage)
+        var number = 1
+        if let requested {
+            guard let parsed = Int(requested), parsed >= 1 else {
+                throw HTTPError.badRequest("page must be a number from 1 to \(pageCount), not '\(requested.prefix(20))'")
+            }
+            number = parsed
+        }
+        // A page past the end (images deleted since the link was made) shows the last one.
+        let pageNumber = min(number, pageCount)
+        let shown = all.dropFirst((pageNumber - 1) * perPage).prefix(perPage)
+            .map { overview.summary(of: $0.id, header: $0.header) }
+        let labelNames = overview.manifest.labels
         // Thumbnails link to the first label and show its accepted mask tinted on top.
-        let firstLabel = detail.labels.first
-        let tiles = allImages ? detail.images : Array(detail.images.prefix(Self.projectPageTiles))
-        let images = tiles.map { image -> [String: Any] in
+        let firstLabel = labelNames.first
+        let images = shown.map { image -> [String: Any] in
             var values: [String: Any] = [
                 "id": image.id, "projectId": project.id, "size": "\(image.width) × \(image.height)", "bitDepth": image.bitDepth,
-                "states": detail.labels.map { label in
+                "states": labelNames.map { label in
                     ["label": label, "accepted": image.labels[label]?.accepted == true,
                      "interactions": image.labels[label]?.interactions.map(String.init) ?? "",
                      "interactionsOrUnknown": image.labels[label]?.interactions.map(String.init) ?? "?"] as [String: Any]
@@ -82,12 +95,10 @@ extension App {
             return values
         }
         // Each volume's label files to download: one per label, and all labels as values 1...n.
-        let accepted = Dictionary(uniqueKeysWithValues: detail.labels.map { label in
-            (label, Set(detail.images.filter { $0.labels[label]?.accepted == true }.map(\.id)))
-        })
+        let accepted = Dictionary(uniqueKeysWithValues: overview.labels.map { ($0.label, $0.accepted) })
         let volumes = project.volumeIndex().volumes.map { sidecar -> [String: Any] in
             let base = "/api/projects/\(project.id)/volumes/\(sidecar.id)/labels/"
-            let exports = detail.labels.map { label -> [String: Any] in
+            let exports = labelNames.map { label -> [String: Any] in
                 ["label": label, "url": base + label + ".nii.gz", "file": "\(sidecar.id)_\(label).nii.gz",
                  "labeled": sidecar.slices.filter { accepted[label]?.contains($0.image) == true }.count]
             }
@@ -99,17 +110,23 @@ extension App {
         }
         var values: [String: Any] = [
             "version": MultiverSegVersion.string, "model": modelSummary(),
-            "id": project.id, "name": detail.name,
-            "labels": labels, "hasLabels": !labels.isEmpty, "images": images, "imageCount": detail.images.count,
+            "id": project.id, "name": overview.manifest.name,
+            "labels": labels, "hasLabels": !labels.isEmpty, "images": images, "imageCount": all.count,
             "labelCount": labels.count,
-            "anyAccepted": detail.images.filter { image in image.labels.values.contains { $0.accepted } }.count,
+            "anyAccepted": all.count { image in overview.labels.contains { $0.accepted.contains(image.id) } },
             "volumes": volumes, "hasVolumes": !volumes.isEmpty,
         ]
-        if let description = detail.description, !description.isEmpty { values["description"] = description }
-        if tiles.count < detail.images.count {
-            values["moreImages"] = detail.images.count - tiles.count
-            values["shownImages"] = tiles.count
+        if pageCount > 1 {
+            let base = "/projects/\(project.id)?page="
+            var pages: [String: Any] = [
+                "number": pageNumber, "count": pageCount,
+                "first": (pageNumber - 1) * perPage + 1, "last": (pageNumber - 1) * perPage + images.count,
+            ]
+            if pageNumber > 1 { pages["previousURL"] = base + String(pageNumber - 1) }
+            if pageNumber < pageCount { pages["nextURL"] = base + String(pageNumber + 1) }
+            values["pages"] = pages
         }
+        if let description = overview.manifest.description, !description.isEmpty { values["description"] = description }
         return try page("project", values)
     }
 

@@ -139,35 +139,66 @@ extension App {
         try store { try library.project(parameters["project"] ?? "") }
     }
 
-    func detail(_ project: Project) throws -> ProjectDetail {
+    /// One label's context and accepted images, looked up by id: summarizing n images against m
+    /// entries costs n + m, not n * m.
+    struct LabelIndex {
+        let label: String
+        let context: ContextManifest
+        let accepted: Set<String>
+        var entries: [String: ContextEntry] = [:]
+        var removed: [String: ContextEntry] = [:]
+
+        init(project: Project, label: String) throws {
+            self.label = label
+            context = try project.context(label: label)
+            accepted = project.acceptedImages(label: label)
+            // The first entry of an id and the last removed one, as the manifest's readers take them.
+            for entry in context.entries where entries[entry.id] == nil { entries[entry.id] = entry }
+            for entry in context.removedEntries { removed[entry.id] = entry }
+        }
+    }
+
+    /// What the project page and the project detail are made from: the manifest, every readable
+    /// image's header (the rest apart) and each label's index.
+    struct ProjectOverview {
+        let manifest: ProjectManifest
+        let images: [(id: String, header: PNGHeader)]
+        let unreadable: [String]
+        let labels: [LabelIndex]
+
+        /// The image's states under every label.
+        func summary(of id: String, header: PNGHeader) -> ImageSummary {
+            var states: [String: LabelState] = [:]
+            for index in labels {
+                let entry = index.entries[id]
+                let accepted = index.accepted.contains(id)
+                // An accepted image removed from the context set still says who accepted it and how.
+                let known = entry ?? (accepted ? index.removed[id] : nil)
+                states[index.label] = LabelState(
+                    accepted: accepted, inContext: entry != nil, included: entry?.included ?? false,
+                    interactions: known?.interactions, annotator: known?.annotator, version: known?.version)
+            }
+            return ImageSummary(id: id, width: header.width, height: header.height, bitDepth: header.bitDepth,
+                                channels: header.channels, labels: states)
+        }
+    }
+
+    func overview(_ project: Project) throws -> ProjectOverview {
         try store {
             let manifest = try project.manifest()
-            let contexts = try Dictionary(uniqueKeysWithValues: manifest.labels.map { ($0, try project.context(label: $0)) })
-            var unreadable: [String] = []
-            let images = try project.imageIDs().compactMap { id -> ImageSummary? in
-                let header: PNGHeader
-                do {
-                    header = try project.imageHeader(id)
-                } catch ProjectStoreError.invalidImage {
-                    unreadable.append(id)
-                    return nil
-                }
-                var states: [String: LabelState] = [:]
-                for label in manifest.labels {
-                    let entry = contexts[label]?.entry(id)
-                    let accepted = project.isAccepted(label: label, image: id)
-                    // An accepted image removed from the context set still says who accepted it and how.
-                    let known = entry ?? (accepted ? contexts[label]?.removedEntries.last { $0.id == id } : nil)
-                    states[label] = LabelState(
-                        accepted: accepted, inContext: entry != nil, included: entry?.included ?? false,
-                        interactions: known?.interactions, annotator: known?.annotator, version: known?.version)
-                }
-                return ImageSummary(id: id, width: header.width, height: header.height, bitDepth: header.bitDepth,
-                                    channels: header.channels, labels: states)
-            }
-            return ProjectDetail(id: project.id, name: manifest.name, labels: manifest.labels,
-                                 description: manifest.description, images: images, unreadableImages: unreadable)
+            let labels = try manifest.labels.map { try LabelIndex(project: project, label: $0) }
+            let (images, unreadable) = try project.imageHeaders()
+            return ProjectOverview(manifest: manifest, images: images, unreadable: unreadable, labels: labels)
         }
+    }
+
+    func detail(_ project: Project) throws -> ProjectDetail {
+        let overview = try overview(project)
+        let manifest = overview.manifest
+        return ProjectDetail(id: project.id, name: manifest.name, labels: manifest.labels,
+                             description: manifest.description,
+                             images: overview.images.map { overview.summary(of: $0.id, header: $0.header) },
+                             unreadableImages: overview.unreadable)
     }
 
     /// Little-endian uint16 luminance at the image's own bit depth, for window/level in the page.

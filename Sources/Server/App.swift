@@ -25,15 +25,21 @@ public final class App: Sendable {
         /// Most event streams (open labeling pages) at once. Each holds a connection, and the
         /// HTTP server serves a limited number (256 by default): the rest stay free for API calls.
         public var maxEventStreams: Int
+        /// Image tiles per page of a project page's grid (`/projects/<id>?page=N`): a project of
+        /// 10,000 images renders in pages, not as one page of 10,000 thumbnails (a thousand
+        /// tiles took the page 2 s to load in Tests/Hardening/scale_page.py; 200, a screenful or two).
+        public var imagesPerPage: Int
 
         public init(projectsRoot: String, publicRoot: String, templatesRoot: String? = nil,
-                    weightsPath: String? = nil, maxImagePixels: Int = 1 << 26, maxEventStreams: Int = 160) {
+                    weightsPath: String? = nil, maxImagePixels: Int = 1 << 26, maxEventStreams: Int = 160,
+                    imagesPerPage: Int = 200) {
             self.projectsRoot = projectsRoot
             self.publicRoot = publicRoot
             self.templatesRoot = templatesRoot
             self.weightsPath = weightsPath
             self.maxImagePixels = maxImagePixels
             self.maxEventStreams = maxEventStreams
+            self.imagesPerPage = max(1, imagesPerPage)
         }
     }
 

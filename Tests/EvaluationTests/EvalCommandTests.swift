@@ -101,6 +101,17 @@ func temporaryFolder() throws -> String {
 @Suite struct EvalCommandTests {
     static var binary: String { BuiltTool.binary }
 
+    @Test func theRandomNetworkOptionsAreBenchs() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try writeTinyTask(to: "\(folder)/task", count: 3)
+        // The same group of options as bench (RandomNetworkOptions): its spelling and its checks.
+        let (status, text) = try BuiltTool.run(
+            ["eval", "--data", "\(folder)/task", "--random", "--features", "4", "--levels", "2", "--arch", "resnet",
+             "--quiet", "-o", "\(folder)/out"])
+        #expect(status != 0 && text.contains("--arch must be multiverseg or scribbleprompt-unet"), "\(text)")
+    }
+
     @Test func writesTheReportAndPlotsForBothExperiments() throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.binary), "build the multiverseg product first")
         let folder = try temporaryFolder()

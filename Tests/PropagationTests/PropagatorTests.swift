@@ -172,6 +172,19 @@ import Testing
         #expect(try project.proposal(label: "cell", image: "c")?.contextSize == 3)
     }
 
+    @Test func theContextIsMadeByThePredictorInManifestOrder() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try makeProject(directory, accepted: ["c", "a", "b"])
+        let predictor = try Self.spec.makePredictor(threads: 1, options: PredictorOptions(antialiasAbove: 5))
+        let (set, revision) = try propagator(project).currentContext(for: predictor)
+        // The predictor's own empty set (its resolution and filters), filled in manifest order.
+        #expect(set.resolution == predictor.makeContextSet().resolution)
+        #expect(set.antialiasAbove == 5)
+        #expect(set.ids == ["c", "a", "b"])
+        #expect(revision == project.contextRevision(label: "cell"))
+    }
+
     @Test func sha256MatchesTheStandardVectors() {
         #expect(SHA256.hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")

@@ -28,19 +28,19 @@ import Volumes
             _ = try project.accept(label: "organ", image: slice.image, mask: mask, annotator: "", interactions: 0)
         }
         let cache = ContextCache()
-        let before = try cache.contextSet(project: project, label: "organ", model: model)
+        let before = try cache.contextSet(project: project, label: "organ", revision: project.contextRevision(label: "organ"), model: model)
         #expect(before.preparations == 2)
         let id = sidecar.slices[0].image
         let keyBefore = PredictionCache<Int>.Key(label: LabelKey(project, "organ"), image: id, context: project.contextRevision(label: "organ"))
 
         try project.setWindow(label: "organ", window: LabelWindow(preset: .softTissue))
-        let after = try cache.contextSet(project: project, label: "organ", model: model)
+        let after = try cache.contextSet(project: project, label: "organ", revision: project.contextRevision(label: "organ"), model: model)
         #expect(after.preparations == 2 && after.ids == before.ids, "a fresh set, both entries prepared again")
         #expect(after.entry(id: id)!.pair.image != before.entry(id: id)!.pair.image)
         let keyAfter = PredictionCache<Int>.Key(label: LabelKey(project, "organ"), image: id, context: project.contextRevision(label: "organ"))
         #expect(keyAfter != keyBefore, "predictions cached under the old window are not served")
         // Asking again under the same window reuses the set.
-        #expect(try cache.contextSet(project: project, label: "organ", model: model).preparations == 2)
+        #expect(try cache.contextSet(project: project, label: "organ", revision: project.contextRevision(label: "organ"), model: model).preparations == 2)
 
         // The target image is cached per window too.
         let plain = try cache.networkImage(project: project, image: id, window: nil)
@@ -70,7 +70,7 @@ import Volumes
             try project.setWindow(label: "l", window: window)
             let cache = ContextCache()
             let target = try cache.networkImage(project: project, image: "i2", window: project.contextRevision(label: "l").window)
-            let context = try cache.contextSet(project: project, label: "l", model: model)
+            let context = try cache.contextSet(project: project, label: "l", revision: project.contextRevision(label: "l"), model: model)
             let now = try predictor.predict(target, context: context)
             #expect(now.mask == golden.mask && now.lowResolutionLogits == golden.lowResolutionLogits)
             #expect(!target.windowed)

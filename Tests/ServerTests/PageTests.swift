@@ -56,4 +56,45 @@ import Testing
         #expect(missing.text.contains("no project &#39;nope&#39;") || missing.text.contains("no project 'nope'"), "\(missing.text)")
         #expect(missing.text.contains("id=\"home-link\" href=\"/\""))
     }
+
+    @Test func aProjectPageShowsItsImagesInPagesAndCountsThemAll() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let library = try ProjectLibrary(root: directory.path)
+        let project = try library.createProject(name: "Many", labels: ["cell"])
+        for n in 0..<5 {
+            let png = try PNGImage(width: 4, height: 3, channels: 1, bitDepth: 8,
+                                   samples: (0..<12).map { UInt16(($0 + n) * 9) }).pngData()
+            try project.importImage(name: "i\(n).png", png: png)
+        }
+        let app = try App(configuration: .init(projectsRoot: directory.path, publicRoot: directory.path,
+                                               templatesRoot: Self.templates, imagesPerPage: 2))
+        let server = try HTTPServer(configuration: .init(port: 0), router: app.router())
+        defer { server.stop() }
+        func tiles(_ text: String) -> [String] {
+            text.components(separatedBy: "<li data-image=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        }
+
+        let first = try HTTPTestClient.request(port: server.port, target: "/projects/\(project.id)")
+        #expect(first.status == 200 && tiles(first.text) == ["i0", "i1"])
+        // The labels and the count are of every image, not of the page.
+        #expect(first.text.contains("0 of 5 images accepted") && first.text.contains("(5)"))
+        #expect(first.text.contains("images 1–2 of 5, page 1 of 3"))
+        #expect(first.text.contains("href=\"/projects/\(project.id)?page=2\" rel=\"next\"") && !first.text.contains("rel=\"prev\""))
+        let last = try HTTPTestClient.request(port: server.port, target: "/projects/\(project.id)?page=3")
+        #expect(tiles(last.text) == ["i4"] && last.text.contains("rel=\"prev\"") && !last.text.contains("rel=\"next\""))
+        // A page past the end (images deleted since) shows the last one; nonsense is a 400 page.
+        #expect(tiles(try HTTPTestClient.request(port: server.port, target: "/projects/\(project.id)?page=9").text) == ["i4"])
+        for bad in ["0", "two", "-1"] {
+            let answer = try HTTPTestClient.request(port: server.port, target: "/projects/\(project.id)?page=\(bad)")
+            #expect(answer.status == 400 && answer.text.contains("page must be a number from 1 to 3"))
+        }
+        // One page's worth: no page links at all.
+        let small = try App(configuration: .init(projectsRoot: directory.path, publicRoot: directory.path,
+                                                 templatesRoot: Self.templates))
+        let whole = try HTTPServer(configuration: .init(port: 0), router: small.router())
+        defer { whole.stop() }
+        let page = try HTTPTestClient.request(port: whole.port, target: "/projects/\(project.id)")
+        #expect(tiles(page.text).count == 5 && !page.text.contains("page 1 of"))
+    }
 }

@@ -19,7 +19,8 @@ extension ContextSet {
     ) throws {
         var wantedVersions: [String: Int] = [:]
         for (id, version) in wanted where wantedVersions[id] == nil { wantedVersions[id] = version }
-        for id in have.keys.sorted() where wantedVersions[id] == nil { remove(id: id) }
+        // Removing is order-free: the set keeps its entries' order by insertion, not by removal.
+        for id in have.keys where wantedVersions[id] == nil { remove(id: id) }
         var seen = Set<String>()
         for (id, version) in wanted where seen.insert(id).inserted && have[id] != version {
             guard let data = try load(id) else {

@@ -11,14 +11,8 @@ struct BenchCommand: ParsableCommand {
 
     @Option(help: "Weights file (safetensors, our format). Without it a random-init network is measured.")
     var weights: String?
-    @Option(help: "Features per level of the random-init network.")
-    var features = 32
-    @Option(help: "Levels of the random-init network.")
-    var levels = 4
-    @Option(help: "Resolution of the random-init network.")
-    var resolution = 128
-    @Option(help: "Architecture of the random-init network: multiverseg or scribbleprompt-unet.")
-    var arch = "multiverseg"
+    @OptionGroup(title: "Random-init network (without --weights)")
+    var randomNetwork: RandomNetworkOptions
     @Option(help: "Comma-separated context sizes.")
     var contexts = "0,1,4,16,64"
     @Option(help: "Timed runs per context size.")
@@ -48,16 +42,7 @@ struct BenchCommand: ParsableCommand {
         guard let mode = MultiverSegNetwork.Parallelism(rawValue: parallelism) else {
             throw ValidationError("--parallelism must be chunks or blas")
         }
-        let spec: ModelSpec
-        if let weights {
-            spec = try ModelSpec.load(weights: weights)
-        } else {
-            guard let architecture = WeightsArchitecture(rawValue: arch) else {
-                throw ValidationError("--arch must be multiverseg or scribbleprompt-unet")
-            }
-            spec = try ModelSpec.random(NetworkConfiguration(
-                architecture: architecture, features: Array(repeating: features, count: levels), resolution: resolution))
-        }
+        let spec = try weights.map { try ModelSpec.load(weights: $0) } ?? randomNetwork.spec()
         let config = spec.configuration
         let algorithms = try chosenAlgorithms()
         var networks: [SegmentationNetwork] = []

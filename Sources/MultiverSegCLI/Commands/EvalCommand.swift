@@ -30,7 +30,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "The project's label to evaluate.")
     var label: String?
 
-    @Option(help: "MultiverSeg weights (safetensors). Default: Weights/default.safetensors when it exists, else a random-init network (see --random-features).")
+    @Option(help: "MultiverSeg weights (safetensors). Default: Weights/default.safetensors when it exists, else a random-init network (see --features).")
     var weights: String?
 
     @Flag(help: "Use a random-init network even when default weights exist (tests the machinery, not the model).")
@@ -39,11 +39,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Optional ScribblePrompt-UNet weights for predictions without context.")
     var interactiveWeights: String?
 
-    @Option(help: "Features per level of the random-init network.")
-    var randomFeatures = 32
-
-    @Option(help: "Levels of the random-init network.")
-    var randomLevels = 4
+    @OptionGroup(title: "Random-init network (without weights, or with --random)")
+    var randomNetwork: RandomNetworkOptions
 
     @Option(help: "Which experiments: 1, 2 or 1,2.")
     var experiments = "1,2"
@@ -118,8 +115,7 @@ struct EvalCommand: ParsableCommand {
                 + "its numbers only test the machinery\n").data(using: .utf8)!)
         }
         let spec = try (weights.map { try ModelSpec.load(weights: $0, interactiveWeights: interactiveWeights) }
-            ?? ModelSpec.random(.multiverseg(features: randomFeatures, levels: randomLevels),
-                                interactiveWeights: interactiveWeights))
+            ?? randomNetwork.spec(interactiveWeights: interactiveWeights))
             .requiringInContextNetwork()
         let modelDescription = "\(spec.configuration)" + (spec.isRandom ? " (random-init, untrained)" : "")
             + (spec.interactiveWeights == nil ? "" : " + ScribblePrompt-UNet for empty contexts")

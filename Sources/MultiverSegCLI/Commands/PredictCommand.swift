@@ -108,7 +108,7 @@ struct PredictCommand: ParsableCommand {
         }
 
         let foreground = prediction.mask.foregroundCount
-        let ms = { (d: Duration) in String(format: "%.1f ms", Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1e3) }
+        let ms = { (d: Duration) in String(format: "%.1f ms", d.inMilliseconds) }
         print("\(image): \(prediction.width)x\(prediction.height), foreground \(foreground) pixels "
               + "(\(String(format: "%.1f", 100 * Double(foreground) / Double(prediction.mask.pixels.count)))%)")
         print("network: \(prediction.usedInteractiveNetwork ? "interactive (no context)" : "MultiverSeg"), "

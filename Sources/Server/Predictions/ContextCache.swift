@@ -68,12 +68,12 @@ final class ContextCache: Sendable {
         state.withLock { ($0.images.count, $0.imageBytes) }
     }
 
-    /// The label's included context entries, prepared at the network's resolution. Only entries
-    /// that are new or whose mask changed since the last call are prepared again; all of them
-    /// when the label's window changed (every image then looks different to the network).
-    func contextSet(project: Project, label: String, model: ModelRunner) throws -> ContextSet {
+    /// The label's included context entries at `revision` (read by the caller, once per
+    /// prediction), prepared at the network's resolution. Only entries that are new or whose mask
+    /// changed since the last call are prepared again; all of them when the label's window changed
+    /// (every image then looks different to the network).
+    func contextSet(project: Project, label: String, revision: ContextRevision, model: ModelRunner) throws -> ContextSet {
         let key = LabelKey(project, label)
-        let revision = ContextRevision(manifest: try project.context(label: label))
         var cached = state.withLock { $0.sets[key] }
         if let old = cached, old.revision == revision { return old.set }
         if let old = cached, old.revision.window != revision.window { cached = nil }

@@ -27,7 +27,7 @@ struct PredictionResult: Encodable, Sendable {
         let png = try prediction.mask.pngData()
         self.init(
             image: image, label: label, seq: seq,
-            latencyMs: Double(latency.components.seconds) * 1000 + Double(latency.components.attoseconds) / 1e15,
+            latencyMs: latency.inMilliseconds,
             contextSize: prediction.contextIDs.count,
             network: prediction.usedInteractiveNetwork ? "interactive" : "multiverseg",
             uncertainty: prediction.uncertainty, maskPNG: Data(png).base64EncodedString(), cached: false)

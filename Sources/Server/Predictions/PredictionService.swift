@@ -321,7 +321,7 @@ final class PredictionService: @unchecked Sendable {
               let target = try? contexts.networkImage(project: project, image: image, window: current.window, keep: false)
         else { return }
         guard let prediction = try? runner.withPredictor({ predictor -> Prediction in
-            let context = try contexts.contextSet(project: project, label: label, model: runner)
+            let context = try contexts.contextSet(project: project, label: label, revision: current, model: runner)
             return try predictor.predict(target, context: context, excludingContextID: image)
         }) else { return }
         let fresh = ProposalRecord(contextRevision: revision, uncertainty: prediction.uncertainty, model: model,
@@ -340,8 +340,11 @@ final class PredictionService: @unchecked Sendable {
     private func predict(
         project: Project, label: String, image: String, interactions: Interactions, previous: [Float]?, seq: Int
     ) throws -> Ready {
+        // The manifest is read once: the ready key and the context set agree on one revision.
+        let manifest = Result { try project.context(label: label) }
+        let revision = ContextRevision(manifest: try? manifest.get())
         let cacheKey = interactions.isEmpty && previous == nil
-            ? readyKey(project: project, label: label, image: image) : nil
+            ? PredictionCache<Ready>.Key(label: LabelKey(project, label), image: image, context: revision) : nil
         if let cacheKey {
             condition.lock()
             let hit = ready[cacheKey]
@@ -353,7 +356,9 @@ final class PredictionService: @unchecked Sendable {
         let target = try contexts.networkImage(project: project, image: image, window: project.contextRevision(label: label).window)
         guard let model else { throw HTTPError(status: 503, message: "no model is loaded") }
         let prediction = try model.withPredictor { predictor -> Prediction in
-            let context = try contexts.contextSet(project: project, label: label, model: model)
+            // An unreadable manifest fails here, as reading it did before.
+            _ = try manifest.get()
+            let context = try contexts.contextSet(project: project, label: label, revision: revision, model: model)
             return try predictor.predict(target, interactions: interactions, context: context,
                                          previousLogits: previous, excludingContextID: image)
         }
