@@ -252,7 +252,7 @@ def round_trip(binary, work, name, source_folder, accepts, gap, projects_name):
                  for n, uid in enumerate(sorted(by_series))}
     ct_uid = [uid for uid, series in by_series.items() if series[0]["modality"] == "CT"][0]
     ct = by_series[ct_uid]
-    dims, affine, slots, zooms = geometry(ct)
+    dims, _, slots, _ = geometry(ct)
     position_order = [f["file"] for f in sorted(ct, key=lambda f: slots[f["file"]])]
     check(position_order != sorted(position_order), "the CT files' names are not in position order (%s)" % ", ".join(position_order))
     check(gap not in slots.values() and gap < dims[2], "position %d is missing from the CT series (slots %s)" % (gap, sorted(slots.values())))
