@@ -12,6 +12,9 @@ enum CommandError: Error, Equatable, CustomStringConvertible {
     case outputInUse(path: String)
     /// `import-masks` found files it cannot import (each with its reason); it imported none.
     case masksNotImported([String])
+    /// `import` could not read some images or volumes (each named above with its reason); the
+    /// others were imported.
+    case importIncomplete(imported: Int, failed: [String])
 
     var description: String {
         switch self {
@@ -23,6 +26,9 @@ enum CommandError: Error, Equatable, CustomStringConvertible {
             return "nothing was imported: \(problems.count) file(s) cannot be:\n"
                 + problems.map { "  " + $0 }.joined(separator: "\n")
                 + "\nfix or leave out these files and run the command again"
+        case let .importIncomplete(imported, failed):
+            return "\(failed.count) input(s) could not be imported (reasons above): \(failed.joined(separator: ", ")); "
+                + "the other \(imported) image(s) were; fix those files and import them on their own"
         }
     }
 }

@@ -66,6 +66,7 @@ struct ImportCommand: ParsableCommand {
             ? (try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), folder)
             : ([(folder as NSString).lastPathComponent], (folder as NSString).deletingLastPathComponent)
         var imported = 0
+        var failed: [String] = []
         var dicomFiles: [String] = []
         for name in names where !name.hasPrefix(".") {
             let path = (base as NSString).appendingPathComponent(name)
@@ -87,6 +88,7 @@ struct ImportCommand: ParsableCommand {
                     if let note = volume.note { print("  note: \(note)") }
                 } catch {
                     print("skipped \(name): \(error)")
+                    failed.append(name)
                 }
                 continue
             }
@@ -100,6 +102,7 @@ struct ImportCommand: ParsableCommand {
                 if id != (name as NSString).deletingPathExtension { print("\(name) -> \(id)") }
             } catch {
                 print("skipped \(name): \(error)")
+                failed.append(name)
             }
         }
         if !dicomFiles.isEmpty {
@@ -117,9 +120,12 @@ struct ImportCommand: ParsableCommand {
                 print(String(format: "read %d DICOM file(s) in %.2f s", dicomFiles.count, Date().timeIntervalSince(start)))
             } catch {
                 print("skipped the DICOM files: \(error)")
+                failed.append("the DICOM files (\(dicomFiles.count))")
             }
         }
         print("imported \(imported) image(s) into project '\(target.id)' (\(target.imageIDs().count) in all)")
+        // A script must not mistake a partly failed import for a whole one.
+        if !failed.isEmpty { throw CommandError.importIncomplete(imported: imported, failed: failed) }
     }
 }
 
