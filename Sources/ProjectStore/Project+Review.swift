@@ -164,6 +164,24 @@ extension Project {
         }
     }
 
+    /// The images with a recorded rejection (`proposals/<label>/rejected/<image>.json`): one
+    /// listing, so a plan over 10,000 images reads only the rejections there are.
+    ///
+    /// ```swift
+    /// let rejected = try project.rejectedImages(label: "head")
+    /// let again = rejected.contains("012_HC") ? try project.rejection(label: "head", image: "012_HC") : nil
+    /// ```
+    public func rejectedImages(label: String) throws -> Set<String> {
+        try requireLabel(label)
+        let folder = try inside(layout.proposals(label: label) + "/rejected")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return Set(names.compactMap { name -> String? in
+            guard name.hasSuffix(".json"), !FileSystem.isTemporary(name) else { return nil }
+            let id = String(name.dropLast(5))
+            return Identifier.isValid(id) ? id : nil
+        })
+    }
+
     /// The recorded rejection of `image`'s last rejected proposal, or nil.
     public func rejection(label: String, image: String) throws -> ProposalRejection? {
         try requireLabel(label)

@@ -292,6 +292,7 @@ import Testing
         let rejection = try #require(try project.rejection(label: "cell", image: "c"))
         #expect(rejection.contextRevision == "abc" && rejection.annotator == "ana" && rejection.model == "m sha256:00")
         #expect(try project.proposalIDs(label: "cell").isEmpty)
+        #expect(try project.rejectedImages(label: "cell") == ["c"])
         #expect(try project.proposalQueue(label: "cell").remaining == 3)
         #expect(throws: ProjectStoreError.noProposal(image: "c", label: "cell")) {
             try project.rejectProposal(label: "cell", image: "c", annotator: "ana")
@@ -301,6 +302,7 @@ import Testing
         try project.saveProposal(label: "cell", image: "c", mask: helpers.mask(2), record: record("def", 0.2))
         try project.acceptProposal(label: "cell", image: "c", annotator: "ana")
         #expect(try project.rejection(label: "cell", image: "c") == nil)
+        #expect(try project.rejectedImages(label: "cell").isEmpty)
     }
 
     @Test func anOrdinaryAcceptSettlesTheImagesProposal() throws {
