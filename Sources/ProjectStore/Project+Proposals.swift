@@ -86,15 +86,41 @@ extension Project {
         return try storage { try FileSystem.read(path) }
     }
 
-    /// Ids of the images with a proposal (a PNG and a record) for `label`, sorted.
+    /// Ids of the images with a proposal (a PNG and a record) for `label`, sorted. One listing of
+    /// `proposals/<label>/`, remembered while the folder's stamp stays the same (`StampedCache`;
+    /// every write there ends in a rename, which changes it).
     public func proposalIDs(label: String) throws -> [String] {
+        try proposalListing(label: label).ids
+    }
+
+    /// The listing behind `proposalIDs`, with the ids whose PNG or record is a link leading out of
+    /// the project (found with an `lstat` per file when the folder is listed: replacing a file by a
+    /// link is a change of the folder, so the remembered answer stays right).
+    func proposalListing(label: String) throws -> ProposalListing {
         try requireLabel(label)
         let folder = try inside(layout.proposals(label: label))
-        let names = Set((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-        return names.compactMap { name -> String? in
-            guard name.hasSuffix(".json"), !FileSystem.isTemporary(name) else { return nil }
-            let id = String(name.dropLast(5))
-            return Identifier.isValid(id) && names.contains(id + ".png") ? id : nil
-        }.sorted()
+        return StampedCache.shared.value(of: folder, kind: "proposal-ids") { [resolvedFolder] listed in
+            let names = Set(listed)
+            let ids = names.compactMap { name -> String? in
+                guard name.hasSuffix(".json"), !FileSystem.isTemporary(name) else { return nil }
+                let id = String(name.dropLast(5))
+                return Identifier.isValid(id) && names.contains(id + ".png") ? id : nil
+            }.sorted()
+            let leaving = ids.filter { id in
+                [id + ".json", id + ".png"].contains { name in
+                    let path = folder + "/" + name
+                    var status = stat()
+                    return lstat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFLNK
+                        && !FileSystem.isInside(path, folder: resolvedFolder)
+                }
+            }
+            return ProposalListing(ids: ids, leaving: Set(leaving))
+        }
     }
+}
+
+/// `Project.proposalListing`: the ids with a proposal, and those whose files are links leading out.
+struct ProposalListing: Sendable {
+    let ids: [String]
+    let leaving: Set<String>
 }

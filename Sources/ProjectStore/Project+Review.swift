@@ -16,6 +16,12 @@ public struct ProposalItem: Sendable, Equatable {
     public let tag: String
 }
 
+/// What `rememberedProposalRecord` keeps per record file.
+private struct ProposalRecordAndTag: Sendable {
+    let record: ProposalRecord
+    let tag: String
+}
+
 /// A label's review queue and where the label stands. Each image counts once: `accepted` (an
 /// accepted mask), `proposed` (a proposal or draft to review) or `remaining` (neither).
 public struct ProposalQueue: Sendable, Equatable {
@@ -82,11 +88,18 @@ extension Project {
         try requireLabel(label)
         let current = contextRevision(label: label).fingerprint
         let images = imageIDs()
-        let accepted = Set(images.filter { isAccepted(label: label, image: $0) })
+        let done = acceptedImages(label: label)
+        let accepted = Set(images.filter { done.contains($0) })
         let known = Set(images)
         var items: [ProposalItem] = []
-        for image in try proposalIDs(label: label) where known.contains(image) && !accepted.contains(image) {
-            guard let (record, tag) = try readProposalRecord(label: label, image: image) else { continue }
+        let listing = try proposalListing(label: label)
+        for image in listing.ids where known.contains(image) && !accepted.contains(image) {
+            // A link leading out is refused as every read through `inside` refuses it.
+            if listing.leaving.contains(image) {
+                _ = try inside(layout.proposalRecord(label: label, image: image))
+                _ = try inside(layout.proposalMask(label: label, image: image))
+            }
+            guard let (record, tag) = try rememberedProposalRecord(label: label, image: image) else { continue }
             items.append(ProposalItem(image: image, record: record,
                                       stale: !record.isDraft && record.contextRevision != current, tag: tag))
         }
@@ -151,6 +164,24 @@ extension Project {
         }
     }
 
+    /// The images with a recorded rejection (`proposals/<label>/rejected/<image>.json`): one
+    /// listing, so a plan over 10,000 images reads only the rejections there are.
+    ///
+    /// ```swift
+    /// let rejected = try project.rejectedImages(label: "head")
+    /// let again = rejected.contains("012_HC") ? try project.rejection(label: "head", image: "012_HC") : nil
+    /// ```
+    public func rejectedImages(label: String) throws -> Set<String> {
+        try requireLabel(label)
+        let folder = try inside(layout.proposals(label: label) + "/rejected")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return Set(names.compactMap { name -> String? in
+            guard name.hasSuffix(".json"), !FileSystem.isTemporary(name) else { return nil }
+            let id = String(name.dropLast(5))
+            return Identifier.isValid(id) ? id : nil
+        })
+    }
+
     /// The recorded rejection of `image`'s last rejected proposal, or nil.
     public func rejection(label: String, image: String) throws -> ProposalRejection? {
         try requireLabel(label)
@@ -158,6 +189,23 @@ extension Project {
         let path = try inside(layout.proposalRejection(label: label, image: image))
         guard FileSystem.exists(path), let bytes = try? FileSystem.read(path) else { return nil }
         return try? JSONDecoder().decode(ProposalRejection.self, from: Data(bytes))
+    }
+
+    /// The record and tag of a listed proposal (`proposalIDs`), remembered while the record file's
+    /// stamp stays the same (`StampedCache`): a queue of 9,000 proposals costs a `stat` each rather
+    /// than reading and decoding 9,000 files, and a record rewritten by anyone (propagate, a
+    /// collaborator's app, a hand edit) is read again. Nil when it is unreadable.
+    /// The caller has checked that the record is no link leading out (`proposalListing`).
+    private func rememberedProposalRecord(label: String, image: String) throws -> (ProposalRecord, String)? {
+        let recordPath = layout.proposalRecord(label: label, image: image)
+        let read: (String) -> ProposalRecordAndTag? = { path in
+            guard let bytes = try? FileSystem.read(path),
+                  let record = try? JSONDecoder().decode(ProposalRecord.self, from: Data(bytes)) else { return nil }
+            return ProposalRecordAndTag(record: record, tag: StableHash.hex(StableHash.fnv1a64(bytes: bytes)))
+        }
+        guard let found = try StampedCache.shared.value(ofFile: recordPath, kind: "proposal-record", read: read)
+        else { return nil }
+        return (found.record, found.tag)
     }
 
     /// The record and tag of a proposal whose PNG is there too, or nil.

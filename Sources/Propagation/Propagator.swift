@@ -89,6 +89,7 @@ public final class Propagator: Sendable {
         let fingerprint = revision.fingerprint
         // Only images listed in proposals/ have a record to read: one listing, not a look per image.
         let proposed = Set(try project.proposalIDs(label: label))
+        let rejected = try project.rejectedImages(label: label)
         var todo: [String] = []
         var upToDate = 0
         var reviewed = 0
@@ -97,7 +98,8 @@ public final class Propagator: Sendable {
             if let record, record.contextRevision == fingerprint, record.model == model {
                 upToDate += 1
             } else if try record?.isDraft == true
-                        || project.rejection(label: label, image: image)?.contextRevision == fingerprint {
+                        || (rejected.contains(image)
+                            && project.rejection(label: label, image: image)?.contextRevision == fingerprint) {
                 reviewed += 1
             } else {
                 todo.append(image)

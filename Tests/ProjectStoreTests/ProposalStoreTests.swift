@@ -217,6 +217,70 @@ import Testing
         #expect(try project.rejection(label: "cell", image: "b") == nil)
     }
 
+    /// The queue remembers each record while its file's stamp stays the same (`StampedCache`):
+    /// once the files are settled, what another app or a hand edit changes still shows at once.
+    @Test func theQueueFollowsCollaboratorsThroughRememberedRecords() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try helpers.makeProject(directory)
+        try project.saveProposal(label: "cell", image: "b", mask: helpers.mask(1), record: record("x", 0.2))
+        try project.saveProposal(label: "cell", image: "c", mask: helpers.mask(2), record: record("x", 0.4))
+        Thread.sleep(forTimeInterval: 2.3)  // StampedCache.shared keeps what is 2 s old
+        let first = try project.proposalQueue(label: "cell")
+        #expect(first.items.map(\.image) == ["c", "b"])
+        #expect(try project.proposalQueue(label: "cell") == first)
+        // Another app on the same folder replaces b's proposal: its record file is new.
+        let other = try ProjectLibrary(root: directory.path).project(project.id)
+        try other.saveProposal(label: "cell", image: "b", mask: helpers.mask(2), record: record("y", 0.9))
+        var queue = try project.proposalQueue(label: "cell")
+        #expect(queue.items.map(\.image) == ["b", "c"] && queue.items[0].record.contextRevision == "y")
+        #expect(queue.items[0].tag != first.items[1].tag)
+        // A hand edit rewrites c's record in place (no rename, so only the file's stamp changes).
+        Thread.sleep(forTimeInterval: 2.3)
+        _ = try project.proposalQueue(label: "cell")
+        let path = project.folder + "/proposals/cell/c.json"
+        var edited = record("x", 0.95)
+        edited.model = "hand"
+        let file = try #require(FileHandle(forWritingAtPath: path))
+        try file.truncate(atOffset: 0)
+        try file.write(contentsOf: try JSONEncoder().encode(edited))
+        try file.close()
+        queue = try project.proposalQueue(label: "cell")
+        #expect(queue.items.map(\.image) == ["c", "b"] && queue.items[0].record.model == "hand")
+        // A broken record drops out; the other app rejects one and accepts the other.
+        try FileSystem.writeAtomically(Array("{not json".utf8), to: path)
+        #expect(try project.proposalQueue(label: "cell").items.map(\.image) == ["b"])
+        try other.saveProposal(label: "cell", image: "c", mask: helpers.mask(2), record: record("x", 0.5))
+        let tags = Dictionary(uniqueKeysWithValues: try project.proposalQueue(label: "cell").items.map { ($0.image, $0.tag) })
+        try other.rejectProposal(label: "cell", image: "c", annotator: "bo", expectedTag: tags["c"])
+        try other.acceptProposal(label: "cell", image: "b", annotator: "bo", expectedTag: tags["b"])
+        queue = try project.proposalQueue(label: "cell")
+        #expect(queue.items.isEmpty && queue.accepted == 1 && queue.remaining == 2)
+    }
+
+    /// A proposal's file replaced by a link leading out of the project is refused, also once the
+    /// folder's listing is remembered, and only while the link is there.
+    @Test func aProposalFileLinkedOutsideIsRefusedByTheQueue() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try helpers.makeProject(directory)
+        try project.saveProposal(label: "cell", image: "b", mask: helpers.mask(1), record: record("x", 0.2))
+        try project.saveProposal(label: "cell", image: "c", mask: helpers.mask(2), record: record("x", 0.4))
+        Thread.sleep(forTimeInterval: 2.3)
+        #expect(try project.proposalQueue(label: "cell").items.count == 2)
+        let outside = directory.file("outside.png")
+        try FileSystem.writeAtomically(try helpers.mask(1).pngData(), to: outside)
+        let mask = project.folder + "/proposals/cell/c.png"
+        try FileSystem.remove(mask)
+        try FileManager.default.createSymbolicLink(atPath: mask, withDestinationPath: outside)
+        Thread.sleep(forTimeInterval: 2.3)
+        for _ in 0..<2 {
+            #expect(throws: ProjectStoreError.self) { try project.proposalQueue(label: "cell") }
+        }
+        try FileSystem.remove(mask)
+        #expect(try project.proposalQueue(label: "cell").items.map(\.image) == ["b"])
+    }
+
     @Test func rejectingRemovesTheProposalAndRecordsTheRevision() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -228,6 +292,7 @@ import Testing
         let rejection = try #require(try project.rejection(label: "cell", image: "c"))
         #expect(rejection.contextRevision == "abc" && rejection.annotator == "ana" && rejection.model == "m sha256:00")
         #expect(try project.proposalIDs(label: "cell").isEmpty)
+        #expect(try project.rejectedImages(label: "cell") == ["c"])
         #expect(try project.proposalQueue(label: "cell").remaining == 3)
         #expect(throws: ProjectStoreError.noProposal(image: "c", label: "cell")) {
             try project.rejectProposal(label: "cell", image: "c", annotator: "ana")
@@ -237,6 +302,7 @@ import Testing
         try project.saveProposal(label: "cell", image: "c", mask: helpers.mask(2), record: record("def", 0.2))
         try project.acceptProposal(label: "cell", image: "c", annotator: "ana")
         #expect(try project.rejection(label: "cell", image: "c") == nil)
+        #expect(try project.rejectedImages(label: "cell").isEmpty)
     }
 
     @Test func anOrdinaryAcceptSettlesTheImagesProposal() throws {
