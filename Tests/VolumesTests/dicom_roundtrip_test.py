@@ -33,6 +33,7 @@ import base64, json, math, os, random, re, shutil, struct, subprocess, sys, temp
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "PythonSupport"))
 from pngtools import grey_png, read_png  # noqa: E402
+from checks import Checks  # noqa: E402
 from server import Server  # noqa: E402
 
 import nibabel as nib  # noqa: E402
@@ -42,17 +43,8 @@ FIXTURE = os.path.join(ROOT, "Tests", "VolumesTests", "Fixtures", "dicom_series"
 EXPLICIT_LE, RLE_LOSSLESS = "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.5"
 LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"SQ", b"UT", b"UN", b"UC", b"UR"}
 
-passed, failed = 0, 0
-
-
-def check(condition, what):
-    global passed, failed
-    if condition:
-        passed += 1
-        print("ok  ", what)
-    else:
-        failed += 1
-        print("FAIL", what)
+CHECKS = Checks()
+check = CHECKS.check
 
 
 # --- a small DICOM writer (explicit VR little endian) ---------------------------------------
@@ -360,8 +352,7 @@ def main():
                 check(False, "%s: %s: %s %s" % (name, type(error).__name__, error, output.strip()[-300:]))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return CHECKS.summary()
 
 
 if __name__ == "__main__":

@@ -18,22 +18,14 @@ import base64, json, os, shutil, subprocess, sys, tempfile
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "Tests", "PythonSupport"))
 from pngtools import grey_png, read_png  # noqa: E402
+from checks import Checks  # noqa: E402
 from server import Server  # noqa: E402
 
 import nibabel as nib  # noqa: E402
 import numpy as np  # noqa: E402
 
-passed, failed = 0, 0
-
-
-def check(condition, what):
-    global passed, failed
-    if condition:
-        passed += 1
-        print("ok  ", what)
-    else:
-        failed += 1
-        print("FAIL", what)
+CHECKS = Checks()
+check = CHECKS.check
 
 
 def source_volume(path):
@@ -125,8 +117,7 @@ def main():
         if server:
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return CHECKS.summary()
 
 
 if __name__ == "__main__":
