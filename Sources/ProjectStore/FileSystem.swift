@@ -177,6 +177,19 @@ public enum FileSystem {
         FileManager.default.fileExists(atPath: path)
     }
 
+    /// Whether anything (a file, a folder, a link, even a dangling one) is at `path`: `exists`
+    /// follows links and says no for a dangling one.
+    public static func hasEntry(_ path: String) -> Bool {
+        var status = stat()
+        return lstat(path, &status) == 0
+    }
+
+    /// Whether `path` itself is a symbolic link (not followed).
+    public static func isLink(_ path: String) -> Bool {
+        var status = stat()
+        return lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK
+    }
+
     /// The path with every symbolic link and `..` resolved (realpath), or nil when it does not exist.
     public static func resolved(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }

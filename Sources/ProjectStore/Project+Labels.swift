@@ -58,7 +58,7 @@ extension Project {
             guard labels.contains(label) else { throw ProjectStoreError.unknownLabel(label) }
             guard newName != label else { return }
             guard !labels.contains(newName) else { throw ProjectStoreError.duplicateLabel(newName) }
-            for item in layout.labelItems(newName) where Self.occupied(item.path) {
+            for item in layout.labelItems(newName) where FileSystem.hasEntry(item.path) {
                 throw ProjectStoreError.labelFilesExist(label: newName, item: relative(item.path))
             }
             try requireMovable(label)
@@ -83,7 +83,7 @@ extension Project {
             let stamp = Self.timestamp(date).filter(\.isNumber)
             var trash = ProjectLayout.trashedLabel(label, stamp: stamp)
             var suffix = 2
-            while Self.occupied(folder + "/" + trash) {
+            while FileSystem.hasEntry(folder + "/" + trash) {
                 trash = ProjectLayout.trashedLabel(label, stamp: "\(stamp)-\(suffix)")
                 suffix += 1
             }
@@ -97,7 +97,7 @@ extension Project {
     /// reported, so nothing moves on the strength of a hand-edited file.
     @discardableResult
     func settleLabelChange() throws -> Bool {
-        guard Self.occupied(layout.labelChange) else { return false }
+        guard FileSystem.hasEntry(layout.labelChange) else { return false }
         let bytes = try storage { try FileSystem.read(try inside(layout.labelChange)) }
         guard let change = try? JSONDecoder().decode(LabelChange.self, from: Data(bytes)), change.isWellFormed else {
             throw ProjectStoreError.unreadableManifest(
@@ -110,7 +110,7 @@ extension Project {
     /// Refuses, before anything is recorded, a label whose files include a link leading outside
     /// the project (`linkLeavesFolder`), so a change is never left half done on that account.
     private func requireMovable(_ label: String) throws {
-        for item in layout.labelItems(label) where Self.occupied(item.path) { _ = try inside(item.path) }
+        for item in layout.labelItems(label) where FileSystem.hasEntry(item.path) { _ = try inside(item.path) }
     }
 
     /// Records the change, then makes it.
@@ -127,8 +127,8 @@ extension Project {
         let destinations = change.operation == .rename
             ? layout.labelItems(change.to ?? change.label).map(\.path)
             : items.map { folder + "/" + (change.trash ?? "") + "/" + $0.trashName }
-        for (item, destination) in zip(items, destinations) where Self.occupied(item.path) {
-            guard !Self.occupied(destination) else {
+        for (item, destination) in zip(items, destinations) where FileSystem.hasEntry(item.path) {
+            guard !FileSystem.hasEntry(destination) else {
                 throw ProjectStoreError.labelFilesExist(label: change.to ?? change.label, item: relative(destination))
             }
             _ = try inside(item.path)
@@ -137,7 +137,7 @@ extension Project {
         if change.operation == .rename, let newName = change.to {
             // The manifest names its label; a renamed one says its new name.
             let path = layout.context(label: newName)
-            if Self.occupied(path), var context = try? JSONDecoder().decode(ContextManifest.self, from: Data(
+            if FileSystem.hasEntry(path), var context = try? JSONDecoder().decode(ContextManifest.self, from: Data(
                 try storage { try FileSystem.read(try inside(path)) })), context.label != newName {
                 context.label = newName
                 try write(json: context, to: path)
@@ -154,12 +154,6 @@ extension Project {
         }
         if manifest.labels != before { try write(json: manifest, to: layout.manifest) }
         try storage { try FileSystem.remove(layout.labelChange) }
-    }
-
-    /// Whether anything (a file, a folder, a link, even a dangling one) is at `path`.
-    static func occupied(_ path: String) -> Bool {
-        var status = stat()
-        return lstat(path, &status) == 0
     }
 
     /// `path` relative to the project folder, for messages.

@@ -70,11 +70,7 @@ extension Project {
     public func proposal(label: String, image: String) throws -> ProposalRecord? {
         try requireLabel(label)
         try requireValid(image, kind: "image id")
-        let recordPath = try inside(layout.proposalRecord(label: label, image: image))
-        let maskPath = try inside(layout.proposalMask(label: label, image: image))
-        guard FileSystem.exists(recordPath), FileSystem.exists(maskPath),
-              let bytes = try? FileSystem.read(recordPath) else { return nil }
-        return try? JSONDecoder().decode(ProposalRecord.self, from: Data(bytes))
+        return try readProposalRecord(label: label, image: image)?.record
     }
 
     /// The proposed mask's PNG, or nil when there is none.
@@ -109,9 +105,7 @@ extension Project {
             let leaving = ids.filter { id in
                 [id + ".json", id + ".png"].contains { name in
                     let path = folder + "/" + name
-                    var status = stat()
-                    return lstat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFLNK
-                        && !FileSystem.isInside(path, folder: resolvedFolder)
+                    return FileSystem.isLink(path) && !FileSystem.isInside(path, folder: resolvedFolder)
                 }
             }
             return ProposalListing(ids: ids, leaving: Set(leaving))

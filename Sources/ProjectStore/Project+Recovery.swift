@@ -37,7 +37,7 @@ extension Project {
     @discardableResult
     public func recover() throws -> Recovery {
         // Look first without the lock, so that opening a clean (or read-only) folder writes nothing.
-        guard Self.hasEntries(layout.pending) || Self.occupied(layout.labelChange) || !temporaryFiles().isEmpty else {
+        guard Self.hasEntries(layout.pending) || FileSystem.hasEntry(layout.labelChange) || !temporaryFiles().isEmpty else {
             return Recovery()
         }
         return try withLock {

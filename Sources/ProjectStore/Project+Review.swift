@@ -173,7 +173,7 @@ extension Project {
     /// ```
     public func rejectedImages(label: String) throws -> Set<String> {
         try requireLabel(label)
-        let folder = try inside(layout.proposals(label: label) + "/rejected")
+        let folder = try inside(layout.proposalRejections(label: label))
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         return Set(names.compactMap { name -> String? in
             guard name.hasSuffix(".json"), !FileSystem.isTemporary(name) else { return nil }
@@ -199,9 +199,7 @@ extension Project {
     private func rememberedProposalRecord(label: String, image: String) throws -> (ProposalRecord, String)? {
         let recordPath = layout.proposalRecord(label: label, image: image)
         let read: (String) -> ProposalRecordAndTag? = { path in
-            guard let bytes = try? FileSystem.read(path),
-                  let record = try? JSONDecoder().decode(ProposalRecord.self, from: Data(bytes)) else { return nil }
-            return ProposalRecordAndTag(record: record, tag: StableHash.hex(StableHash.fnv1a64(bytes: bytes)))
+            (try? FileSystem.read(path)).flatMap(Self.decodedProposalRecord)
         }
         guard let found = try StampedCache.shared.value(ofFile: recordPath, kind: "proposal-record", read: read)
         else { return nil }
@@ -209,13 +207,18 @@ extension Project {
     }
 
     /// The record and tag of a proposal whose PNG is there too, or nil.
-    func readProposalRecord(label: String, image: String) throws -> (ProposalRecord, String)? {
+    func readProposalRecord(label: String, image: String) throws -> (record: ProposalRecord, tag: String)? {
         let recordPath = try inside(layout.proposalRecord(label: label, image: image))
         let maskPath = try inside(layout.proposalMask(label: label, image: image))
         guard FileSystem.exists(recordPath), FileSystem.exists(maskPath),
-              let bytes = try? FileSystem.read(recordPath),
-              let record = try? JSONDecoder().decode(ProposalRecord.self, from: Data(bytes)) else { return nil }
-        return (record, StableHash.hex(StableHash.fnv1a64(bytes: bytes)))
+              let found = (try? FileSystem.read(recordPath)).flatMap(Self.decodedProposalRecord) else { return nil }
+        return (found.record, found.tag)
+    }
+
+    /// A record file's contents decoded, with its tag (a hash of the bytes); nil when unreadable.
+    private static func decodedProposalRecord(_ bytes: [UInt8]) -> ProposalRecordAndTag? {
+        guard let record = try? JSONDecoder().decode(ProposalRecord.self, from: Data(bytes)) else { return nil }
+        return ProposalRecordAndTag(record: record, tag: StableHash.hex(StableHash.fnv1a64(bytes: bytes)))
     }
 
     /// The proposal's record, after checking (under the caller's lock) that it is there and, with

@@ -37,7 +37,7 @@ public final class Project: Sendable {
         // committed entry never shows its old mask. Best effort: a read-only folder still opens.
         // A label rename or delete in progress in another app holds the lock: wait for it (or finish
         // it, when its app died) so that no request sees the label's files half moved.
-        if settlingPending, Self.hasEntries(layout.pending) || Self.occupied(layout.labelChange) {
+        if settlingPending, Self.hasEntries(layout.pending) || FileSystem.hasEntry(layout.labelChange) {
             try? withLock { _ = try recoverPending() }
         }
     }

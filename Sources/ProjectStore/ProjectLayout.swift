@@ -52,8 +52,9 @@ struct ProjectLayout: Sendable, Equatable {
     func proposals(label: String) -> String { folder + "/proposals/\(label)" }
     func proposalMask(label: String, image: String) -> String { proposals(label: label) + "/\(image).png" }
     func proposalRecord(label: String, image: String) -> String { proposals(label: label) + "/\(image).json" }
+    func proposalRejections(label: String) -> String { proposals(label: label) + "/rejected" }
     func proposalRejection(label: String, image: String) -> String {
-        proposals(label: label) + "/rejected/\(image).json"
+        proposalRejections(label: label) + "/\(image).json"
     }
 
     var scratch: String { folder + "/.scratch" }

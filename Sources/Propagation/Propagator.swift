@@ -63,12 +63,6 @@ public final class Propagator: Sendable {
         self.options = options
     }
 
-    /// `name sha256:<hex of the file>` for a weights file, the spec's name for random weights.
-    public static func modelIdentity(spec: ModelSpec, weightsPath: String?) throws -> String {
-        guard let weightsPath, !spec.isRandom else { return spec.name }
-        return "\(spec.name) sha256:\(try SHA256.hex(file: weightsPath))"
-    }
-
     /// The images to propose for: those without an accepted mask (only `images`, when given), in
     /// `shard`, without an up-to-date proposal, a draft or a rejection of a proposal from the
     /// current context revision, at most `limit` of them, sorted by id.

@@ -111,20 +111,18 @@ extension App {
         }
     }
 
-    /// What proposals made by this server record as their model: as `propagate` names it (the
-    /// weights' name and the SHA-256 of the file), so either may skip what the other made.
-    /// Computed once; reading the weights file takes a moment.
+    /// What proposals made by this server record as their model (`ModelSpec.identity`, as
+    /// `propagate` names it), so either may skip what the other made. Computed once; reading the
+    /// weights file takes a moment.
     func proposalModelIdentity() throws -> String {
         try modelIdentity.withLock { cached in
             if let cached { return cached }
-            let name = predictions.model?.name ?? "unknown"
-            var identity = name
-            if let path = configuration.weightsPath {
-                do {
-                    identity = "\(name) sha256:\(try SHA256.hex(file: path))"
-                } catch {
-                    throw HTTPError.internalError("cannot read the weights file to name the model; restart serve with --weights FILE")
-                }
+            let identity: String
+            do {
+                identity = try ModelSpec.identity(name: predictions.model?.name ?? "unknown",
+                                                  weightsPath: configuration.weightsPath)
+            } catch {
+                throw HTTPError.internalError("cannot read the weights file to name the model; restart serve with --weights FILE")
             }
             cached = identity
             return identity

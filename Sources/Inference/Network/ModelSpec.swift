@@ -152,3 +152,23 @@ public struct ModelSpec: Sendable {
 
     private static func fileName(_ path: String) -> String { (path as NSString).lastPathComponent }
 }
+
+extension ModelSpec {
+    /// How a proposal names the model that made it: the weights' name and the SHA-256 of the
+    /// file, so `propagate` and the app skip each other's up-to-date proposals and never mistake
+    /// another file of the same name for them; the bare name for random weights (no file).
+    ///
+    /// ```swift
+    /// try ModelSpec.identity(name: "default.safetensors", weightsPath: "Weights/default.safetensors")
+    /// // "default.safetensors sha256:3b1f…"
+    /// ```
+    public static func identity(name: String, weightsPath: String?) throws -> String {
+        guard let weightsPath else { return name }
+        return "\(name) sha256:\(try SHA256.hex(file: weightsPath))"
+    }
+
+    /// `identity(name:weightsPath:)` of this spec (its name alone when its weights are random).
+    public func identity(weightsPath: String?) throws -> String {
+        try Self.identity(name: name, weightsPath: isRandom ? nil : weightsPath)
+    }
+}

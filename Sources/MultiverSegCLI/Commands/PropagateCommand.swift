@@ -68,7 +68,7 @@ struct PropagateCommand: ParsableCommand {
         }
         let spec = try ModelSpec.load(weights: weightsPath).requiringInContextNetwork()
         let propagator = try Propagator(project: target, label: label, spec: spec,
-                                        model: try Propagator.modelIdentity(spec: spec, weightsPath: weightsPath))
+                                        model: try spec.identity(weightsPath: weightsPath))
         if let sbatch {
             try writeBatchScript(to: installation.absolute(sbatch), propagator: propagator, projectsRoot: projectsRoot,
                                  weightsPath: weightsPath, imageList: imageList)

@@ -353,7 +353,7 @@ final class PredictionService: @unchecked Sendable {
         }
         let clock = ContinuousClock()
         let start = clock.now
-        let target = try contexts.networkImage(project: project, image: image, window: project.contextRevision(label: label).window)
+        let target = try contexts.networkImage(project: project, image: image, window: revision.window)
         guard let model else { throw HTTPError(status: 503, message: "no model is loaded") }
         let prediction = try model.withPredictor { predictor -> Prediction in
             // An unreadable manifest fails here, as reading it did before.
