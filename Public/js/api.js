@@ -35,9 +35,11 @@ export const paths = {
   window: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}/window`,
   slice: (p, l, i) => `/api/projects/${enc(p)}/labels/${enc(l)}/images/${enc(i)}/slice`,
   exportZip: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}/export.zip?manifest=1`,
-  proposals: (p, l, min, max) => `/api/projects/${enc(p)}/labels/${enc(l)}/proposals` +
-    (min != null || max != null ? "?" + [min != null ? `min-uncertainty=${enc(min)}` : "",
-      max != null ? `max-uncertainty=${enc(max)}` : ""].filter(Boolean).join("&") : ""),
+  proposals: (p, l, min, max, offset, limit) => {
+    const query = [min != null ? `min-uncertainty=${enc(min)}` : "", max != null ? `max-uncertainty=${enc(max)}` : "",
+      offset != null ? `offset=${enc(offset)}` : "", limit != null ? `limit=${enc(limit)}` : ""].filter(Boolean).join("&");
+    return `/api/projects/${enc(p)}/labels/${enc(l)}/proposals` + (query ? "?" + query : "");
+  },
   refreshProposals: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}/proposals/refresh`,
   proposal: (p, l, i, action) => `/api/projects/${enc(p)}/labels/${enc(l)}/proposals/${enc(i)}/${action}`,
   exportMulticlass: (p) => `/api/projects/${enc(p)}/export.zip?multiclass=1`,

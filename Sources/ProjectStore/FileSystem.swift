@@ -190,6 +190,55 @@ public enum FileSystem {
         return lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK
     }
 
+    /// One entry of a folder as `readdir` gives it: no `stat` per entry, so listing a folder of
+    /// 20,000 files costs a few `getdents` calls.
+    public struct FolderEntry: Sendable, Equatable {
+        public enum Kind: Sendable, Equatable { case file, folder, link, other }
+        public let name: String
+        /// Changes when the entry is replaced (every project write ends in a rename over it).
+        public let inode: UInt64
+        public let kind: Kind
+    }
+
+    /// The entries of `folder` but `.` and `..`, in no particular order; nil when it cannot be
+    /// opened (missing, not a folder, no permission). A file system that does not say an entry's
+    /// type (`DT_UNKNOWN`) gets an `lstat` for that entry.
+    ///
+    /// ```swift
+    /// let links = FileSystem.entries(of: "/p/demo/proposals/head")?.filter { $0.kind == .link }
+    /// ```
+    public static func entries(of folder: String) -> [FolderEntry]? {
+        guard let directory = opendir(folder) else { return nil }
+        defer { closedir(directory) }
+        var entries: [FolderEntry] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            if name == "." || name == ".." { continue }
+            // dirent.h: DT_DIR 4, DT_REG 8, DT_LNK 10, DT_UNKNOWN 0.
+            var type = Int32(entry.pointee.d_type)
+            if type == 0 {
+                var status = stat()
+                guard lstat(folder + "/" + name, &status) == 0 else { continue }
+                switch status.st_mode & S_IFMT {
+                case S_IFDIR: type = 4
+                case S_IFREG: type = 8
+                case S_IFLNK: type = 10
+                default: type = -1
+                }
+            }
+            let kind: FolderEntry.Kind = switch type {
+            case 4: .folder
+            case 8: .file
+            case 10: .link
+            default: .other
+            }
+            entries.append(FolderEntry(name: name, inode: UInt64(entry.pointee.d_ino), kind: kind))
+        }
+        return entries
+    }
+
     /// The path with every symbolic link and `..` resolved (realpath), or nil when it does not exist.
     public static func resolved(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }

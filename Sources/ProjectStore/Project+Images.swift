@@ -9,10 +9,21 @@ extension Project {
     /// remembered while `images/` says it did not change (`StampedCache`), so asking again in a
     /// project of 10,000 images costs one `stat`.
     public func imageIDs() -> [String] {
+        imageListing().ids
+    }
+
+    /// The image ids, sorted and as a set, remembered while `images/` keeps its stamp
+    /// (`StampedCache`): a request asking "is this an image?" 9,000 times builds no set of its own.
+    ///
+    /// ```swift
+    /// let listing = project.imageListing()
+    /// let accepted = project.acceptedImages(label: "head").count { listing.set.contains($0) }
+    /// ```
+    public func imageListing() -> ImageListing {
         let images = layout.images
-        guard FileSystem.isInside(images, folder: resolvedFolder) else { return [] }
+        guard FileSystem.isInside(images, folder: resolvedFolder) else { return ImageListing(ids: []) }
         return StampedCache.shared.value(of: images, kind: "image-ids") { [resolvedFolder] names in
-            Self.imageIDs(in: images, names: names, resolvedFolder: resolvedFolder)
+            ImageListing(ids: Self.imageIDs(in: images, names: names, resolvedFolder: resolvedFolder))
         }
     }
 
@@ -60,14 +71,18 @@ extension Project {
     /// Headers are remembered per file while its stamp stays the same: listing a project of
     /// 10,000 images again costs a `stat` per image, not a read.
     ///
+    /// `ids` (listed ids, in the order given) limits it to those images: a page of a project's
+    /// images costs a `stat` per image shown.
+    ///
     /// ```swift
     /// let (images, unreadable) = try project.imageHeaders()
     /// images.first?.header.width   // 512
     /// ```
-    public func imageHeaders() throws -> (images: [(id: String, header: PNGHeader)], unreadable: [String]) {
+    public func imageHeaders(of ids: [String]? = nil) throws -> (images: [(id: String, header: PNGHeader)], unreadable: [String]) {
         var images: [(id: String, header: PNGHeader)] = []
         var unreadable: [String] = []
-        for id in imageIDs() {
+        let listing = imageListing()
+        for id in ids ?? listing.ids where ids == nil || listing.set.contains(id) {
             // Listed ids were checked to stay inside (`imageIDs`), so no link is resolved again here.
             let path = layout.image(id)
             do {
@@ -168,5 +183,16 @@ extension Project {
                 try storage { try FileSystem.moveAtomically(path, to: trash) }
             }
         }
+    }
+}
+
+/// `Project.imageListing`: the image ids, sorted, and the same as a set.
+public struct ImageListing: Sendable {
+    public let ids: [String]
+    public let set: Set<String>
+
+    init(ids: [String]) {
+        self.ids = ids
+        set = Set(ids)
     }
 }

@@ -83,38 +83,17 @@ extension Project {
     }
 
     /// Ids of the images with a proposal (a PNG and a record) for `label`, sorted. One listing of
-    /// `proposals/<label>/`, remembered while the folder's stamp stays the same (`StampedCache`;
+    /// `proposals/<label>/`, remembered while the folder's stamp stays the same (`ProposalIndex`;
     /// every write there ends in a rename, which changes it).
     public func proposalIDs(label: String) throws -> [String] {
-        try proposalListing(label: label).ids
+        try proposalSnapshot(label: label).ids
     }
 
-    /// The listing behind `proposalIDs`, with the ids whose PNG or record is a link leading out of
-    /// the project (found with an `lstat` per file when the folder is listed: replacing a file by a
-    /// link is a change of the folder, so the remembered answer stays right).
-    func proposalListing(label: String) throws -> ProposalListing {
+    /// The label's proposals as `ProposalIndex` keeps them: records decoded, in queue order, with
+    /// the ids whose files are links leading out of the project.
+    func proposalSnapshot(label: String) throws -> ProposalIndex.Snapshot {
         try requireLabel(label)
         let folder = try inside(layout.proposals(label: label))
-        return StampedCache.shared.value(of: folder, kind: "proposal-ids") { [resolvedFolder] listed in
-            let names = Set(listed)
-            let ids = names.compactMap { name -> String? in
-                guard name.hasSuffix(".json"), !FileSystem.isTemporary(name) else { return nil }
-                let id = String(name.dropLast(5))
-                return Identifier.isValid(id) && names.contains(id + ".png") ? id : nil
-            }.sorted()
-            let leaving = ids.filter { id in
-                [id + ".json", id + ".png"].contains { name in
-                    let path = folder + "/" + name
-                    return FileSystem.isLink(path) && !FileSystem.isInside(path, folder: resolvedFolder)
-                }
-            }
-            return ProposalListing(ids: ids, leaving: Set(leaving))
-        }
+        return ProposalIndex.shared.snapshot(of: folder, project: resolvedFolder)
     }
-}
-
-/// `Project.proposalListing`: the ids with a proposal, and those whose files are links leading out.
-struct ProposalListing: Sendable {
-    let ids: [String]
-    let leaving: Set<String>
 }

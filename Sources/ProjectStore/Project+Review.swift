@@ -16,12 +16,6 @@ public struct ProposalItem: Sendable, Equatable {
     public let tag: String
 }
 
-/// What `rememberedProposalRecord` keeps per record file.
-private struct ProposalRecordAndTag: Sendable {
-    let record: ProposalRecord
-    let tag: String
-}
-
 /// A label's review queue and where the label stands. Each image counts once: `accepted` (an
 /// accepted mask), `proposed` (a proposal or draft to review) or `remaining` (neither).
 public struct ProposalQueue: Sendable, Equatable {
@@ -32,7 +26,19 @@ public struct ProposalQueue: Sendable, Equatable {
     /// The label's context revision the stale flags were judged against.
     public let contextRevision: String
     public var proposed: Int { items.count }
-    public var stale: Int { items.filter(\.stale).count }
+    /// Items made from another context revision.
+    public let stale: Int
+    /// Items that are drafts (imported masks, never stale).
+    public let drafts: Int
+
+    init(items: [ProposalItem], accepted: Int, remaining: Int, contextRevision: String) {
+        self.items = items
+        self.accepted = accepted
+        self.remaining = remaining
+        self.contextRevision = contextRevision
+        stale = items.count(where: \.stale)
+        drafts = items.count { $0.record.isDraft }
+    }
 }
 
 /// `proposals/<label>/rejected/<image>.json`: a proposal someone rejected, so that `propagate` does
@@ -87,25 +93,36 @@ extension Project {
     public func proposalQueue(label: String) throws -> ProposalQueue {
         try requireLabel(label)
         let current = contextRevision(label: label).fingerprint
-        let images = imageIDs()
-        let done = acceptedImages(label: label)
-        let accepted = Set(images.filter { done.contains($0) })
-        let known = Set(images)
-        var items: [ProposalItem] = []
-        let listing = try proposalListing(label: label)
-        for image in listing.ids where known.contains(image) && !accepted.contains(image) {
-            // A link leading out is refused as every read through `inside` refuses it.
-            if listing.leaving.contains(image) {
-                _ = try inside(layout.proposalRecord(label: label, image: image))
-                _ = try inside(layout.proposalMask(label: label, image: image))
-            }
-            guard let (record, tag) = try rememberedProposalRecord(label: label, image: image) else { continue }
-            items.append(ProposalItem(image: image, record: record,
-                                      stale: !record.isDraft && record.contextRevision != current, tag: tag))
+        let snapshot = try proposalSnapshot(label: label)
+        // The stamps the image ids and accepted masks were listed under: with the snapshot and the
+        // revision they decide whether the queue built last time still holds.
+        guard let images = FileStamp(layout.images), let masks = FileStamp(layout.masks(label: label)) else {
+            return try buildProposalQueue(label: label, snapshot: snapshot, revision: current)
         }
-        items.sort { ($0.record.uncertainty, $1.image) > ($1.record.uncertainty, $0.image) }
-        return ProposalQueue(items: items, accepted: accepted.count,
-                             remaining: images.count - accepted.count - items.count, contextRevision: current)
+        let key = ProposalIndex.QueueKey(snapshot: snapshot.generation, revision: current, images: images, masks: masks)
+        return try ProposalIndex.shared.queue(of: layout.proposals(label: label), key: key) {
+            try buildProposalQueue(label: label, snapshot: snapshot, revision: current)
+        }
+    }
+
+    private func buildProposalQueue(label: String, snapshot: ProposalIndex.Snapshot, revision current: String) throws -> ProposalQueue {
+        let images = imageListing()
+        let done = acceptedImages(label: label)
+        // A link leading out is refused as every read through `inside` refuses it.
+        for image in snapshot.leaving where images.set.contains(image) && !done.contains(image) {
+            _ = try inside(layout.proposalRecord(label: label, image: image))
+            _ = try inside(layout.proposalMask(label: label, image: image))
+        }
+        let accepted = done.count { images.set.contains($0) }
+        var items: [ProposalItem] = []
+        items.reserveCapacity(snapshot.queue.count)
+        for proposal in snapshot.queue where images.set.contains(proposal.image) && !done.contains(proposal.image) {
+            let record = proposal.record
+            items.append(ProposalItem(image: proposal.image, record: record,
+                                      stale: !record.isDraft && record.contextRevision != current, tag: proposal.tag))
+        }
+        return ProposalQueue(items: items, accepted: accepted,
+                             remaining: images.ids.count - accepted - items.count, contextRevision: current)
     }
 
     /// Accepts a proposal as it is: its PNG becomes the accepted mask through `accept` (with
@@ -191,34 +208,13 @@ extension Project {
         return try? JSONDecoder().decode(ProposalRejection.self, from: Data(bytes))
     }
 
-    /// The record and tag of a listed proposal (`proposalIDs`), remembered while the record file's
-    /// stamp stays the same (`StampedCache`): a queue of 9,000 proposals costs a `stat` each rather
-    /// than reading and decoding 9,000 files, and a record rewritten by anyone (propagate, a
-    /// collaborator's app, a hand edit) is read again. Nil when it is unreadable.
-    /// The caller has checked that the record is no link leading out (`proposalListing`).
-    private func rememberedProposalRecord(label: String, image: String) throws -> (ProposalRecord, String)? {
-        let recordPath = layout.proposalRecord(label: label, image: image)
-        let read: (String) -> ProposalRecordAndTag? = { path in
-            (try? FileSystem.read(path)).flatMap(Self.decodedProposalRecord)
-        }
-        guard let found = try StampedCache.shared.value(ofFile: recordPath, kind: "proposal-record", read: read)
-        else { return nil }
-        return (found.record, found.tag)
-    }
-
     /// The record and tag of a proposal whose PNG is there too, or nil.
     func readProposalRecord(label: String, image: String) throws -> (record: ProposalRecord, tag: String)? {
         let recordPath = try inside(layout.proposalRecord(label: label, image: image))
         let maskPath = try inside(layout.proposalMask(label: label, image: image))
         guard FileSystem.exists(recordPath), FileSystem.exists(maskPath),
-              let found = (try? FileSystem.read(recordPath)).flatMap(Self.decodedProposalRecord) else { return nil }
+              let found = (try? FileSystem.read(recordPath)).flatMap(ProposalIndex.decoded) else { return nil }
         return (found.record, found.tag)
-    }
-
-    /// A record file's contents decoded, with its tag (a hash of the bytes); nil when unreadable.
-    private static func decodedProposalRecord(_ bytes: [UInt8]) -> ProposalRecordAndTag? {
-        guard let record = try? JSONDecoder().decode(ProposalRecord.self, from: Data(bytes)) else { return nil }
-        return ProposalRecordAndTag(record: record, tag: StableHash.hex(StableHash.fnv1a64(bytes: bytes)))
     }
 
     /// The proposal's record, after checking (under the caller's lock) that it is there and, with
@@ -231,6 +227,8 @@ extension Project {
             throw ProjectStoreError.noProposal(image: image, label: label)
         }
         if let expectedTag, expectedTag != tag {
+            // What the queue showed may be what this process remembered wrongly: read it all again.
+            ProposalIndex.shared.forget(layout.proposals(label: label))
             throw ProjectStoreError.proposalChanged(image: image, label: label, change: "was replaced meanwhile")
         }
         return record

@@ -38,31 +38,9 @@ extension App {
 
     private func projectPage(_ p: RouteParameters, page requested: String?) throws -> HTTPResponse {
         let project = try open(p)
-        // Counted from sets; only the page's tiles get a summary each.
-        let overview = try overview(project)
-        let all = overview.images
-        let labels = try overview.labels.map { index -> [String: Any] in
-            let label = index.label
-            let context = index.context
-            let accepted = all.count { index.accepted.contains($0.id) }
-            let interactions = context.entries.map(\.interactions)
-            var values: [String: Any] = [
-                "name": label, "accepted": accepted, "total": all.count,
-                "contextSize": context.includedEntries.count,
-                "percent": all.isEmpty ? 0 : accepted * 100 / all.count,
-                // The image "Label →" opens: the one /next would give first, else the first image.
-                "firstImage": try nextImage(project: project, label: label, after: nil, order: "listed") ?? all.first?.id ?? "",
-            ]
-            let queue = try store { try project.proposalQueue(label: label) }
-            if queue.proposed > 0 {
-                values["review"] = ["proposed": queue.proposed, "stale": queue.stale]
-            }
-            if !interactions.isEmpty {
-                values["recentInteractions"] = interactions.suffix(12).map(String.init).joined(separator: " · ")
-            }
-            return values
-        }
-        // The grid shows one page of tiles; the labels above count every image.
+        // Counted from sets of ids; only the page's tiles read a header each.
+        let listing = project.imageListing()
+        let all = listing.ids
         let perPage = configuration.imagesPerPage
         let pageCount = max(1, (all.count + perPage - 1) / perPage)
         var number = 1
@@ -74,14 +52,41 @@ extension App {
         }
         // A page past the end (images deleted since the link was made) shows the last one.
         let pageNumber = min(number, pageCount)
-        let shown = all.dropFirst((pageNumber - 1) * perPage).prefix(perPage)
-            .map { overview.summary(of: $0.id, header: $0.header) }
+        let shownIDs = Array(all.dropFirst((pageNumber - 1) * perPage).prefix(perPage))
+        let overview = try overview(project, headersOf: shownIDs)
+        let labels = try overview.labels.map { index -> [String: Any] in
+            let label = index.label
+            let context = index.context
+            let accepted = index.accepted.count { listing.set.contains($0) }
+            let interactions = context.entries.map(\.interactions)
+            var values: [String: Any] = [
+                "name": label, "accepted": accepted, "total": all.count,
+                "contextSize": context.includedEntries.count,
+                "percent": all.isEmpty ? 0 : accepted * 100 / all.count,
+                // The image "Label →" opens: the one /next would give first, else the first image.
+                "firstImage": try nextImage(project: project, label: label, after: nil, order: "listed") ?? all.first ?? "",
+            ]
+            let queue = try store { try project.proposalQueue(label: label) }
+            if queue.proposed > 0 {
+                values["review"] = ["proposed": queue.proposed, "stale": queue.stale]
+            }
+            if !interactions.isEmpty {
+                values["recentInteractions"] = interactions.suffix(12).map(String.init).joined(separator: " · ")
+            }
+            return values
+        }
+        let headers = Dictionary(overview.images.map { ($0.id, $0.header) }, uniquingKeysWith: { a, _ in a })
         let labelNames = overview.manifest.labels
         // Thumbnails link to the first label and show its accepted mask tinted on top.
         let firstLabel = labelNames.first
-        let images = shown.map { image -> [String: Any] in
+        let images = shownIDs.map { id -> [String: Any] in
+            // A file that is not a usable PNG keeps its tile, saying so, so it can be deleted here.
+            guard let header = headers[id] else {
+                return ["id": id, "projectId": project.id, "details": "not a readable PNG file", "states": [[String: Any]]()]
+            }
+            let image = overview.summary(of: id, header: header)
             var values: [String: Any] = [
-                "id": image.id, "projectId": project.id, "size": "\(image.width) × \(image.height)", "bitDepth": image.bitDepth,
+                "id": image.id, "projectId": project.id, "details": "\(image.width) × \(image.height), \(image.bitDepth)-bit",
                 "states": labelNames.map { label in
                     ["label": label, "accepted": image.labels[label]?.accepted == true,
                      "interactions": image.labels[label]?.interactions.map(String.init) ?? "",
@@ -113,7 +118,7 @@ extension App {
             "id": project.id, "name": overview.manifest.name,
             "labels": labels, "hasLabels": !labels.isEmpty, "images": images, "imageCount": all.count,
             "labelCount": labels.count,
-            "anyAccepted": all.count { image in overview.labels.contains { $0.accepted.contains(image.id) } },
+            "anyAccepted": overview.labels.contains { index in index.accepted.contains { listing.set.contains($0) } },
             "volumes": volumes, "hasVolumes": !volumes.isEmpty,
         ]
         if pageCount > 1 {

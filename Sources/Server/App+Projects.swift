@@ -183,11 +183,12 @@ extension App {
         }
     }
 
-    func overview(_ project: Project) throws -> ProjectOverview {
+    /// With `ids`, only those images' headers are read (a page of tiles); without, every image's.
+    func overview(_ project: Project, headersOf ids: [String]? = nil) throws -> ProjectOverview {
         try store {
             let manifest = try project.manifest()
             let labels = try manifest.labels.map { try LabelIndex(project: project, label: $0) }
-            let (images, unreadable) = try project.imageHeaders()
+            let (images, unreadable) = try project.imageHeaders(of: ids)
             return ProjectOverview(manifest: manifest, images: images, unreadable: unreadable, labels: labels)
         }
     }

@@ -16,6 +16,9 @@ extension App {
         let stale: Bool
         let draft: Bool
         let tag: String
+        /// The context revision it was made from ("" for a draft): the page marks it stale itself
+        /// when an accept changes the label's revision.
+        let contextRevision: String
         let createdAt: String
         let model: String
         let contextSize: Int
@@ -27,8 +30,12 @@ extension App {
         let proposed: Int
         let remaining: Int
         let stale: Int
-        /// How many proposals the uncertainty filter let through (`items.count`).
+        /// Drafts among the `proposed` (never stale).
+        let drafts: Int
+        /// How many proposals the uncertainty filter let through (all pages together).
         let shown: Int
+        /// Where `items` starts among the `shown` ones (`?offset=`, 0 by default).
+        let offset: Int
         let contextRevision: String
         /// The command that makes the stale proposals again from the current context.
         let refreshCommand: String
@@ -43,17 +50,24 @@ extension App {
             let (project, label) = try openLabel(p)
             let low = try uncertaintyBound(request.query["min-uncertainty"], name: "min-uncertainty")
             let high = try uncertaintyBound(request.query["max-uncertainty"], name: "max-uncertainty")
+            let offset = try count(request.query["offset"], name: "offset") ?? 0
+            let limit = try count(request.query["limit"], name: "limit")
             let queue = try store { try project.proposalQueue(label: label) }
-            let items = queue.items.filter {
+            let filtered = low == nil && high == nil ? queue.items : queue.items.filter {
                 $0.record.uncertainty >= (low ?? -.infinity) && $0.record.uncertainty <= (high ?? .infinity)
-            }.map {
+            }
+            // Only the page asked for is encoded: the page walks 10,000 proposals a page at a time.
+            let start = min(offset, filtered.count)
+            let end = limit.map { min(filtered.count, start + $0) } ?? filtered.count
+            let items = filtered[start..<end].map {
                 ReviewItem(image: $0.image, uncertainty: $0.record.uncertainty, stale: $0.stale, draft: $0.record.isDraft,
-                           tag: $0.tag, createdAt: $0.record.createdAt, model: $0.record.model,
+                           tag: $0.tag, contextRevision: $0.record.contextRevision, createdAt: $0.record.createdAt, model: $0.record.model,
                            contextSize: $0.record.contextSize, importedFrom: $0.record.importedFrom)
             }
             return .json(ReviewQueue(
                 accepted: queue.accepted, proposed: queue.proposed, remaining: queue.remaining, stale: queue.stale,
-                shown: items.count, contextRevision: queue.contextRevision,
+                drafts: queue.drafts,
+                shown: filtered.count, offset: start, contextRevision: queue.contextRevision,
                 refreshCommand: "multiverseg propagate --project \(project.id) --label \(label)",
                 refreshing: predictions.pendingRefresh(project: project, label: label), items: items))
         }
@@ -81,10 +95,16 @@ extension App {
                 try project.acceptProposal(label: label, image: image, annotator: body.annotator ?? "",
                                            expectedTag: body.tag)
             }
-            let contextSize = try store { try project.context(label: label).includedEntries.count }
+            let context = try store { try project.context(label: label) }
             predictions.announceContextChange(project: project, label: label)
-            struct Accepted: Encodable { let contextSize: Int; let version: Int; let interactions: Int }
-            return .json(Accepted(contextSize: contextSize, version: entry.version, interactions: entry.interactions))
+            struct Accepted: Encodable {
+                let contextSize: Int; let version: Int; let interactions: Int
+                /// The label's revision now: the page marks older proposals stale without reloading the queue.
+                let contextRevision: String
+            }
+            return .json(Accepted(contextSize: context.includedEntries.count, version: entry.version,
+                                  interactions: entry.interactions,
+                                  contextRevision: ContextRevision(manifest: context).fingerprint))
         }
         router.add("POST", base + "/:image/draft") { [self] request, p in
             let (project, label) = try openLabel(p)
@@ -134,6 +154,15 @@ extension App {
         guard let text else { return nil }
         guard let value = Double(text), value.isFinite, (0...1).contains(value) else {
             throw HTTPError.badRequest("\(name) must be a number from 0 to 1 (mean entropy in bits), not '\(text.prefix(32))'")
+        }
+        return value
+    }
+
+    /// `?offset=` / `?limit=`: a count from 0, or absent.
+    func count(_ text: String?, name: String) throws -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text), value >= 0 else {
+            throw HTTPError.badRequest("\(name) must be a whole number from 0, not '\(text.prefix(32))'")
         }
         return value
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Imaging
 import PNGCodec
-import ProjectStore
+@testable import ProjectStore
 import TestSupport
 import Testing
 
@@ -217,34 +217,36 @@ import Testing
         #expect(try project.rejection(label: "cell", image: "b") == nil)
     }
 
-    /// The queue remembers each record while its file's stamp stays the same (`StampedCache`):
-    /// once the files are settled, what another app or a hand edit changes still shows at once.
+    /// The queue remembers the records while the folder's stamp stays the same (`ProposalIndex`):
+    /// once the files are settled, what another app or a hand tool changes (each by rename, as the
+    /// format asks) still shows at once, and an unchanged folder is not listed again.
     @Test func theQueueFollowsCollaboratorsThroughRememberedRecords() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let project = try helpers.makeProject(directory)
         try project.saveProposal(label: "cell", image: "b", mask: helpers.mask(1), record: record("x", 0.2))
         try project.saveProposal(label: "cell", image: "c", mask: helpers.mask(2), record: record("x", 0.4))
-        Thread.sleep(forTimeInterval: 2.3)  // StampedCache.shared keeps what is 2 s old
+        Thread.sleep(forTimeInterval: 2.3)  // ProposalIndex.shared trusts a stamp 2 s old
         let first = try project.proposalQueue(label: "cell")
         #expect(first.items.map(\.image) == ["c", "b"])
+        let folder = project.folder + "/proposals/cell"
+        let listings = ProposalIndex.shared.listings(of: folder)
         #expect(try project.proposalQueue(label: "cell") == first)
+        #expect(listings > 0 && ProposalIndex.shared.listings(of: folder) == listings,
+                "a settled, unchanged folder is not listed again")
         // Another app on the same folder replaces b's proposal: its record file is new.
         let other = try ProjectLibrary(root: directory.path).project(project.id)
         try other.saveProposal(label: "cell", image: "b", mask: helpers.mask(2), record: record("y", 0.9))
         var queue = try project.proposalQueue(label: "cell")
         #expect(queue.items.map(\.image) == ["b", "c"] && queue.items[0].record.contextRevision == "y")
         #expect(queue.items[0].tag != first.items[1].tag)
-        // A hand edit rewrites c's record in place (no rename, so only the file's stamp changes).
+        // A hand tool rewrites c's record (beside it, then renamed over it): a new inode, read again.
         Thread.sleep(forTimeInterval: 2.3)
         _ = try project.proposalQueue(label: "cell")
         let path = project.folder + "/proposals/cell/c.json"
         var edited = record("x", 0.95)
         edited.model = "hand"
-        let file = try #require(FileHandle(forWritingAtPath: path))
-        try file.truncate(atOffset: 0)
-        try file.write(contentsOf: try JSONEncoder().encode(edited))
-        try file.close()
+        try FileSystem.writeAtomically(Array(try JSONEncoder().encode(edited)), to: path)
         queue = try project.proposalQueue(label: "cell")
         #expect(queue.items.map(\.image) == ["c", "b"] && queue.items[0].record.model == "hand")
         // A broken record drops out; the other app rejects one and accepts the other.
@@ -256,6 +258,31 @@ import Testing
         try other.acceptProposal(label: "cell", image: "b", annotator: "bo", expectedTag: tags["b"])
         queue = try project.proposalQueue(label: "cell")
         #expect(queue.items.isEmpty && queue.accepted == 1 && queue.remaining == 2)
+    }
+
+    /// A record edited in place (against the format's rule) keeps its inode and is not read again,
+    /// but acting on it finds the difference: the action is refused and the queue read again.
+    @Test func aRecordEditedInPlaceIsCaughtWhenActedOn() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try helpers.makeProject(directory)
+        try project.saveProposal(label: "cell", image: "c", mask: helpers.mask(2), record: record("x", 0.4))
+        Thread.sleep(forTimeInterval: 2.3)
+        let seen = try #require(try project.proposalQueue(label: "cell").items.first)
+        let path = project.folder + "/proposals/cell/c.json"
+        var edited = record("x", 0.95)
+        edited.model = "hand"
+        let file = try #require(FileHandle(forWritingAtPath: path))
+        try file.truncate(atOffset: 0)
+        try file.write(contentsOf: try JSONEncoder().encode(edited))
+        try file.close()
+        #expect(throws: ProjectStoreError.proposalChanged(image: "c", label: "cell", change: "was replaced meanwhile")) {
+            try project.acceptProposal(label: "cell", image: "c", annotator: "ana", expectedTag: seen.tag)
+        }
+        let again = try #require(try project.proposalQueue(label: "cell").items.first)
+        #expect(again.record.model == "hand" && again.tag != seen.tag)
+        try project.acceptProposal(label: "cell", image: "c", annotator: "ana", expectedTag: again.tag)
+        #expect(project.isAccepted(label: "cell", image: "c"))
     }
 
     /// A proposal's file replaced by a link leading out of the project is refused, also once the

@@ -96,5 +96,11 @@ import Testing
         defer { whole.stop() }
         let page = try HTTPTestClient.request(port: whole.port, target: "/projects/\(project.id)")
         #expect(tiles(page.text).count == 5 && !page.text.contains("page 1 of"))
+        #expect(page.text.contains("title=\"i0: 4 × 3, 8-bit\""))
+        // A file in images/ that is no PNG keeps its tile and says so, so it can be deleted there.
+        try FileSystem.writeAtomically(Array("not a png".utf8), to: project.folder + "/images/i5.png")
+        let withBroken = try HTTPTestClient.request(port: whole.port, target: "/projects/\(project.id)")
+        #expect(tiles(withBroken.text) == ["i0", "i1", "i2", "i3", "i4", "i5"])
+        #expect(withBroken.text.contains("title=\"i5: not a readable PNG file\"") && withBroken.text.contains("0 of 6 images accepted"))
     }
 }

@@ -57,6 +57,27 @@ import ZIP
         #expect(try fixture.request("GET", "/api/projects/cells/labels/bone/proposals").status == 404)
     }
 
+    /// `?offset=&limit=` give one page of the (filtered) queue; counts stay those of the whole.
+    @Test func theQueueIsPaged() throws {
+        let (fixture, _) = try fixtureWithProposals()
+        let images = { (queue: [String: Any]) in (queue["items"] as? [[String: Any]])?.compactMap { $0["image"] as? String } }
+        let first = try fixture.request("GET", base + "?offset=0&limit=1").json()
+        #expect(images(first) == ["c"] && first["offset"] as? Int == 0 && first["shown"] as? Int == 2)
+        #expect(first["proposed"] as? Int == 2 && first["stale"] as? Int == 1)
+        let second = try fixture.request("GET", base + "?offset=1&limit=1").json()
+        #expect(images(second) == ["b"] && second["offset"] as? Int == 1)
+        // Past the end: no items, the offset clamped to the count, so a page knows where the queue ends.
+        let past = try fixture.request("GET", base + "?offset=5&limit=1").json()
+        #expect(images(past) == [] && past["offset"] as? Int == 2 && past["shown"] as? Int == 2)
+        let filtered = try fixture.request("GET", base + "?max-uncertainty=0.2&offset=0&limit=10").json()
+        #expect(images(filtered) == ["b"] && filtered["shown"] as? Int == 1)
+        #expect(images(try fixture.request("GET", base + "?limit=0").json()) == [])
+        for bad in ["?offset=-1", "?limit=x", "?offset=1.5"] {
+            let response = try fixture.request("GET", base + bad)
+            #expect(response.status == 400 && response.text.contains("whole number"), "\(bad): \(response.text)")
+        }
+    }
+
     @Test func acceptingAndRejectingThroughTheAPI() throws {
         let (fixture, project) = try fixtureWithProposals()
         let items = try #require(try fixture.request("GET", base).json()["items"] as? [[String: Any]])

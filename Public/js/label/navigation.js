@@ -224,7 +224,10 @@ export class Navigation {
       });
       this.status(`accepted ${imageId} (version ${answer.version}, context ${answer.contextSize})`, "ok");
       $("sb-context").textContent = `context ${answer.contextSize}`;
-      await this.refreshLists();
+      // The list learns of the accept here; fetching every image's state again would make each
+      // accept in a project of 10,000 images wait for it.
+      this.noteAccepted(imageId, { version: answer.version, interactions: annotation.interactionCount, annotator });
+      await this.refreshContext();
       if (this.review) await this.reviewReload(this.reviewIndex);
       else await this.openNext(imageId);
     } catch (error) {

@@ -23,12 +23,54 @@ export function progressText(queue) {
   return `${queue.accepted} accepted · ${queue.proposed} proposed${stale} · ${queue.remaining} remaining`;
 }
 
+/** Proposals asked for at a time: a queue of 10,000 loads as fast as one of 100. */
+export const PAGE = 100;
+
+/** The offset of the page holding the queue's `index`-th proposal. Example: `pageOffset(250) === 200`. */
+export function pageOffset(index) {
+  return Math.floor(Math.max(0, index) / PAGE) * PAGE;
+}
+
+/**
+ * The loaded queue after the user settled its item at `position` (`how`: "accepted" or
+ * "rejected"), as the server now counts it: the item gone, the counts moved, and after an accept
+ * (a new context revision) every prediction made from an older one stale.
+ * Example: `settle({items: [a, b], shown: 2, proposed: 2, accepted: 0, ...}, 0, "rejected")`.
+ */
+export function settle(queue, position, how, contextRevision = null) {
+  const item = queue.items[position];
+  const items = queue.items.filter((_, k) => k !== position);
+  const next = {
+    ...queue, items, shown: queue.shown - 1, proposed: queue.proposed - 1,
+    drafts: queue.drafts - (item.draft ? 1 : 0), stale: queue.stale - (item.stale ? 1 : 0),
+    accepted: queue.accepted + (how === "accepted" ? 1 : 0), remaining: queue.remaining + (how === "rejected" ? 1 : 0),
+  };
+  if (how === "accepted" && contextRevision && contextRevision !== queue.contextRevision) {
+    next.contextRevision = contextRevision;
+    next.items = items.map((other) => (other.draft ? other : { ...other, stale: other.contextRevision !== contextRevision }));
+    // Every prediction in the queue, loaded or not, was made before this accept.
+    next.stale = next.proposed - next.drafts;
+  }
+  return next;
+}
+
 export class ReviewMode {
-  /** Loads the queue (with the panel's uncertainty filter) and shows the progress. */
-  async reviewLoad() {
-    const queue = await getJSON(paths.proposals(this.projectId, this.label,
-      bound($("review-min").value), bound($("review-max").value)));
+  /**
+   * Loads the page of the queue holding its `index`-th proposal (with the panel's uncertainty
+   * filter; the last page when the queue got shorter) and shows the progress.
+   */
+  async reviewLoad(index = 0) {
+    const ask = (offset) => getJSON(paths.proposals(this.projectId, this.label,
+      bound($("review-min").value), bound($("review-max").value), offset, PAGE));
+    let queue = await ask(pageOffset(index));
+    if (queue.items.length === 0 && queue.shown > 0) queue = await ask(pageOffset(queue.shown - 1));
     this.reviewQueue = queue;
+    this.reviewShowProgress(queue);
+    return queue;
+  }
+
+  /** The panel's progress, filter count and refresh controls for `queue`. */
+  reviewShowProgress(queue) {
     $("review-progress").textContent = progressText(queue);
     $("review-shown").textContent = queue.shown === queue.proposed ? "" : `${queue.shown} shown by the filter`;
     $("review-refresh").hidden = queue.stale === 0;
@@ -37,7 +79,6 @@ export class ReviewMode {
     document.body.dataset.reviewAccepted = String(queue.accepted);
     document.body.dataset.reviewProposed = String(queue.proposed);
     document.body.dataset.reviewRemaining = String(queue.remaining);
-    return queue;
   }
 
   /** Starts review mode: the panel, the queue, its first proposal. */
@@ -50,7 +91,7 @@ export class ReviewMode {
     $("review-copy").addEventListener("click", () => this.reviewCopyCommand());
     $("review-refresh-here").addEventListener("click", () => this.reviewRefreshHere());
     try {
-      await this.reviewLoad();
+      await this.reviewLoad(0);
     } catch (error) {
       this.message(`Cannot load the review queue: ${describe(error)}`, true);
       return;
@@ -61,18 +102,31 @@ export class ReviewMode {
   /** Reloads the queue and opens the proposal now at `index` (clamped), or says the review is done. */
   async reviewReload(index) {
     try {
-      await this.reviewLoad();
+      await this.reviewLoad(index);
     } catch (error) {
       this.status(`cannot reload the review queue: ${describe(error)}`, "warn");
       return;
     }
-    await this.reviewOpen(Math.min(index, this.reviewQueue.items.length - 1));
+    await this.reviewOpen(Math.min(index, this.reviewQueue.shown - 1));
   }
 
-  /** Opens the queue's `index`-th proposal with its mask. */
+  /** Opens the queue's `index`-th proposal with its mask, loading its page when another is loaded. */
   async reviewOpen(index) {
-    const items = this.reviewQueue?.items || [];
-    if (index < 0 || items.length === 0) {
+    let queue = this.reviewQueue;
+    if (queue && index >= 0 && queue.shown > 0) {
+      index = Math.min(index, queue.shown - 1);
+      if (index < queue.offset || index >= queue.offset + queue.items.length) {
+        try {
+          queue = await this.reviewLoad(index);
+        } catch (error) {
+          this.status(`cannot load the review queue: ${describe(error)}`, "warn");
+          return;
+        }
+        index = Math.min(index, queue.shown - 1);
+      }
+    }
+    const item = queue && index >= 0 ? queue.items[index - queue.offset] : undefined;
+    if (!item) {
       this.reviewItem = null;
       this.reviewIndex = 0;
       this.annotation = null;
@@ -88,7 +142,7 @@ export class ReviewMode {
       return;
     }
     this.reviewIndex = index;
-    this.reviewItem = items[index];
+    this.reviewItem = item;
     this.reviewRefining = false;
     await this.open(this.reviewItem.image, { proposal: this.reviewItem });
   }
@@ -104,7 +158,7 @@ export class ReviewMode {
     this.setPending(false);
     const kind = item.draft ? `draft imported from ${item.importedFrom || "a file"}` : `uncertainty ${item.uncertainty.toFixed(3)}`;
     const stale = item.stale ? " · stale: made from an older context" : "";
-    $("review-item").textContent = `${this.reviewIndex + 1} of ${this.reviewQueue.items.length}: ${item.image} — ${kind}${stale}`;
+    $("review-item").textContent = `${this.reviewIndex + 1} of ${this.reviewQueue.shown}: ${item.image} — ${kind}${stale}`;
     $("review-item").classList.toggle("stale", item.stale);
     document.body.dataset.reviewImage = item.image;
     document.body.dataset.reviewStale = String(item.stale);
@@ -136,8 +190,9 @@ export class ReviewMode {
       return;
     }
     this.accepting = true;
+    let answer = null;
     try {
-      const answer = await sendJSON(paths.proposal(this.projectId, this.label, item.image, "accept"),
+      answer = await sendJSON(paths.proposal(this.projectId, this.label, item.image, "accept"),
         { annotator, tag: item.tag });
       this.status(`accepted the proposal of ${item.image} as it is (version ${answer.version}, context ${answer.contextSize})`, "ok");
       $("sb-context").textContent = `context ${answer.contextSize}`;
@@ -146,8 +201,25 @@ export class ReviewMode {
     } finally {
       this.accepting = false;
     }
-    await this.refreshLists();
-    await this.reviewReload(this.reviewIndex);
+    // Settled here: the queue moves on without asking the server for it again.
+    if (!answer) return this.reviewReload(this.reviewIndex);
+    this.noteAccepted(item.image, { version: answer.version, interactions: 0, annotator });
+    this.refreshContext();
+    await this.reviewSettled(item, "accepted", answer.contextRevision);
+  }
+
+  /**
+   * Takes a proposal the user settled (`how`: "accepted" or "rejected") out of the loaded queue,
+   * counts it, marks the others stale when an accept changed the context, and opens the next.
+   */
+  async reviewSettled(item, how, contextRevision = null) {
+    const queue = this.reviewQueue;
+    const position = queue.items.indexOf(item);
+    if (position < 0) return this.reviewReload(this.reviewIndex);
+    const settled = settle(queue, position, how, contextRevision);
+    this.reviewQueue = settled;
+    this.reviewShowProgress(settled);
+    await this.reviewOpen(Math.min(settled.offset + position, settled.shown - 1));
   }
 
   /** X: the proposal is removed, and propagate will not propose it again from this context. */
@@ -160,8 +232,9 @@ export class ReviewMode {
       this.status(`rejected the proposal of ${item.image}`, "ok");
     } catch (error) {
       this.status(`not rejected: ${describe(error)}`, "warn");
+      return this.reviewReload(this.reviewIndex);
     }
-    await this.reviewReload(this.reviewIndex);
+    await this.reviewSettled(item, "rejected");
   }
 
   /** R: refine with the usual tools, starting from the proposal. */
@@ -180,12 +253,12 @@ export class ReviewMode {
 
   /** N: the next proposal; from an image opened outside the queue, back to the current one. */
   async reviewNext() {
-    const count = this.reviewQueue?.items.length || 0;
+    const count = this.reviewQueue?.shown || 0;
     if (count) await this.reviewOpen(this.refiningProposal ? (this.reviewIndex + 1) % count : this.reviewIndex);
   }
 
   async reviewPrevious() {
-    const count = this.reviewQueue?.items.length || 0;
+    const count = this.reviewQueue?.shown || 0;
     if (count) await this.reviewOpen((this.reviewIndex - 1 + count) % count);
   }
 
@@ -207,7 +280,7 @@ export class ReviewMode {
     if (done < total) return;
     const untouched = !this.annotation || this.annotation.interactionCount === 0;
     if (untouched) await this.reviewReload(this.reviewIndex);
-    else await this.reviewLoad();
+    else await this.reviewLoad(this.reviewIndex);
   }
 
   async reviewCopyCommand() {

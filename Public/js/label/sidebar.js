@@ -17,6 +17,17 @@ export class Sidebar {
     await this.refreshContext();
   }
 
+  /**
+   * Marks `imageId` accepted for this label in the loaded project, as the server now has it, and
+   * redraws the list. Example: `this.noteAccepted("a", { version: 2, interactions: 3, annotator: "ana" })`.
+   */
+  noteAccepted(imageId, { version, interactions, annotator }) {
+    const image = this.project?.images.find((candidate) => candidate.id === imageId);
+    if (!image) return;
+    image.labels = { ...image.labels, [this.label]: { accepted: true, inContext: true, included: true, version, interactions, annotator } };
+    this.renderImageList();
+  }
+
   renderImageList() {
     if (!this.project) return;
     const opened = this.project.images.find((image) => image.id === this.imageId);

@@ -8,7 +8,8 @@ import { fillHoles, floodFill, largestComponent, polygonFill } from "/Public/js/
 import { matchImage } from "/Public/js/maskimport.js";
 import { VOLUME_FILE } from "/Public/js/upload.js";
 import { keyOf, shortcutFor, SHORTCUTS } from "/Public/js/label/shortcuts.js";
-import { progressText } from "/Public/js/label/review.js";
+import { PAGE, pageOffset, progressText, settle } from "/Public/js/label/review.js";
+import { paths } from "/Public/js/api.js";
 import { Viewer } from "/Public/js/label/viewer.js";
 import { describeState, matchingImages, renderContext, renderImages, scrollImageIntoView } from "/Public/js/label/panels.js";
 
@@ -123,6 +124,27 @@ function shortcutTests() {
     progressText({ accepted: 3, proposed: 2, remaining: 7, stale: 1 }) === "3 accepted · 2 proposed (1 stale) · 7 remaining" &&
     progressText({ accepted: 0, proposed: 0, remaining: 4, stale: 0 }) === "0 accepted · 0 proposed · 4 remaining",
     progressText({ accepted: 3, proposed: 2, remaining: 7, stale: 1 }));
+  check("review pages: the page holding an index, and the queue URL asking for it",
+    PAGE === 100 && pageOffset(0) === 0 && pageOffset(99) === 0 && pageOffset(100) === 100 && pageOffset(250) === 200 &&
+    pageOffset(-1) === 0 &&
+    paths.proposals("p", "l", null, 0.5, 200, 100) === "/api/projects/p/labels/l/proposals?max-uncertainty=0.5&offset=200&limit=100" &&
+    paths.proposals("p", "l") === "/api/projects/p/labels/l/proposals",
+    [pageOffset(250), paths.proposals("p", "l", null, 0.5, 200, 100)].join(" "));
+  {
+    const item = (image, stale, draft = false) => ({ image, stale, draft, contextRevision: draft ? "" : stale ? "old" : "r1" });
+    const queue = { items: [item("a", false), item("b", true), item("d", false, true), item("c", false)], offset: 0,
+      shown: 9, proposed: 9, drafts: 2, stale: 3, accepted: 4, remaining: 5, contextRevision: "r1" };
+    const rejected = settle(queue, 1, "rejected");
+    const accepted = settle(queue, 0, "accepted", "r2");
+    const same = settle(queue, 0, "accepted", "r1");
+    check("settling a proposal in the page: gone, counted, the others stale after an accept",
+      rejected.items.map((i) => i.image).join() === "a,d,c" && rejected.shown === 8 && rejected.proposed === 8 &&
+      rejected.stale === 2 && rejected.remaining === 6 && rejected.accepted === 4 && queue.items.length === 4 &&
+      accepted.items.map((i) => `${i.image}${i.stale ? "*" : ""}`).join() === "b*,d,c*" && accepted.accepted === 5 &&
+      accepted.stale === 6 && accepted.drafts === 2 && accepted.contextRevision === "r2" && accepted.remaining === 5 &&
+      same.stale === 3 && same.items.map((i) => `${i.image}${i.stale ? "*" : ""}`).join() === "b*,d,c",
+      JSON.stringify([rejected.stale, accepted.stale, accepted.items.map((i) => i.stale), same.stale]));
+  }
   const key = (init) => keyOf(new KeyboardEvent("keydown", init));
   check("keyOf names chords as the table does",
     key({ key: "Z", ctrlKey: true, shiftKey: true }) === "Ctrl+Shift+z" && key({ key: "z", ctrlKey: true }) === "Ctrl+z" &&
