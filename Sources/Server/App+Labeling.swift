@@ -115,7 +115,10 @@ extension App {
             let (project, label) = try openLabel(p)
             // An empty archive would download without a word: say why there is nothing instead.
             let withProposals = request.query["proposals"] == "1"
-            guard try unlabeled(project: project, label: label).count < project.imageIDs().count
+            // The first image with an accepted mask ends the look (a mask whose image is gone is
+            // not exported, so the remembered accepted set alone is not enough).
+            let accepted = project.acceptedImages(label: label)
+            guard try project.imageIDs().contains(where: accepted.contains)
                     || (withProposals && !(try store { try project.proposalIDs(label: label) }).isEmpty) else {
                 throw HTTPError.notFound("nothing to export: no image of '\(label)' has an accepted mask yet; accept one first")
             }
