@@ -131,6 +131,16 @@ extension App {
                 ("Content-Disposition", "attachment; filename=\"\(project.id)-\(label)-masks.zip\""),
             ], body: .bytes(zip))
         }
+        router.add("POST", base + "/masks/match") { [self] request, p in
+            let (project, _) = try openLabel(p)
+            let body: API.MatchMasks = try request.decodeJSON()
+            let matcher = MaskFileMatcher(imageIDs: project.imageIDs())
+            struct Matches: Encodable { let matches: [API.MaskMatch] }
+            return .json(Matches(matches: body.files.map { file in
+                let image = matcher.image(for: file)
+                return API.MaskMatch(file: file, image: image, reason: image == nil ? MaskFileMatcher.noMatch : nil)
+            }))
+        }
     }
 
     /// A mask sent as base64 PNG (`maskPNG`), checked against the image's size before it is
