@@ -48,8 +48,9 @@ extension Project {
 
     /// The sidecar of volume `id`. The decoded sidecar is remembered while its file's stamp stays
     /// the same (`StampedCache`), so a prediction on a slice under a label window (which looks
-    /// its volume up in `volumeIndex()`) costs a `stat` per volume, not a read and decode of
-    /// every sidecar; a hand edit in place changes the file's stamp and shows at the next read.
+    /// its volume up in `volumeIndex()`) costs a few system calls per volume, not a read and
+    /// decode of every sidecar; a hand edit in place changes the file's stamp and shows at the
+    /// next read.
     public func volume(_ id: String) throws -> VolumeSidecar {
         try requireValid(id, kind: "volume id")
         let path = try inside(layout.volume(id))
