@@ -34,6 +34,7 @@ export const paths = {
     `/api/projects/${enc(p)}/volumes?name=${enc(name)}&plane=${enc(plane)}&slices=${enc(slices)}`,
   window: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}/window`,
   slice: (p, l, i) => `/api/projects/${enc(p)}/labels/${enc(l)}/images/${enc(i)}/slice`,
+  maskMatch: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}/masks/match`,
   exportZip: (p, l) => `/api/projects/${enc(p)}/labels/${enc(l)}/export.zip?manifest=1`,
   proposals: (p, l, min, max, offset, limit) => {
     const query = [min != null ? `min-uncertainty=${enc(min)}` : "", max != null ? `max-uncertainty=${enc(max)}` : "",

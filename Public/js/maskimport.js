@@ -1,30 +1,11 @@
-// Bringing masks made elsewhere into a label: each file is matched to an image by name, read in
+// Bringing masks made elsewhere into a label: each file is matched to an image by name (by the
+// server, whose rule `multiverseg import-masks` shares: POST …/masks/match), read in
 // the browser (any format it decodes; any non-zero pixel is foreground, so 0/1 label maps work
 // too) and accepted as that image's mask, which joins the label's context set, or kept as a draft
 // (a proposal in the review queue) to refine with the AI tools.
 
 import { bytesToBase64, encodeGreyPNG } from "./png.js";
 import { paths, sendJSON } from "./api.js";
-
-const SUFFIX = /[_-](mask|masks|seg|segmentation|label|labels|annotation|gt)$/i;
-const normal = (name) => name.toLowerCase().replace(/[^a-z0-9.-]+/g, "_");
-
-/**
- * The id among `ids` a mask file is for: its name without extension, or without a suffix such as
- * `_mask` or `_Annotation` (HC18 names its masks `000_HC_Annotation.png`), compared exactly, then
- * ignoring case and punctuation. Null when none matches.
- * Example: `matchImage("000_HC_Annotation.png", ["000_HC"])` is "000_HC".
- */
-export function matchImage(fileName, ids) {
-  const base = fileName.replace(/^.*[\\/]/, "").replace(/\.[^.]*$/, "");
-  const candidates = [base, base.replace(SUFFIX, "")];
-  for (const candidate of candidates) if (ids.includes(candidate)) return candidate;
-  for (const candidate of candidates) {
-    const found = ids.find((id) => normal(id) === normal(candidate));
-    if (found) return found;
-  }
-  return null;
-}
 
 /** A mask file as 0/255 grey pixels at `width` x `height` (an error names a size mismatch). */
 async function readMask(file, width, height) {
@@ -59,11 +40,11 @@ async function readMask(file, width, height) {
  */
 export async function importMasks(project, label, files, images, annotator, report, asDraft = false) {
   let done = 0;
-  const ids = images.map((image) => image.id);
-  for (const file of files) {
-    const id = matchImage(file.name, ids);
+  const { matches } = await sendJSON(paths.maskMatch(project, label), { files: files.map((file) => file.name) });
+  for (const [k, file] of files.entries()) {
+    const { image: id, reason } = matches[k];
     if (!id) {
-      report(file, "error", "no image of this name in the project (name the mask like its image, e.g. scan.png or scan_mask.png)");
+      report(file, "error", reason);
       continue;
     }
     try {

@@ -110,7 +110,7 @@ extension Project {
                     count += 1
                 }
                 masks.append(MulticlassMask(label: label, value: index + 1, pixels: count,
-                                            row: ExportedMask(file: "\(image).png", image: image, context: contexts[index])))
+                                            entry: ExportedEntry(image: image, context: contexts[index])))
             }
             let png = try PNGImage.encode(samples: values, width: header.width, height: header.height,
                                           colorType: .grey, bitDepth: 8)
@@ -175,10 +175,10 @@ extension Project {
         let createdAt: String
     }
 
-    /// A mask in an export; the entry's fields are null for a mask copied in by hand.
-    struct ExportedMask: Encodable {
-        let file: String
-        let image: String
+    /// What an export says of an accepted mask, from its context entry (or the removed one it
+    /// had): the fields a per-label and a multi-class manifest share. The entry's fields are left
+    /// out for a mask copied in by hand.
+    struct ExportedEntry: Encodable {
         let version: Int?
         let annotator: String?
         let acceptedAt: String?
@@ -186,17 +186,37 @@ extension Project {
         let inContext: Bool
         let included: Bool
 
-        /// The row of `image`'s mask, from its context entry (or the removed one it had).
-        init(file: String, image: String, context: ContextManifest) {
+        init(image: String, context: ContextManifest) {
             let entry = context.entry(image) ?? context.removedEntries.last { $0.id == image }
-            self.file = file
-            self.image = image
             version = entry?.version
             annotator = entry?.annotator
             acceptedAt = entry?.acceptedAt
             interactions = entry?.interactions
             inContext = context.entry(image) != nil
             included = context.entry(image)?.included ?? false
+        }
+    }
+
+    /// A mask in a per-label export: its file and image beside its entry's fields (one flat row,
+    /// as Docs/project-format.md shows).
+    struct ExportedMask: Encodable {
+        let file: String
+        let image: String
+        let entry: ExportedEntry
+
+        init(file: String, image: String, context: ContextManifest) {
+            self.file = file
+            self.image = image
+            entry = ExportedEntry(image: image, context: context)
+        }
+
+        private enum CodingKeys: CodingKey { case file, image }
+
+        func encode(to encoder: any Encoder) throws {
+            var row = encoder.container(keyedBy: CodingKeys.self)
+            try row.encode(file, forKey: .file)
+            try row.encode(image, forKey: .image)
+            try entry.encode(to: encoder)
         }
     }
 
@@ -227,28 +247,23 @@ extension Project {
         let masks: [MulticlassMask]
     }
 
+    /// A label's mask of an image in a multi-class export: its label and value beside its entry's
+    /// fields (one flat row).
     struct MulticlassMask: Encodable {
         let label: String
         let value: Int
         /// Foreground pixels of this label's mask (before overlaps were resolved).
         let pixels: Int
-        let version: Int?
-        let annotator: String?
-        let acceptedAt: String?
-        let interactions: Int?
-        let inContext: Bool
-        let included: Bool
+        let entry: ExportedEntry
 
-        init(label: String, value: Int, pixels: Int, row: ExportedMask) {
-            self.label = label
-            self.value = value
-            self.pixels = pixels
-            version = row.version
-            annotator = row.annotator
-            acceptedAt = row.acceptedAt
-            interactions = row.interactions
-            inContext = row.inContext
-            included = row.included
+        private enum CodingKeys: CodingKey { case label, value, pixels }
+
+        func encode(to encoder: any Encoder) throws {
+            var row = encoder.container(keyedBy: CodingKeys.self)
+            try row.encode(label, forKey: .label)
+            try row.encode(value, forKey: .value)
+            try row.encode(pixels, forKey: .pixels)
+            try entry.encode(to: encoder)
         }
     }
 }

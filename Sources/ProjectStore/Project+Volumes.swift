@@ -38,22 +38,30 @@ extension Project {
         }
     }
 
-    /// Volume ids (sidecar names without `.json`), sorted.
+    /// Volume ids (sidecar names without `.json`), sorted. The listing is remembered while
+    /// `volumes/` says it did not change (`StampedCache`; a sidecar is written by a rename).
     public func volumeIDs() -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.volumes)) ?? []
-        return names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.filter(Identifier.isValid).sorted()
+        StampedCache.shared.value(of: layout.volumes, kind: "volume-ids") { names in
+            names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.filter(Identifier.isValid).sorted()
+        }
     }
 
-    /// The sidecar of volume `id`.
+    /// The sidecar of volume `id`. The decoded sidecar is remembered while its file's stamp stays
+    /// the same (`StampedCache`), so a prediction on a slice under a label window (which looks
+    /// its volume up in `volumeIndex()`) costs a few system calls per volume, not a read and
+    /// decode of every sidecar; a hand edit in place changes the file's stamp and shows at the
+    /// next read.
     public func volume(_ id: String) throws -> VolumeSidecar {
         try requireValid(id, kind: "volume id")
         let path = try inside(layout.volume(id))
         guard FileSystem.exists(path) else { throw ProjectStoreError.unknownVolume(id) }
-        let bytes = try storage { try FileSystem.read(path) }
-        do {
-            return try JSONDecoder().decode(VolumeSidecar.self, from: Data(bytes))
-        } catch {
-            throw ProjectStoreError.unreadableManifest(project: self.id, reason: "volumes/\(id).json: \(error)")
+        return try StampedCache.shared.value(ofFile: path, kind: "volume-sidecar") { path in
+            let bytes = try storage { try FileSystem.read(path) }
+            do {
+                return try JSONDecoder().decode(VolumeSidecar.self, from: Data(bytes))
+            } catch {
+                throw ProjectStoreError.unreadableManifest(project: self.id, reason: "volumes/\(id).json: \(error)")
+            }
         }
     }
 

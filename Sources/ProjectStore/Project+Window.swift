@@ -1,8 +1,9 @@
 import Imaging
 import PNGCodec
 
-/// Which volume each image of a project is a slice of, from the sidecars in `volumes/`: read
-/// once per batch of images (a context set, a propagate run) rather than once per image.
+/// Which volume each image of a project is a slice of, from the sidecars in `volumes/`: made
+/// once per batch of images (a context set, a propagate run) rather than once per image. The
+/// listing and the sidecars behind it are remembered by their stamps (`volumeIDs()`, `volume(_:)`).
 ///
 /// ```swift
 /// let volumes = project.volumeIndex()

@@ -10,8 +10,9 @@ import Foundation
 /// planted link can make the app read or write outside the folder.
 ///
 /// Every read looks at the disk, so changes written by a collaborator's app on a shared folder show
-/// up at once. What is remembered between calls (the listings of `images/` and `masks/<label>/`,
-/// image headers: `StampedCache`) is used only while the folder's or file's stamp is unchanged.
+/// up at once. What is remembered between calls (the listings of `images/`, `masks/<label>/` and
+/// `volumes/`, image headers, volume sidecars: `StampedCache`) is used only while the folder's or
+/// file's stamp is unchanged.
 /// Writes take the project lock and are atomic; an accept, which changes two files, is made
 /// crash-safe by staging the mask in `.pending/` and committing it with the manifest (see `accept`).
 ///

@@ -90,6 +90,29 @@ enum API {
         let fileName: String?
     }
 
+    /// Mask file names the project page is about to import, to match with images
+    /// (`MaskFileMatcher`, the rule `import-masks` uses).
+    struct MatchMasks: Decodable {
+        let files: [String]
+    }
+
+    /// A file's image, or null and why there is none.
+    struct MaskMatch: Encodable {
+        let file: String
+        let image: String?
+        let reason: String?
+
+        private enum CodingKeys: CodingKey { case file, image, reason }
+
+        // Nulls written out, so the page reads every row the same way.
+        func encode(to encoder: any Encoder) throws {
+            var row = encoder.container(keyedBy: CodingKeys.self)
+            try row.encode(file, forKey: .file)
+            try row.encode(image, forKey: .image)
+            try row.encode(reason, forKey: .reason)
+        }
+    }
+
     /// Accepting or rejecting a proposal under review.
     struct Review: Decodable {
         let annotator: String?

@@ -115,7 +115,10 @@ extension App {
             let (project, label) = try openLabel(p)
             // An empty archive would download without a word: say why there is nothing instead.
             let withProposals = request.query["proposals"] == "1"
-            guard try unlabeled(project: project, label: label).count < project.imageIDs().count
+            // The first image with an accepted mask ends the look (a mask whose image is gone is
+            // not exported, so the remembered accepted set alone is not enough).
+            let accepted = project.acceptedImages(label: label)
+            guard try project.imageIDs().contains(where: accepted.contains)
                     || (withProposals && !(try store { try project.proposalIDs(label: label) }).isEmpty) else {
                 throw HTTPError.notFound("nothing to export: no image of '\(label)' has an accepted mask yet; accept one first")
             }
@@ -127,6 +130,16 @@ extension App {
                 ("Content-Type", "application/zip"),
                 ("Content-Disposition", "attachment; filename=\"\(project.id)-\(label)-masks.zip\""),
             ], body: .bytes(zip))
+        }
+        router.add("POST", base + "/masks/match") { [self] request, p in
+            let (project, _) = try openLabel(p)
+            let body: API.MatchMasks = try request.decodeJSON()
+            let matcher = MaskFileMatcher(imageIDs: project.imageIDs())
+            struct Matches: Encodable { let matches: [API.MaskMatch] }
+            return .json(Matches(matches: body.files.map { file in
+                let image = matcher.image(for: file)
+                return API.MaskMatch(file: file, image: image, reason: image == nil ? MaskFileMatcher.noMatch : nil)
+            }))
         }
     }
 

@@ -42,15 +42,7 @@ public enum VolumeExport {
     /// for (file, slices) in try VolumeExport.writeLabelVolumes(project, label: "liver", to: "out") { print(file, slices) }
     /// ```
     public static func writeLabelVolumes(_ project: Project, label: String, to folder: String) throws -> [(file: String, labeledSlices: Int)] {
-        var written: [(String, Int)] = []
-        try FileSystem.makeFolder(folder)
-        for id in project.volumeIDs() {
-            let (voxels, labeled, sidecar) = try labelVoxels(project, volume: id, label: label)
-            let file = "\(id)_\(label).nii.gz"
-            try NIfTI.writeLabels(voxels, geometry: sidecar, to: folder + "/" + file)
-            written.append((file, labeled))
-        }
-        return written
+        try writeVolumes(project, to: folder, suffix: label) { id in try labelVoxels(project, volume: id, label: label) }
     }
 
     /// All of `labels` in one volume: voxel value n (1-based) where the n-th label's accepted mask
@@ -82,15 +74,22 @@ public enum VolumeExport {
     /// try VolumeExport.writeMulticlassVolumes(project, labels: try project.labels(), to: "out")
     /// ```
     public static func writeMulticlassVolumes(_ project: Project, labels: [String], to folder: String) throws -> [(file: String, labeledSlices: [Int])] {
-        var written: [(String, [Int])] = []
+        try writeVolumes(project, to: folder, suffix: "labels") { id in try multiclassVoxels(project, volume: id, labels: labels) }
+    }
+
+    /// The folder writer behind `writeLabelVolumes` and `writeMulticlassVolumes`:
+    /// `<folder>/<volume>_<suffix>.nii.gz` for every volume, from the voxels `voxels` gives it.
+    private static func writeVolumes<Labeled>(
+        _ project: Project, to folder: String, suffix: String,
+        voxels: (String) throws -> (voxels: [UInt8], labeledSlices: Labeled, sidecar: VolumeSidecar)
+    ) throws -> [(file: String, labeledSlices: Labeled)] {
         try FileSystem.makeFolder(folder)
-        for id in project.volumeIDs() {
-            let (voxels, labeled, sidecar) = try multiclassVoxels(project, volume: id, labels: labels)
-            let file = "\(id)_labels.nii.gz"
-            try NIfTI.writeLabels(voxels, geometry: sidecar, to: folder + "/" + file)
-            written.append((file, labeled))
+        return try project.volumeIDs().map { id in
+            let (values, labeled, sidecar) = try voxels(id)
+            let file = "\(id)_\(suffix).nii.gz"
+            try NIfTI.writeLabels(values, geometry: sidecar, to: folder + "/" + file)
+            return (file, labeled)
         }
-        return written
     }
 
     /// One volume's label file as bytes (for a download): `label`'s mask volume, or with `label`

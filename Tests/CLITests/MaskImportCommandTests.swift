@@ -33,17 +33,6 @@ import ZIP
         try BuiltTool.run(["import-masks", "--projects", projects, "--project", "demo", "--label", "head"] + arguments)
     }
 
-    @Test func fileNamesMatchLikeThePagesImport() {
-        let ids = ["000_HC", "067_HC", "Scan 1", "a.b"]
-        #expect(MaskFileName.image(for: "000_HC_Annotation.png", among: ids) == "000_HC")
-        #expect(MaskFileName.image(for: "067_HC.png", among: ids) == "067_HC")
-        #expect(MaskFileName.image(for: "067_hc-mask.png", among: ids) == "067_HC")
-        #expect(MaskFileName.image(for: "scan_1_seg.png", among: ids) == "Scan 1")
-        #expect(MaskFileName.image(for: "dir/a.b_gt.png", among: ids) == "a.b")
-        #expect(MaskFileName.image(for: "000_HC_other.png", among: ids) == nil)
-        #expect(MaskFileName.image(for: "_mask.png", among: ids) == nil)
-    }
-
     @Test func importsAcceptedMasksFromAFolder() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

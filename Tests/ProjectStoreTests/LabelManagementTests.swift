@@ -276,6 +276,33 @@ import ZIP
         #expect(masks.allSatisfy { ($0["acceptedAt"] as? String)?.hasSuffix("Z") == true })
     }
 
+    /// Both manifests write a mask's context-entry fields in one flat row beside their own
+    /// (Docs/project-format.md §8); a mask copied in by hand has no entry, so no entry fields.
+    @Test func manifestRowsAreFlatAndShareTheEntryFields() throws {
+        let fixture = try StoreFixture()
+        let project = fixture.project
+        try project.accept(label: "nucleus", image: "a", mask: fixture.mask([1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+                           annotator: "ana", interactions: 3)
+        try FileSystem.writeAtomically(try fixture.mask([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).pngData(),
+                                       to: project.folder + "/masks/nucleus/b.png")
+        func rows(_ json: [UInt8], _ path: (Any) -> [[String: Any]]?) throws -> [[String: Any]] {
+            try #require(path(try JSONSerialization.jsonObject(with: Data(json))))
+        }
+        let entryKeys = ["acceptedAt", "annotator", "inContext", "included", "interactions", "version"]
+        let zip = try ZipArchive(try project.exportZip(label: "nucleus", manifest: true))
+        let perLabel = try rows(Array(try #require(try zip.contents(of: "manifest.json")))) { ($0 as? [String: Any])?["masks"] as? [[String: Any]] }
+        #expect(perLabel.map { $0.keys.sorted() } == [(entryKeys + ["file", "image"]).sorted(), ["file", "image", "inContext", "included"]])
+        #expect(perLabel[0]["annotator"] as? String == "ana" && perLabel[0]["file"] as? String == "a.png")
+        #expect(perLabel[1]["inContext"] as? Bool == false && perLabel[1]["included"] as? Bool == false)
+
+        let files = try project.exportMulticlass()
+        let images = try rows(try #require(files.last?.bytes)) { ($0 as? [String: Any])?["images"] as? [[String: Any]] }
+        let masks = images.map { ($0["masks"] as? [[String: Any]])?.first ?? [:] }
+        #expect(masks.map { $0.keys.sorted() } == [(entryKeys + ["label", "pixels", "value"]).sorted(),
+                                                   ["inContext", "included", "label", "pixels", "value"]])
+        #expect(masks[0]["interactions"] as? Int == 3 && masks[0]["pixels"] as? Int == 2 && masks[1]["pixels"] as? Int == 1)
+    }
+
     @Test func theLabelsOrderDecidesTheValues() throws {
         let fixture = try StoreFixture()
         let project = fixture.project

@@ -43,6 +43,9 @@ import ZIP
         let empty = try fixture.request("GET", "/api/projects/cells/labels/nucleus/export.zip")
         #expect(empty.status == 404)
         #expect((try empty.json()["error"] as? String ?? "").contains("nothing to export"), "\(empty.text)")
+        // A mask left behind by a deleted image is not exported, so it is not something to export.
+        try FileSystem.writeAtomically(try LabelingFixture.imagePNG(), to: fixture.directory.file("Projects/cells/masks/nucleus/gone.png"))
+        #expect(try fixture.request("GET", "/api/projects/cells/labels/nucleus/export.zip").status == 404)
         #expect(try fixture.request("POST", "/api/projects/cells/labels/nucleus/images/a/accept",
                                     json: try acceptBody(interactions: 2)).status == 200)
         let one = try fixture.request("GET", "/api/projects/cells/labels/nucleus/export.zip")

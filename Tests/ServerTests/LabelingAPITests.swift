@@ -2,6 +2,7 @@ import Foundation
 import Inference
 import MicroHTTP
 import PNGCodec
+import ProjectStore
 import Server
 import TestSupport
 import Testing
@@ -99,6 +100,22 @@ final class LabelingFixture {
         let original = try fixture.request("GET", "/api/projects/cells/images/c.png")
         let expected = try LabelingFixture.imagePNG(colour: true)
         #expect(original.headers["content-type"] == "image/png" && original.body == expected)
+    }
+
+    /// The project page's mask import asks which image each file is for (`MaskFileMatcher`, the
+    /// rule of `import-masks`), in the order sent, with null and the reason for a file that names none.
+    @Test func maskFileNamesAreMatchedByTheServer() throws {
+        let fixture = try LabelingFixture.slow()
+        try fixture.makeProject()
+        let answer = try fixture.request("POST", "/api/projects/cells/labels/nucleus/masks/match",
+                                         json: #"{"files": ["b_Annotation.png", "A.tif", "elsewhere.png"]}"#)
+        #expect(answer.status == 200, "\(answer.text)")
+        let matches = try #require(try answer.json()["matches"] as? [[String: Any]])
+        #expect(matches.map { $0["file"] as? String } == ["b_Annotation.png", "A.tif", "elsewhere.png"])
+        #expect(matches.map { $0["image"] as? String } == ["b", "a", nil] && matches[2]["image"] is NSNull)
+        #expect(matches[0]["reason"] is NSNull && matches[2]["reason"] as? String == MaskFileMatcher.noMatch)
+        #expect(try fixture.request("POST", "/api/projects/cells/labels/nope/masks/match", json: #"{"files": []}"#).status == 404)
+        #expect(try fixture.request("POST", "/api/projects/cells/labels/nucleus/masks/match", json: #"{"names": []}"#).status == 400)
     }
 
     @Test func predictionArrivesOnTheEventStream() throws {

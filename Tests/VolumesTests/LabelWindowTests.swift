@@ -92,4 +92,43 @@ import Testing
         #expect(project.contextRevision(label: "organ").fingerprint == fingerprintBefore)
         #expect(throws: ProjectStoreError.unknownLabel("nope")) { try project.setWindow(label: "nope", window: nil) }
     }
+
+    /// The sidecars behind `networkImage` are remembered by their stamps (`StampedCache.shared`
+    /// keeps what is 2 s old): a volume another app adds, or a sidecar rewritten by hand in place,
+    /// shows at the next prediction.
+    @Test func sidecarsAddedOrRewrittenAfterAReadAreSeen() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let project = try ProjectLibrary(root: directory.path).createProject(name: "V", labels: ["organ"])
+        let first = try VolumeImport.importNIfTI(fixture("ct_ras_int16.nii.gz"), into: project, selection: .range(2...2))
+        let window = LabelWindow(preset: .softTissue)
+        Thread.sleep(forTimeInterval: 2.3)
+        let slice = first.slices[0].image
+        let before = try project.networkImage(slice, window: window)
+        let again = try project.networkImage(slice, window: window)
+        #expect(before.windowed && again == before)
+
+        // Another app on the same folder imports a second volume: its slices are windowed too.
+        let other = try ProjectLibrary(root: directory.path).project(project.id)
+        let second = try VolumeImport.importNIfTI(fixture("ct_ras_int16.nii.gz"), into: other, selection: .range(3...3))
+        #expect(try project.networkImage(second.slices[0].image, window: window).windowed)
+        #expect(project.volumeIDs() == [first.id, second.id].sorted())
+
+        // A hand edit rewrites the first sidecar in place (no rename: only the file's stamp changes).
+        Thread.sleep(forTimeInterval: 2.3)
+        let unchanged = try project.networkImage(slice, window: window)
+        #expect(unchanged == before)
+        var edited = first
+        edited.intensity.offset -= 100
+        let file = try #require(FileHandle(forWritingAtPath: project.folder + "/volumes/\(first.id).json"))
+        try file.truncate(atOffset: 0)
+        try file.write(contentsOf: try JSONEncoder().encode(edited))
+        try file.close()
+        #expect(try project.volume(first.id).intensity.offset == first.intensity.offset - 100)
+        let after = try project.networkImage(slice, window: window)
+        #expect(after.windowed && after != before)
+        let stored = try project.loadImage(slice)
+        let hu = edited.intensity.value(ofStored: Int(stored.samples[17]))
+        #expect(abs(Double(after.pixels[17]) - min(max((hu + 160) / 400, 0), 1)) < 1e-6)
+    }
 }

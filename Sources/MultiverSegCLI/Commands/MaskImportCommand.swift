@@ -86,14 +86,14 @@ struct MaskImportCommand: ParsableCommand {
     static func match(_ files: [String], project: Project, label: String, drafts: Bool)
         throws -> (masks: [(image: String, file: String, mask: BinaryMask)], problems: [String])
     {
-        let ids = project.imageIDs()
+        let matcher = MaskFileMatcher(imageIDs: project.imageIDs())
         var masks: [(image: String, file: String, mask: BinaryMask)] = []
         var problems: [String] = []
         var claimed: [String: String] = [:]
         for file in files {
             let name = (file as NSString).lastPathComponent
-            guard let image = MaskFileName.image(for: name, among: ids) else {
-                problems.append("\(file): no image of this name (name a mask like its image: scan.png or scan_mask.png)")
+            guard let image = matcher.image(for: name) else {
+                problems.append("\(file): \(MaskFileMatcher.noMatch)")
                 continue
             }
             if let other = claimed[image] {
@@ -121,54 +121,5 @@ struct MaskImportCommand: ParsableCommand {
             }
         }
         return (masks, problems)
-    }
-}
-
-/// Which image a mask file is for, by the rules the page's import uses (Public/js/maskimport.js).
-enum MaskFileName {
-    static let suffixes = ["mask", "masks", "seg", "segmentation", "label", "labels", "annotation", "gt"]
-
-    /// The id among `ids` that `fileName` names: its base name without extension, or without a
-    /// suffix such as `_mask`/`-seg`/`_Annotation`, compared exactly, then ignoring case and
-    /// punctuation. Nil when none matches.
-    ///
-    /// ```swift
-    /// MaskFileName.image(for: "000_HC_Annotation.png", among: ["000_HC"])   // "000_HC"
-    /// ```
-    static func image(for fileName: String, among ids: [String]) -> String? {
-        var base = String(fileName.split(separator: "/").last ?? "")
-        if let dot = base.lastIndex(of: "."), dot != base.startIndex { base = String(base[..<dot]) }
-        let candidates = [base, withoutSuffix(base)]
-        for candidate in candidates where ids.contains(candidate) { return candidate }
-        for candidate in candidates {
-            if let found = ids.first(where: { normal($0) == normal(candidate) }) { return found }
-        }
-        return nil
-    }
-
-    static func withoutSuffix(_ base: String) -> String {
-        let lower = base.lowercased()
-        for suffix in suffixes {
-            for separator in ["_", "-"] where lower.hasSuffix(separator + suffix) && lower.count > suffix.count + 1 {
-                return String(base.dropLast(suffix.count + 1))
-            }
-        }
-        return base
-    }
-
-    /// Lower case, each run of characters other than letters, digits, '.' and '-' as one '_'.
-    static func normal(_ text: String) -> String {
-        var result = ""
-        var inRun = false
-        for character in text.lowercased() {
-            if character.isASCII && (character.isLetter || character.isNumber || character == "." || character == "-") {
-                result.append(character)
-                inRun = false
-            } else if !inRun {
-                result.append("_")
-                inRun = true
-            }
-        }
-        return result
     }
 }

@@ -5,7 +5,6 @@
 import { bytesToBase64, decodeMask, encodeGreyPNG } from "/Public/js/png.js";
 import { Annotation } from "/Public/js/label/annotation.js";
 import { fillHoles, floodFill, largestComponent, polygonFill } from "/Public/js/label/morphology.js";
-import { matchImage } from "/Public/js/maskimport.js";
 import { VOLUME_FILE } from "/Public/js/upload.js";
 import { keyOf, shortcutFor, SHORTCUTS } from "/Public/js/label/shortcuts.js";
 import { PAGE, pageOffset, progressText, settle } from "/Public/js/label/review.js";
@@ -339,15 +338,6 @@ function morphologyTests() {
   check("fewer than three points is no polygon", same([...polygonFill(empty, 8, 6, [[1, 1], [5, 5]], 1)], [...empty]));
 }
 
-function maskImportTests() {
-  const ids = ["000_HC", "scan_1", "Liver.CT"];
-  const cases = [["000_HC.png", "000_HC"], ["000_HC_Annotation.png", "000_HC"], ["scan 1_mask.tif", "scan_1"],
-    ["folder/liver.ct-seg.png", "Liver.CT"], ["other.png", null]];
-  const got = cases.map(([name]) => matchImage(name, ids));
-  check("mask files match their images by name, with _mask/_Annotation suffixes, case and punctuation aside",
-    got.every((id, k) => id === cases[k][1]), got.join(","));
-}
-
 function volumeUploadTests() {
   const volumes = ["ct.nii", "CT.NII.GZ", "series 3.zip", "a.b.nii.gz"];
   const images = ["scan.png", "ct.nii.png", "notes.gz", "nii", "archive.zip.png", "ct.nii.gz.bak"];
@@ -359,7 +349,7 @@ function volumeUploadTests() {
 }
 
 async function run() {
-  for (const suite of [pngTests, annotationTests, shortcutTests, viewerTests, stateTests, morphologyTests, maskImportTests,
+  for (const suite of [pngTests, annotationTests, shortcutTests, viewerTests, stateTests, morphologyTests,
     volumeUploadTests]) {
     try {
       await suite();
