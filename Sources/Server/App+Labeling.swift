@@ -73,14 +73,19 @@ extension App {
                 try project.accept(label: label, image: image, mask: mask,
                                    annotator: body.annotator ?? "", interactions: body.interactions ?? 0)
             }
-            let contextSize = try store { try project.context(label: label).includedEntries.count }
+            let context = try store { try project.context(label: label) }
             predictions.announceContextChange(project: project, label: label)
             if predictions.model != nil,
                let next = try nextImage(project: project, label: label, after: image, order: "listed") {
                 predictions.prefetch(project: project, label: label, image: next)
             }
-            struct Accepted: Encodable { let contextSize: Int; let version: Int }
-            return .json(Accepted(contextSize: contextSize, version: entry.version))
+            struct Accepted: Encodable {
+                let contextSize: Int; let version: Int
+                /// The label's revision after this accept: the `context` event it causes carries the same.
+                let contextRevision: String
+            }
+            return .json(Accepted(contextSize: context.includedEntries.count, version: entry.version,
+                                  contextRevision: ContextRevision(manifest: context).fingerprint))
         }
         router.add("GET", base + "/context") { [self] _, p in
             let (project, label) = try openLabel(p)

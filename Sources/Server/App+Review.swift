@@ -99,7 +99,8 @@ extension App {
             predictions.announceContextChange(project: project, label: label)
             struct Accepted: Encodable {
                 let contextSize: Int; let version: Int; let interactions: Int
-                /// The label's revision now: the page marks older proposals stale without reloading the queue.
+                /// The label's revision now: the page marks older proposals stale without reloading the
+                /// queue, and knows the `context` event this accept causes.
                 let contextRevision: String
             }
             return .json(Accepted(contextSize: context.includedEntries.count, version: entry.version,

@@ -157,11 +157,18 @@ final class LabelingFixture {
     @Test func acceptBuildsContextAndMovesOn() throws {
         let fixture = try LabelingFixture.slow()
         try fixture.makeProject()
+        let (watchFD, watching) = try fixture.events(session: "s1")
+        defer { close(watchFD) }
         let mask = try PNGImage.maskPNG((0..<(40 * 30)).map { $0 % 40 < 20 }, width: 40, height: 30)
         let body = #"{"maskPNG": "\#(Data(mask).base64EncodedString())", "annotator": "ana", "interactions": 3}"#
         let accepted = try fixture.request("POST", "/api/projects/cells/labels/nucleus/images/a/accept", json: body)
         #expect(accepted.status == 200, "\(accepted.text)")
         #expect(try accepted.json()["contextSize"] as? Int == 1)
+        // The context event the accept causes names the revision the accept answered: the page
+        // that accepted knows the change is its own.
+        let revision = try #require(try accepted.json()["contextRevision"] as? String)
+        #expect(revision.count == 16 && revision != ContextRevision(manifest: nil).fingerprint)
+        #expect(try watching.next(named: "context").json()["revision"] as? String == revision)
         let context = try fixture.request("GET", "/api/projects/cells/labels/nucleus/context").json()
         let entries = try #require(context["entries"] as? [[String: Any]])
         #expect(entries.first?["id"] as? String == "a" && entries.first?["interactions"] as? Int == 3)

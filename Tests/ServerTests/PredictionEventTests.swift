@@ -17,9 +17,10 @@ import Testing
         let failed = try object(.failed(image: "i", seq: 3, error: "say \"why\"\n"))
         #expect(PredictionEvent.failed(image: "i", seq: 3, error: "").name == "failed")
         #expect(failed["image"] as? String == "i" && failed["seq"] as? Int == 3 && failed["error"] as? String == "say \"why\"\n")
-        let context = try object(.context(label: "bone", contextSize: 5))
-        #expect(PredictionEvent.context(label: "bone", contextSize: 5).name == "context")
+        let context = try object(.context(label: "bone", contextSize: 5, revision: "5f0c9e2a41d7b3c8"))
+        #expect(PredictionEvent.context(label: "bone", contextSize: 5, revision: "").name == "context")
         #expect(context["label"] as? String == "bone" && context["contextSize"] as? Int == 5)
+        #expect(context["revision"] as? String == "5f0c9e2a41d7b3c8")
     }
 
     @Test func aPredictionCarriesWhatThePageShows() throws {

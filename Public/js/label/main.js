@@ -27,6 +27,8 @@ class LabelPage {
     this.requestedImage = params.get("image");
     this.review = params.get("review") === "1";
     this.reviewQueue = null;
+    /** The context revision this page's last accept answered (see onContext). */
+    this.appliedRevision = null;
     this.reviewItem = null; // the proposal under review
     this.reviewIndex = 0;
     this.project = null;
@@ -152,8 +154,10 @@ class LabelPage {
         this.notifySettled();
       },
       onError: (data) => this.onPredictionError(data),
-      onContext: () => {
-        this.refreshLists();
+      onContext: ({ revision } = {}) => {
+        // An accept made on this page is in its list already (noteAccepted); any other change
+        // (a collaborator, another tab, the context panel) needs every image's state again.
+        if (!revision || revision !== this.appliedRevision) this.refreshLists();
         this.loadLabelWindow(); // a window changed here or in a collaborator's app
       },
       onRefresh: (data) => this.reviewRefreshProgress(data),

@@ -226,6 +226,7 @@ export class Navigation {
       $("sb-context").textContent = `context ${answer.contextSize}`;
       // The list learns of the accept here; fetching every image's state again would make each
       // accept in a project of 10,000 images wait for it.
+      this.appliedRevision = answer.contextRevision;
       this.noteAccepted(imageId, { version: answer.version, interactions: annotation.interactionCount, annotator });
       await this.refreshContext();
       if (this.review) await this.reviewReload(this.reviewIndex);

@@ -203,6 +203,7 @@ export class ReviewMode {
     }
     // Settled here: the queue moves on without asking the server for it again.
     if (!answer) return this.reviewReload(this.reviewIndex);
+    this.appliedRevision = answer.contextRevision;
     this.noteAccepted(item.image, { version: answer.version, interactions: 0, annotator });
     this.refreshContext();
     await this.reviewSettled(item, "accepted", answer.contextRevision);

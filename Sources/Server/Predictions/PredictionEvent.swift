@@ -20,7 +20,9 @@ enum PredictionEvent {
     /// Request `seq` could not be computed; `error` says why.
     case failed(image: String, seq: Int, error: String)
     /// The label's context set changed (here or in a collaborator's app).
-    case context(label: String, contextSize: Int)
+    /// `revision`: the label's `ContextRevision.fingerprint` now, so a page that made the change
+    /// itself (an accept answers the same revision) knows it has nothing to fetch.
+    case context(label: String, contextSize: Int, revision: String)
     /// Progress of re-predicting the label's stale proposals: `done` of `total`, `image` the last one.
     case refresh(label: String, image: String, done: Int, total: Int)
 
@@ -42,7 +44,8 @@ enum PredictionEvent {
         case let .prediction(result): return Self.json(result)
         case let .superseded(image, seq): return Self.json(Superseded(image: image, seq: seq))
         case let .failed(image, seq, error): return Self.json(Failed(image: image, seq: seq, error: error))
-        case let .context(label, contextSize): return Self.json(ContextChanged(label: label, contextSize: contextSize))
+        case let .context(label, contextSize, revision):
+            return Self.json(ContextChanged(label: label, contextSize: contextSize, revision: revision))
         case let .refresh(label, image, done, total):
             return Self.json(RefreshProgress(label: label, image: image, done: done, total: total))
         }
@@ -64,7 +67,7 @@ enum PredictionEvent {
 
     private struct Superseded: Encodable { let image: String; let seq: Int }
     private struct Failed: Encodable { let image: String; let seq: Int; let error: String }
-    private struct ContextChanged: Encodable { let label: String; let contextSize: Int }
+    private struct ContextChanged: Encodable { let label: String; let contextSize: Int; let revision: String }
     private struct RefreshProgress: Encodable { let label: String; let image: String; let done: Int; let total: Int }
 
     private static func json<T: Encodable>(_ value: T) -> String {

@@ -196,7 +196,8 @@ final class PredictionService: @unchecked Sendable {
         let streams = sessions.values.filter { $0.label == key }.map(\.stream)
         condition.unlock()
         for stream in streams {
-            PredictionEvent.context(label: label, contextSize: revision.includedCount).send(on: stream)
+            PredictionEvent.context(label: label, contextSize: revision.includedCount, revision: revision.fingerprint)
+                .send(on: stream)
         }
     }
 
