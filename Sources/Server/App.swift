@@ -51,6 +51,8 @@ public final class App: Sendable {
     let modelProblem: String?
     /// `proposalModelIdentity()`, once computed.
     let modelIdentity = Mutex<String?>(nil)
+    /// The last `GET /api/projects/:p` answer per project (`detailResponse`).
+    let answeredDetails = Mutex<[String: (detail: ProjectDetail, response: HTTPResponse)]>([:])
 
     public init(configuration: Configuration, model: ModelRunner? = nil, modelProblem: String? = nil) throws {
         self.configuration = configuration

@@ -159,6 +159,9 @@ final class LabelingFixture {
         try fixture.makeProject()
         let (watchFD, watching) = try fixture.events(session: "s1")
         defer { close(watchFD) }
+        // The project's detail is answered again as it was until something changes, then anew.
+        let before = try fixture.request("GET", "/api/projects/cells").body
+        #expect(try fixture.request("GET", "/api/projects/cells").body == before)
         let mask = try PNGImage.maskPNG((0..<(40 * 30)).map { $0 % 40 < 20 }, width: 40, height: 30)
         let body = #"{"maskPNG": "\#(Data(mask).base64EncodedString())", "annotator": "ana", "interactions": 3}"#
         let accepted = try fixture.request("POST", "/api/projects/cells/labels/nucleus/images/a/accept", json: body)
@@ -169,6 +172,10 @@ final class LabelingFixture {
         let revision = try #require(try accepted.json()["contextRevision"] as? String)
         #expect(revision.count == 16 && revision != ContextRevision(manifest: nil).fingerprint)
         #expect(try watching.next(named: "context").json()["revision"] as? String == revision)
+        let after = try fixture.request("GET", "/api/projects/cells").json()
+        let images = try #require(after["images"] as? [[String: Any]])
+        let a = try #require(images.first { $0["id"] as? String == "a" }?["labels"] as? [String: [String: Any]])
+        #expect(a["nucleus"]?["accepted"] as? Bool == true && a["nucleus"]?["interactions"] as? Int == 3)
         let context = try fixture.request("GET", "/api/projects/cells/labels/nucleus/context").json()
         let entries = try #require(context["entries"] as? [[String: Any]])
         #expect(entries.first?["id"] as? String == "a" && entries.first?["interactions"] as? Int == 3)
