@@ -58,7 +58,7 @@ extension App {
         router.add("DELETE", base + "/images/:image/mask.png") { [self] _, p in
             let (project, label) = try openLabel(p)
             try store { try project.unaccept(label: label, image: p["image"] ?? "") }
-            predictions.announceContextChange(project: project, label: label)
+            announceChange(project: project, label: label, image: p["image"])
             return HTTPResponse(status: 204)
         }
         router.add("POST", base + "/images/:image/accept") { [self] request, p in
@@ -74,7 +74,7 @@ extension App {
                                    annotator: body.annotator ?? "", interactions: body.interactions ?? 0)
             }
             let context = try store { try project.context(label: label) }
-            predictions.announceContextChange(project: project, label: label)
+            announceChange(project: project, label: label, image: image)
             if predictions.model != nil,
                let next = try nextImage(project: project, label: label, after: image, order: "listed") {
                 predictions.prefetch(project: project, label: label, image: next)
@@ -95,13 +95,13 @@ extension App {
             let (project, label) = try openLabel(p)
             let body: API.SetIncluded = try request.decodeJSON()
             let entry = try store { try project.setIncluded(label: label, image: p["image"] ?? "", included: body.included) }
-            predictions.announceContextChange(project: project, label: label)
+            announceChange(project: project, label: label, image: p["image"])
             return .json(entry)
         }
         router.add("DELETE", base + "/context/:image") { [self] _, p in
             let (project, label) = try openLabel(p)
             try store { try project.removeFromContext(label: label, image: p["image"] ?? "") }
-            predictions.announceContextChange(project: project, label: label)
+            announceChange(project: project, label: label, image: p["image"])
             return HTTPResponse(status: 204)
         }
         router.add("GET", base + "/next") { [self] request, p in

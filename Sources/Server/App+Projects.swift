@@ -157,6 +157,31 @@ extension App {
             for entry in context.entries where entries[entry.id] == nil { entries[entry.id] = entry }
             for entry in context.removedEntries { removed[entry.id] = entry }
         }
+
+        /// The image's state under this label.
+        func state(of id: String) -> LabelState {
+            let entry = entries[id]
+            let isAccepted = accepted.contains(id)
+            // An accepted image removed from the context set still says who accepted it and how.
+            let known = entry ?? (isAccepted ? removed[id] : nil)
+            return LabelState(accepted: isAccepted, inContext: entry != nil, included: entry?.included ?? false,
+                              interactions: known?.interactions, annotator: known?.annotator, version: known?.version)
+        }
+    }
+
+    /// One image's new state under a label, sent with the `context` event its change causes, so
+    /// pages update that row instead of fetching every image's state.
+    struct ImageChange: Encodable, Sendable {
+        let image: String
+        let state: LabelState
+    }
+
+    /// Tells the label's pages that its context changed; with `image`, which image and its state now.
+    func announceChange(project: Project, label: String, image: String? = nil) {
+        let change = image.flatMap { image in
+            (try? LabelIndex(project: project, label: label)).map { ImageChange(image: image, state: $0.state(of: image)) }
+        }
+        predictions.announceContextChange(project: project, label: label, change: change)
     }
 
     /// What the project page and the project detail are made from: the manifest, every readable
@@ -170,15 +195,7 @@ extension App {
         /// The image's states under every label.
         func summary(of id: String, header: PNGHeader) -> ImageSummary {
             var states: [String: LabelState] = [:]
-            for index in labels {
-                let entry = index.entries[id]
-                let accepted = index.accepted.contains(id)
-                // An accepted image removed from the context set still says who accepted it and how.
-                let known = entry ?? (accepted ? index.removed[id] : nil)
-                states[index.label] = LabelState(
-                    accepted: accepted, inContext: entry != nil, included: entry?.included ?? false,
-                    interactions: known?.interactions, annotator: known?.annotator, version: known?.version)
-            }
+            for index in labels { states[index.label] = index.state(of: id) }
             return ImageSummary(id: id, width: header.width, height: header.height, bitDepth: header.bitDepth,
                                 channels: header.channels, labels: states)
         }

@@ -96,7 +96,7 @@ extension App {
                                            expectedTag: body.tag)
             }
             let context = try store { try project.context(label: label) }
-            predictions.announceContextChange(project: project, label: label)
+            announceChange(project: project, label: label, image: image)
             struct Accepted: Encodable {
                 let contextSize: Int; let version: Int; let interactions: Int
                 /// The label's revision now: the page marks older proposals stale without reloading the

@@ -171,7 +171,10 @@ final class LabelingFixture {
         // that accepted knows the change is its own.
         let revision = try #require(try accepted.json()["contextRevision"] as? String)
         #expect(revision.count == 16 && revision != ContextRevision(manifest: nil).fingerprint)
-        #expect(try watching.next(named: "context").json()["revision"] as? String == revision)
+        let event = try watching.next(named: "context").json()
+        #expect(event["revision"] as? String == revision && event["image"] as? String == "a")
+        let state = event["state"] as? [String: Any]
+        #expect(state?["accepted"] as? Bool == true && state?["inContext"] as? Bool == true && state?["interactions"] as? Int == 3)
         let after = try fixture.request("GET", "/api/projects/cells").json()
         let images = try #require(after["images"] as? [[String: Any]])
         let a = try #require(images.first { $0["id"] as? String == "a" }?["labels"] as? [String: [String: Any]])

@@ -17,10 +17,14 @@ import Testing
         let failed = try object(.failed(image: "i", seq: 3, error: "say \"why\"\n"))
         #expect(PredictionEvent.failed(image: "i", seq: 3, error: "").name == "failed")
         #expect(failed["image"] as? String == "i" && failed["seq"] as? Int == 3 && failed["error"] as? String == "say \"why\"\n")
-        let context = try object(.context(label: "bone", contextSize: 5, revision: "5f0c9e2a41d7b3c8"))
-        #expect(PredictionEvent.context(label: "bone", contextSize: 5, revision: "").name == "context")
+        let context = try object(.context(label: "bone", contextSize: 5, revision: "5f0c9e2a41d7b3c8", change: nil))
+        #expect(PredictionEvent.context(label: "bone", contextSize: 5, revision: "", change: nil).name == "context")
         #expect(context["label"] as? String == "bone" && context["contextSize"] as? Int == 5)
-        #expect(context["revision"] as? String == "5f0c9e2a41d7b3c8")
+        #expect(context["revision"] as? String == "5f0c9e2a41d7b3c8" && context["image"] == nil)
+        let state = App.LabelState(accepted: true, inContext: true, included: false, interactions: 2, annotator: "ana", version: 3)
+        let changed = try object(.context(label: "bone", contextSize: 4, revision: "r", change: App.ImageChange(image: "a", state: state)))
+        let stateJSON = changed["state"] as? [String: Any]
+        #expect(changed["image"] as? String == "a" && stateJSON?["included"] as? Bool == false && stateJSON?["version"] as? Int == 3)
     }
 
     @Test func aPredictionCarriesWhatThePageShows() throws {

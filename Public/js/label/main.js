@@ -154,10 +154,17 @@ class LabelPage {
         this.notifySettled();
       },
       onError: (data) => this.onPredictionError(data),
-      onContext: ({ revision } = {}) => {
-        // An accept made on this page is in its list already (noteAccepted); any other change
-        // (a collaborator, another tab, the context panel) needs every image's state again.
-        if (!revision || revision !== this.appliedRevision) this.refreshLists();
+      onContext: ({ revision, image, state } = {}) => {
+        // An accept made on this page is in its list already (noteAccepted); a change of one image
+        // (another page's accept, the context panel) comes with its state; anything else (a
+        // collaborator's app on a shared folder, a deleted image) needs every image's state again.
+        if (revision && revision === this.appliedRevision) {
+          // nothing to fetch
+        } else if (image && state && this.noteState(image, state)) {
+          this.refreshContext();
+        } else {
+          this.refreshLists();
+        }
         this.loadLabelWindow(); // a window changed here or in a collaborator's app
       },
       onRefresh: (data) => this.reviewRefreshProgress(data),

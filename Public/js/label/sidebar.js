@@ -22,10 +22,19 @@ export class Sidebar {
    * redraws the list. Example: `this.noteAccepted("a", { version: 2, interactions: 3, annotator: "ana" })`.
    */
   noteAccepted(imageId, { version, interactions, annotator }) {
+    this.noteState(imageId, { accepted: true, inContext: true, included: true, version, interactions, annotator });
+  }
+
+  /**
+   * Gives `imageId` its new state under this label (as a `context` event sends it) and redraws
+   * the list; false when the image is not in the loaded list (the caller fetches it all again).
+   */
+  noteState(imageId, state) {
     const image = this.project?.images.find((candidate) => candidate.id === imageId);
-    if (!image) return;
-    image.labels = { ...image.labels, [this.label]: { accepted: true, inContext: true, included: true, version, interactions, annotator } };
+    if (!image) return false;
+    image.labels = { ...image.labels, [this.label]: state };
     this.renderImageList();
+    return true;
   }
 
   renderImageList() {
@@ -75,7 +84,8 @@ export class Sidebar {
           } catch (error) {
             this.status(`cannot change ${entry.id}: ${describe(error)}`, "warn");
           }
-          await this.refreshLists();
+          // The list row follows with the change's context event.
+          await this.refreshContext();
           if (this.annotation && this.annotation.promptCount === 0) this.predict(false);
         },
         restore: async (id) => {
@@ -85,7 +95,7 @@ export class Sidebar {
           } catch (error) {
             this.status(`cannot add ${id} back: ${describe(error)}`, "warn");
           }
-          await this.refreshLists();
+          await this.refreshContext();
           if (this.annotation && this.annotation.promptCount === 0) this.predict(false);
         },
         remove: async (entry) => {
@@ -95,7 +105,7 @@ export class Sidebar {
           } catch (error) {
             this.status(`cannot remove ${entry.id}: ${describe(error)}`, "warn");
           }
-          await this.refreshLists();
+          await this.refreshContext();
           if (this.annotation && this.annotation.promptCount === 0) this.predict(false);
         },
       },

@@ -22,7 +22,8 @@ enum PredictionEvent {
     /// The label's context set changed (here or in a collaborator's app).
     /// `revision`: the label's `ContextRevision.fingerprint` now, so a page that made the change
     /// itself (an accept answers the same revision) knows it has nothing to fetch.
-    case context(label: String, contextSize: Int, revision: String)
+    /// `change`: the image that changed and its state, when one did.
+    case context(label: String, contextSize: Int, revision: String, change: App.ImageChange?)
     /// Progress of re-predicting the label's stale proposals: `done` of `total`, `image` the last one.
     case refresh(label: String, image: String, done: Int, total: Int)
 
@@ -44,8 +45,9 @@ enum PredictionEvent {
         case let .prediction(result): return Self.json(result)
         case let .superseded(image, seq): return Self.json(Superseded(image: image, seq: seq))
         case let .failed(image, seq, error): return Self.json(Failed(image: image, seq: seq, error: error))
-        case let .context(label, contextSize, revision):
-            return Self.json(ContextChanged(label: label, contextSize: contextSize, revision: revision))
+        case let .context(label, contextSize, revision, change):
+            return Self.json(ContextChanged(label: label, contextSize: contextSize, revision: revision,
+                                            image: change?.image, state: change?.state))
         case let .refresh(label, image, done, total):
             return Self.json(RefreshProgress(label: label, image: image, done: done, total: total))
         }
@@ -67,7 +69,10 @@ enum PredictionEvent {
 
     private struct Superseded: Encodable { let image: String; let seq: Int }
     private struct Failed: Encodable { let image: String; let seq: Int; let error: String }
-    private struct ContextChanged: Encodable { let label: String; let contextSize: Int; let revision: String }
+    private struct ContextChanged: Encodable {
+        let label: String; let contextSize: Int; let revision: String
+        let image: String?; let state: App.LabelState?
+    }
     private struct RefreshProgress: Encodable { let label: String; let image: String; let done: Int; let total: Int }
 
     private static func json<T: Encodable>(_ value: T) -> String {

@@ -187,8 +187,9 @@ final class PredictionService: @unchecked Sendable {
         return refreshes.first { LabelKey($0.project, $0.label) == key }?.images.count ?? 0
     }
 
-    /// Tells every page on this label that its context set changed.
-    func announceContextChange(project: Project, label: String) {
+    /// Tells every page on this label that its context set changed; `change` names the image
+    /// that changed and its state, when one did (`App.announceChange`).
+    func announceContextChange(project: Project, label: String, change: App.ImageChange? = nil) {
         let key = LabelKey(project, label)
         let revision = project.contextRevision(label: label)
         watcher.record(key, revision: revision)
@@ -196,8 +197,8 @@ final class PredictionService: @unchecked Sendable {
         let streams = sessions.values.filter { $0.label == key }.map(\.stream)
         condition.unlock()
         for stream in streams {
-            PredictionEvent.context(label: label, contextSize: revision.includedCount, revision: revision.fingerprint)
-                .send(on: stream)
+            PredictionEvent.context(label: label, contextSize: revision.includedCount, revision: revision.fingerprint,
+                                    change: change).send(on: stream)
         }
     }
 
