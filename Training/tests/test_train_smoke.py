@@ -116,3 +116,26 @@ def test_sigterm_ends_the_period_with_a_checkpoint(tmp_path):
     assert proc.returncode == 0, out
     ck = torch.load(os.path.join(cfg.out, "checkpoint.pt"), weights_only=False)
     assert ck["step"] >= 1 and "stopped at step" in out
+
+
+def test_weight_average_is_validated_checkpointed_and_resumed(tmp_path):
+    torch.set_num_threads(1)
+    cfg = _config(tmp_path, out=str(tmp_path / "ema"), steps=2, val_every=2, ema=0.5)
+    run(cfg, log=lambda *_: None)
+    ck = torch.load(os.path.join(cfg.out, "checkpoint.pt"), weights_only=False)
+    assert ck["ema_decay"] == 0.5 and set(ck["ema"]) == set(ck["model"])
+    # The average lags the weights: after two steps it is neither the start nor the end.
+    assert any(not torch.equal(ck["ema"][k], ck["model"][k]) for k in ck["model"])
+    vals = [json.loads(line) for line in open(os.path.join(cfg.out, "log.jsonl")) if "val_score" in line]
+    assert vals[-1]["weights"] == "ema 0.5"
+    best = torch.load(os.path.join(cfg.out, "best.pt"), weights_only=False)
+    assert all(torch.equal(best["model"][k], ck["ema"][k]) for k in ck["ema"]), "best.pt keeps the average"
+    # A resumed run continues the average it saved.
+    before = {k: v.clone() for k, v in ck["ema"].items()}
+    run(_config(tmp_path, out=cfg.out, steps=3, val_every=3, ema=0.5), log=lambda *_: None)
+    after = torch.load(os.path.join(cfg.out, "checkpoint.pt"), weights_only=False)["ema"]
+    model = torch.load(os.path.join(cfg.out, "checkpoint.pt"), weights_only=False)["model"]
+    for k in before:
+        if before[k].is_floating_point():
+            # One update: after = 0.5 * before + 0.5 * weights.
+            assert torch.allclose(after[k], 0.5 * before[k] + 0.5 * model[k], atol=1e-6), k

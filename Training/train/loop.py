@@ -8,7 +8,9 @@ prompt style, each later one from the error region of the previous prediction, w
 without gradient (a third of the cost of a step with one), which buys longer correction sequences per
 CPU-second; `"all"` backpropagates every step (the paper). Each step's backward runs right after its forward
 (the fed-back prediction is detached, so this equals one backward of the sum and holds only one step's
-activations). `amp` is bf16 autocast on CUDA and on CPUs with bf16 instructions.
+activations). `amp` is bf16 autocast on CUDA and on CPUs with bf16 instructions. With `ema` > 0 a shadow
+copy of the weights follows them (an exponential moving average, decay `ema` per step); it is what is
+validated and kept as best.pt, as batches of 4 make single checkpoints noisy.
 
     >>> cfg = TrainConfig(pack=".pack/train128.npz.xz", out="runs/a", device="cuda", minutes=9)
     >>> run(cfg)   # call again with the same out to resume
@@ -60,6 +62,7 @@ class TrainConfig:
     log_every: int = 10
     threads: int = 0                   # torch CPU threads (0: leave as is)
     seed: int = 0
+    ema: float = 0.0                   # decay of the weights' moving average per step (0: none), e.g. 0.99
     init: Optional[str] = None         # start from this checkpoint's model (new optimiser), e.g. a 64x64 run
     note: str = ""
     phases: List[Dict] = field(default_factory=list)
@@ -162,13 +165,41 @@ def load_init(path: str, device) -> Dict:
     return torch.load(path, map_location=device, weights_only=False)
 
 
+class WeightAverage:
+    """An exponential moving average of a model's weights: after each optimiser step every parameter p of
+    the shadow becomes decay * shadow + (1 - decay) * p; buffers are copied. A model trained with batches of 4
+    moves a lot from step to step; the average is what it has learnt over the last 1 / (1 - decay) steps.
+
+        >>> average = WeightAverage(model, 0.99)
+        >>> opt.step(); average.update(model)
+        >>> val.score(average.model)
+    """
+
+    def __init__(self, model, decay: float, state: Optional[Dict] = None):
+        import copy
+        self.decay = decay
+        self.model = copy.deepcopy(model)
+        if state is not None:
+            self.model.load_state_dict(state)
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model) -> None:
+        for shadow, p in zip(self.model.parameters(), model.parameters()):
+            shadow.lerp_(p.detach(), 1.0 - self.decay)
+        for shadow, b in zip(self.model.buffers(), model.buffers()):
+            shadow.copy_(b)
+
+
 def _checkpoint_path(out: str) -> str:
     return os.path.join(out, "checkpoint.pt")
 
 
-def save_checkpoint(path: str, model, opt, step: int, state: Dict) -> None:
+def save_checkpoint(path: str, model, opt, step: int, state: Dict, average: Optional[WeightAverage] = None) -> None:
     tmp = path + ".tmp"
-    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step, **state}, tmp)
+    extra = {"ema": average.model.state_dict(), "ema_decay": average.decay} if average is not None else {}
+    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step, **state, **extra}, tmp)
     os.replace(tmp, path)  # atomic: a run killed while saving keeps the previous checkpoint
 
 
@@ -200,7 +231,8 @@ def train_step(model, opt, sampler: TaskSampler, sim: InteractionSimulator, cfg:
 
 def _validate(model, val: "ValidationSet", cfg: TrainConfig, state: Dict, step: int, amp_dtype, logf, log,
               extra: Dict = None) -> None:
-    """Scores the model, logs it (with `extra` fields), and keeps it as best.pt when it beats the best so far."""
+    """Scores `model` (the run's weight average when it keeps one), logs it (with `extra` fields, e.g. which
+    weights), and keeps it as best.pt when it beats the best so far."""
     scores = val.score(model, amp_dtype)
     rec = {"step": step, **scores, "train_seconds": round(state["train_seconds"], 1), "resolution": cfg.resolution,
            **(extra or {})}
@@ -212,6 +244,11 @@ def _validate(model, val: "ValidationSet", cfg: TrainConfig, state: Dict, step: 
         torch.save({"model": model.state_dict(), "step": step, "val": scores,
                     "train_seconds": state["train_seconds"], "phases": state.get("phases", []),
                     "config": asdict(cfg)}, os.path.join(cfg.out, "best.pt"))
+
+
+def _weights(average: Optional[WeightAverage]) -> Dict:
+    """What a validation record says it scored."""
+    return {"weights": f"ema {average.decay}"} if average is not None else {}
 
 
 def run(cfg: TrainConfig, log=print) -> Dict:
@@ -230,12 +267,14 @@ def run(cfg: TrainConfig, log=print) -> Dict:
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     ckpt_path = _checkpoint_path(cfg.out)
     step, state = 0, {"best_score": -1.0, "train_seconds": 0.0, "phases": []}
+    average_state = None
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location=device, weights_only=False)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         step = ck["step"]
         state = {k: ck[k] for k in ("best_score", "train_seconds", "phases", "metric") if k in ck}
+        average_state = ck.get("ema")
         log(f"resumed {ckpt_path} at step {step}")
     elif cfg.init:
         ck = load_init(cfg.init, device)
@@ -245,6 +284,9 @@ def run(cfg: TrainConfig, log=print) -> Dict:
         log(f"initialised from {cfg.init} (step {ck.get('step')})")
     for g in opt.param_groups:
         g["lr"] = cfg.lr
+    # A checkpoint written without an average starts one from its weights.
+    average = WeightAverage(model, cfg.ema, average_state) if cfg.ema > 0 else None
+    scored = average.model if average is not None else model
     with open(os.path.join(cfg.out, "config.json"), "w") as f:
         json.dump(asdict(cfg), f, indent=1)
 
@@ -261,7 +303,7 @@ def run(cfg: TrainConfig, log=print) -> Dict:
     if cfg.init and step == 0:
         # Score the starting model at this phase's resolution, so the best checkpoint of a fine-tune is never
         # worse (on validation) than what it started from.
-        _validate(model, val, cfg, state, step, amp_dtype, logf, log)
+        _validate(scored, val, cfg, state, step, amp_dtype, logf, log, _weights(average))
     last_ckpt, t_seg, window = time.time(), time.time(), []
     start_step = step
     # SIGTERM / SIGINT end the period after the current step, with a checkpoint (a campaign period can be cut
@@ -274,6 +316,8 @@ def run(cfg: TrainConfig, log=print) -> Dict:
         n, losses, _ = train_step(model, opt, sampler, sim, cfg, gen, amp_dtype)
         if not all(math.isfinite(v) for v in losses):
             raise FloatingPointError(f"non-finite loss {losses} at step {step}: lower --lr or disable --amp")
+        if average is not None:
+            average.update(model)
         step += 1
         window.append(sum(losses))
         if step % cfg.log_every == 0:
@@ -288,21 +332,21 @@ def run(cfg: TrainConfig, log=print) -> Dict:
                 f"n={n} t={state['train_seconds']:.0f}s")
             window = []
         if step % cfg.val_every == 0 or step == cfg.steps:
-            _validate(model, val, cfg, state, step, amp_dtype, logf, log)
+            _validate(scored, val, cfg, state, step, amp_dtype, logf, log, _weights(average))
             last_val_step = step
         if time.time() - last_ckpt > 60 * cfg.checkpoint_minutes:
             state["train_seconds"] += time.time() - t_seg
             t_seg = time.time()
-            save_checkpoint(ckpt_path, model, opt, step, state)
+            save_checkpoint(ckpt_path, model, opt, step, state, average)
             last_ckpt = time.time()
     for sig, handler in previous.items():
         signal.signal(sig, handler)
     state["train_seconds"] += time.time() - t_seg
-    save_checkpoint(ckpt_path, model, opt, step, state)
+    save_checkpoint(ckpt_path, model, opt, step, state, average)
     if step > last_val_step and not stop:
         # A period rarely ends on a validation step; its last model is scored so it can become best.pt.
         # (After SIGTERM the caller wants the machine back now: campaign.py publish scores it instead.)
-        _validate(model, val, cfg, state, step, amp_dtype, logf, log)
+        _validate(scored, val, cfg, state, step, amp_dtype, logf, log, _weights(average))
     logf.close()
     log(f"stopped at step {step} ({step - start_step} this call, {time.time() - t_start:.0f} s); "
         f"checkpoint {ckpt_path}")
