@@ -139,3 +139,23 @@ def test_weight_average_is_validated_checkpointed_and_resumed(tmp_path):
         if before[k].is_floating_point():
             # One update: after = 0.5 * before + 0.5 * weights.
             assert torch.allclose(after[k], 0.5 * before[k] + 0.5 * model[k], atol=1e-6), k
+
+
+def test_share_of_batches_without_a_context(tmp_path):
+    from train.loop import train_step
+    from train.interactions import InteractionSimulator
+    from train.tasks import TaskSampler
+    from train.pack import load_pack
+    torch.set_num_threads(1)
+    counts = {}
+    for p in (0.0, 1.0, 0.5):
+        cfg = _config(tmp_path, max_context=2, p_no_context=p, interaction_steps=1)
+        sampler = TaskSampler(load_pack(cfg.pack), "train", cfg.resolution, torch.device("cpu"), p_synth=0.0, seed=3)
+        gen = torch.Generator().manual_seed(0)
+        sim = InteractionSimulator(gen)
+        from multiverseg_ref import MultiverSegNet
+        model = MultiverSegNet(features=4, levels=3)
+        opt = torch.optim.Adam(model.parameters())
+        counts[p] = [train_step(model, opt, sampler, sim, cfg, gen, None)[0] for _ in range(12)]
+    assert all(n > 0 for n in counts[0.0]) and all(n == 0 for n in counts[1.0])
+    assert 0 < counts[0.5].count(0) < 12

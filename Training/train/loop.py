@@ -46,6 +46,7 @@ class TrainConfig:
     resolution: int = 128              # training resolution (the pack's or lower; the net is fully convolutional)
     batch: int = 8
     max_context: int = 16              # N: context size ~ U[0, N]
+    p_no_context: float = -1.0         # share of batches without a context (then n ~ U[1, N]); < 0: U[0, N] as the paper
     interaction_steps: int = 3         # the most interaction steps per episode
     min_interaction_steps: int = 0     # the fewest (0: always interaction_steps)
     grad_steps: str = "all"            # "all" | "first-last": which steps are backpropagated
@@ -205,7 +206,11 @@ def save_checkpoint(path: str, model, opt, step: int, state: Dict, average: Opti
 
 def train_step(model, opt, sampler: TaskSampler, sim: InteractionSimulator, cfg: TrainConfig, gen, amp_dtype):
     """One optimiser step on one batch; returns (context size, [loss of each backpropagated step], steps run)."""
-    n = int(sampler.rng.integers(0, cfg.max_context + 1))
+    if cfg.p_no_context < 0:
+        n = int(sampler.rng.integers(0, cfg.max_context + 1))
+    else:
+        # The context-free path (the interactive baseline, a project's first image) gets its own share.
+        n = 0 if sampler.rng.random() < cfg.p_no_context else int(sampler.rng.integers(1, cfg.max_context + 1))
     lo = cfg.min_interaction_steps or cfg.interaction_steps
     steps = int(sampler.rng.integers(lo, cfg.interaction_steps + 1))
     x, y = sampler.batch(cfg.batch, n, gen)
