@@ -8,7 +8,7 @@ machine a session has (CPU, or CUDA where one is lent), and published into the r
     python3 Training/campaign.py publish
 
 The run directory is .scratch/runs/campaign (ignored by git); Training/campaign/ holds what a fresh machine
-needs to resume (checkpoint.pt: model + Adam state, ~3.6 MB, replaced each period) and the record
+needs to resume (checkpoint.pt: model + Adam state + the weight average, ~4.8 MB, replaced each period) and the record
 (log.jsonl, validation_curve.png). The recipe is fixed here so every period trains the same way; a change of
 recipe is a new campaign (and a line in Training/EXPERIMENTS.md).
 """
