@@ -31,12 +31,13 @@ WEIGHTS = os.path.join(ROOT, "Weights", "default.safetensors")
 METRIC = "campaign-v3"
 
 # The recipe (Training/EXPERIMENTS.md): 128x128, 2-10 interaction steps (2-5 in period 1) of which the first and
-# the last are backpropagated, prompt styles with common click-only episodes, context U[0, 8]; from period 4 a
-# moving average of the weights (decay 0.99 per step) is what validation scores and what is exported.
+# the last are backpropagated, prompt styles with common click-only episodes, context U[0, 8] (from period 5:
+# no context in 30% of batches, else U[1, 8]); from period 4 a moving average of the weights (decay 0.99 per
+# step), validated beside the raw weights (from period 5), the better of the two kept and exported.
 RECIPE = ["--resolution", "128", "--grad-steps", "first-last", "--interaction-steps", "10",
-          "--min-interaction-steps", "2", "--batch", "4", "--max-context", "8", "--lr", "2e-4",
-          "--val-every", "250", "--val-targets", "3", "--log-every", "10", "--checkpoint-minutes", "5",
-          "--ema", "0.99"]
+          "--min-interaction-steps", "2", "--batch", "4", "--max-context", "8", "--p-no-context", "0.3",
+          "--lr", "2e-4", "--val-every", "250", "--val-targets", "3", "--log-every", "10",
+          "--checkpoint-minutes", "5", "--ema", "0.99"]
 START = os.path.join(ROOT, "Weights", "default.safetensors")   # the first period started from these weights
 
 
@@ -93,17 +94,19 @@ def _validate_checkpoint(a, state, best_path, val_targets=None, extra=None) -> N
     if val_targets is not None:
         cfg.val_targets = val_targets
     torch.set_num_threads(a.threads)
-    model = build_model(cfg)
-    # The weight average, when the run keeps one, is what its validations score and what is exported.
-    model.load_state_dict(state.get("ema") or state["model"])
-    if state.get("ema") is not None:
-        extra = {**(extra or {}), "weights": f"ema {state.get('ema_decay')}"}
     val = ValidationSet(load_pack(a.pack), cfg.resolution, torch.device("cpu"), cfg.val_targets, cfg.val_context)
     run_state = {"best_score": -1.0, "train_seconds": state["train_seconds"], "phases": state.get("phases", [])}
     if os.path.exists(best_path):
         run_state["best_score"] = torch.load(best_path, map_location="cpu", weights_only=False)["val"]["val_score"]
+    # As the training loop does: the weights and, when the run keeps one, their average, the better as best.pt.
+    kinds = [("raw", state["model"])] + ([(f"ema {state.get('ema_decay')}", state["ema"])]
+                                         if state.get("ema") is not None else [])
     with open(os.path.join(RUN, "log.jsonl"), "a") as logf:
-        _validate(model, val, cfg, run_state, int(state["step"]), None, logf, print, extra or {})
+        for name, weights in kinds:
+            model = build_model(cfg)
+            model.load_state_dict(weights)
+            tag = {"weights": name} if len(kinds) > 1 else {}
+            _validate(model, val, cfg, run_state, int(state["step"]), None, logf, print, {**(extra or {}), **tag})
 
 
 def _adopt_metric(a, ck) -> None:

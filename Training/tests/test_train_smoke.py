@@ -127,9 +127,12 @@ def test_weight_average_is_validated_checkpointed_and_resumed(tmp_path):
     # The average lags the weights: after two steps it is neither the start nor the end.
     assert any(not torch.equal(ck["ema"][k], ck["model"][k]) for k in ck["model"])
     vals = [json.loads(line) for line in open(os.path.join(cfg.out, "log.jsonl")) if "val_score" in line]
-    assert vals[-1]["weights"] == "ema 0.5"
+    # Each validation scores the raw weights and the average; the better one is best.pt.
+    assert [(v["step"], v["weights"]) for v in vals[-2:]] == [(2, "raw"), (2, "ema 0.5")]
+    winner = "ema" if vals[-1]["val_score"] > vals[-2]["val_score"] else "model"
     best = torch.load(os.path.join(cfg.out, "best.pt"), weights_only=False)
-    assert all(torch.equal(best["model"][k], ck["ema"][k]) for k in ck["ema"]), "best.pt keeps the average"
+    assert best["val"]["val_score"] == max(v["val_score"] for v in vals[-2:])
+    assert all(torch.equal(best["model"][k], ck[winner][k]) for k in ck[winner]), f"best.pt keeps the {winner}"
     # A resumed run continues the average it saved.
     before = {k: v.clone() for k, v in ck["ema"].items()}
     run(_config(tmp_path, out=cfg.out, steps=3, val_every=3, ema=0.5), log=lambda *_: None)

@@ -46,13 +46,22 @@ def main(argv=None):
     ax1.set_ylabel("soft Dice + focal, summed over backpropagated steps")
     ax1.legend()
     ax1.grid(alpha=0.3)
-    vs = [r["global_step"] for r in vals]
+    # A run with a weight average scores the raw weights too (records with weights "raw"): those are drawn
+    # thin and dashed in the same colour, the average (or a run's only weights) as the main line.
+    main = [r for r in vals if r.get("weights") != "raw"]
+    raw = [r for r in vals if r.get("weights") == "raw"]
     for key, label in (("val_dice_ctx0_1click", "context 0, 1 center click"),
                        ("val_dice_ctx0_3click", "context 0, 3 center clicks"),
                        ("val_dice_ctx", "context 8, no click"),
                        ("val_dice_ctx_1click", "context 8, 1 center click"),
                        ("val_dice_ctx_3click", "context 8, 3 center clicks")):
-        ax2.plot(vs, [r.get(key, np.nan) for r in vals], marker="o", ms=3, label=label)
+        line, = ax2.plot([r["global_step"] for r in main], [r.get(key, np.nan) for r in main], marker="o", ms=3,
+                         label=label)
+        if raw:
+            ax2.plot([r["global_step"] for r in raw], [r.get(key, np.nan) for r in raw], ls="--", lw=0.8,
+                     marker=".", ms=2, color=line.get_color())
+    if raw:
+        ax2.plot([], [], ls="--", lw=0.8, color="grey", label="dashed: raw weights (solid: their average)")
     bounds = {}
     for r in vals:
         bounds.setdefault((r["run"], r.get("resolution")), r["global_step"])

@@ -9,8 +9,8 @@ without gradient (a third of the cost of a step with one), which buys longer cor
 CPU-second; `"all"` backpropagates every step (the paper). Each step's backward runs right after its forward
 (the fed-back prediction is detached, so this equals one backward of the sum and holds only one step's
 activations). `amp` is bf16 autocast on CUDA and on CPUs with bf16 instructions. With `ema` > 0 a shadow
-copy of the weights follows them (an exponential moving average, decay `ema` per step); it is what is
-validated and kept as best.pt, as batches of 4 make single checkpoints noisy.
+copy of the weights follows them (an exponential moving average, decay `ema` per step), as batches of 4 make
+single checkpoints noisy; each validation scores both and keeps the better as best.pt.
 
     >>> cfg = TrainConfig(pack=".pack/train128.npz.xz", out="runs/a", device="cuda", minutes=9)
     >>> run(cfg)   # call again with the same out to resume
@@ -109,9 +109,13 @@ class ValidationSet:
         """Dice after 0..clicks center-click steps, with the context (val_dice_ctx, _1click, _2click, ...) and
         without it (val_dice_ctx0, val_dice_ctx0_1click, ...). val_score averages the context run's 0, 1 and
         3 click Dice and the context-free run's 1 and 3 click Dice, so a network that ignores clicks cannot
-        score well; val_click_gain is the context run's Dice after 3 clicks minus before any."""
+        score well; val_click_gain is the context run's Dice after 3 clicks minus before any;
+        val_area_ratio_ctx / _ctx0 is the predicted over the true foreground area after the last click."""
         model.eval()
         runs = {"ctx": [[] for _ in range(clicks + 1)], "ctx0": [[] for _ in range(clicks + 1)]}
+        # Predicted over true foreground area after the last click, per run: a network that paints half the
+        # image around a click (what the context-free path did in period 4: 5x the target's area) shows here.
+        area = {"ctx": [0.0, 0.0], "ctx0": [0.0, 0.0]}
         dev = self.episodes[0][1].device
         for t, x, y, cx, cy in self.episodes:
             yn = y.cpu().numpy() > 0.5
@@ -129,6 +133,8 @@ class ValidationSet:
                     # Without a context, step 0 already has the first click: list it under 1 click.
                     slot = k + 1 if c_x is None else k
                     runs[name][slot].append(float(dice_score(prev > 0, y[None])))
+                area[name][0] += float((prev > 0).sum())
+                area[name][1] += float(yn.sum())
         model.train()
         mean = {name: [float(np.mean(v)) if v else float("nan") for v in r] for name, r in runs.items()}
         out = {"val_dice_ctx": mean["ctx"][0]}
@@ -138,6 +144,8 @@ class ValidationSet:
             out[f"val_dice_ctx0_{k}click"] = mean["ctx0"][k]
         c3 = min(3, clicks)
         out["val_click_gain"] = mean["ctx"][c3] - mean["ctx"][0]
+        for name in ("ctx", "ctx0"):
+            out[f"val_area_ratio_{name}"] = area[name][0] / max(area[name][1], 1.0)
         out["val_score"] = float(np.mean([mean["ctx"][0], mean["ctx"][1], mean["ctx"][c3],
                                           mean["ctx0"][1], mean["ctx0"][c3]]))
         out["val_episodes"] = len(self.episodes)
@@ -256,6 +264,18 @@ def _weights(average: Optional[WeightAverage]) -> Dict:
     return {"weights": f"ema {average.decay}"} if average is not None else {}
 
 
+def _validate_all(model, average: Optional[WeightAverage], val: "ValidationSet", cfg: TrainConfig, state: Dict,
+                  step: int, amp_dtype, logf, log) -> None:
+    """Scores the weights and, when the run keeps one, their average; each is a record and either can become
+    best.pt. Both, because the average has scored the better guess and the raw weights the better click gain
+    (Training/EXPERIMENTS.md, period 4): which one wins is measured, not assumed."""
+    if average is None:
+        _validate(model, val, cfg, state, step, amp_dtype, logf, log)
+        return
+    _validate(model, val, cfg, state, step, amp_dtype, logf, log, {"weights": "raw"})
+    _validate(average.model, val, cfg, state, step, amp_dtype, logf, log, _weights(average))
+
+
 def run(cfg: TrainConfig, log=print) -> Dict:
     t_start = time.time()
     os.makedirs(cfg.out, exist_ok=True)
@@ -291,7 +311,6 @@ def run(cfg: TrainConfig, log=print) -> Dict:
         g["lr"] = cfg.lr
     # A checkpoint written without an average starts one from its weights.
     average = WeightAverage(model, cfg.ema, average_state) if cfg.ema > 0 else None
-    scored = average.model if average is not None else model
     with open(os.path.join(cfg.out, "config.json"), "w") as f:
         json.dump(asdict(cfg), f, indent=1)
 
@@ -308,7 +327,7 @@ def run(cfg: TrainConfig, log=print) -> Dict:
     if cfg.init and step == 0:
         # Score the starting model at this phase's resolution, so the best checkpoint of a fine-tune is never
         # worse (on validation) than what it started from.
-        _validate(scored, val, cfg, state, step, amp_dtype, logf, log, _weights(average))
+        _validate_all(model, average, val, cfg, state, step, amp_dtype, logf, log)
     last_ckpt, t_seg, window = time.time(), time.time(), []
     start_step = step
     # SIGTERM / SIGINT end the period after the current step, with a checkpoint (a campaign period can be cut
@@ -337,7 +356,7 @@ def run(cfg: TrainConfig, log=print) -> Dict:
                 f"n={n} t={state['train_seconds']:.0f}s")
             window = []
         if step % cfg.val_every == 0 or step == cfg.steps:
-            _validate(scored, val, cfg, state, step, amp_dtype, logf, log, _weights(average))
+            _validate_all(model, average, val, cfg, state, step, amp_dtype, logf, log)
             last_val_step = step
         if time.time() - last_ckpt > 60 * cfg.checkpoint_minutes:
             state["train_seconds"] += time.time() - t_seg
@@ -351,7 +370,7 @@ def run(cfg: TrainConfig, log=print) -> Dict:
     if step > last_val_step and not stop:
         # A period rarely ends on a validation step; its last model is scored so it can become best.pt.
         # (After SIGTERM the caller wants the machine back now: campaign.py publish scores it instead.)
-        _validate(scored, val, cfg, state, step, amp_dtype, logf, log, _weights(average))
+        _validate_all(model, average, val, cfg, state, step, amp_dtype, logf, log)
     logf.close()
     log(f"stopped at step {step} ({step - start_step} this call, {time.time() - t_start:.0f} s); "
         f"checkpoint {ckpt_path}")
