@@ -1,0 +1,35 @@
+"""campaign.py's end-of-period validation: a period that stops between validation steps has its last checkpoint
+scored, the raw weights and their average each as a record, the better of the two kept as best.pt."""
+import argparse
+import json
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import campaign  # noqa: E402
+from test_train_smoke import _config  # noqa: E402
+from train.loop import run  # noqa: E402
+
+
+def test_period_end_scores_raw_weights_and_average(tmp_path, monkeypatch):
+    torch.set_num_threads(1)
+    cfg = _config(tmp_path, out=str(tmp_path / "campaign"), steps=2, val_every=100, ema=0.5)
+    run(cfg, log=lambda *_: None)   # ends on step 2 without a validation step: the loop scores it itself
+    monkeypatch.setattr(campaign, "RUN", cfg.out)
+    log = os.path.join(cfg.out, "log.jsonl")
+    before = sum(1 for line in open(log) if "val_score" in line)
+    state = torch.load(os.path.join(cfg.out, "checkpoint.pt"), map_location="cpu", weights_only=False)
+    best_path = os.path.join(cfg.out, "best.pt")
+    os.remove(best_path)
+    campaign._validate_checkpoint(argparse.Namespace(pack=cfg.pack, threads=1), state, best_path)
+    vals = [json.loads(line) for line in open(log) if "val_score" in line]
+    assert len(vals) == before + 2
+    assert [(v["step"], v["weights"]) for v in vals[-2:]] == [(2, "raw"), (2, "ema 0.5")]
+    best = torch.load(best_path, map_location="cpu", weights_only=False)
+    assert best["val"]["val_score"] == max(v["val_score"] for v in vals[-2:])
+    kept = state["ema"] if vals[-1]["val_score"] > vals[-2]["val_score"] else state["model"]
+    assert all(torch.equal(best["model"][k], kept[k]) for k in kept)
+    # The loop's own records and these score the same weights the same way (fixed episodes, no dropout).
+    assert [v["val_score"] for v in vals[-4:-2]] == [v["val_score"] for v in vals[-2:]]
