@@ -17,6 +17,14 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 from weights_format import build_model, save_file_deterministic, weights_metadata  # noqa: E402
 
 
+def _context(cfg) -> str:
+    """The context-size distribution of the last phase, as train/loop.py draws it."""
+    n, p = cfg.get("max_context"), cfg.get("p_no_context", -1.0)
+    if p is None or p < 0:
+        return f"context U[0,{n}]"
+    return f"no context in {p:g} of batches, else context U[1,{n}]"
+
+
 def _steps(cfg) -> str:
     """'3' or '2-5 (first and last backpropagated)' from a run's config."""
     hi, lo = cfg.get("interaction_steps"), cfg.get("min_interaction_steps") or cfg.get("interaction_steps")
@@ -52,7 +60,7 @@ def main(argv=None):
         "training_hardware": a.hardware,
         "training_resolution": str(cfg.get("resolution")),
         "training_phases": json.dumps(phases + [{"resolution": cfg.get("resolution"), "steps": ck["step"]}]),
-        "training_recipe": (f"Algorithm 1: batch {cfg.get('batch')}, context U[0,{cfg.get('max_context')}], "
+        "training_recipe": (f"Algorithm 1: batch {cfg.get('batch')}, {_context(cfg)}, "
                             f"{_steps(cfg)} interaction steps, p_synth {cfg.get('p_synth')}, "
                             f"Adam lr {cfg.get('lr')}, loss soft Dice + focal(20)"
                             + (f", prompt styles none/clicks/scribbles/box/mixed {cfg['styles']}, "
