@@ -30,6 +30,11 @@ WEIGHTS = os.path.join(ROOT, "Weights", "default.safetensors")
 # (111 episodes). campaign-v2 used 1 target per task (37 episodes), whose score swung +-0.04 between nearby steps.
 METRIC = "campaign-v3"
 
+# The bar of Training/tools/check_clicks.py (Dice gain from 0 to 3 center clicks with a context). From period 5
+# a validation below it never becomes best.pt nor is exported, whatever its score: the issue's defect is clicks
+# that do nothing once there is a context, and the score alone let such weights win (EXPERIMENTS, period 5).
+from train.loop import CLICK_CHECK_MIN_GAIN as MIN_CLICK_GAIN  # noqa: E402
+
 # The recipe (Training/EXPERIMENTS.md): 128x128, 2-10 interaction steps (2-5 in period 1) of which the first and
 # the last are backpropagated, prompt styles with common click-only episodes, context U[0, 8] (from period 5:
 # no context in 30% of batches, else U[1, 8]); from period 4 a moving average of the weights (decay 0.99 per
@@ -37,7 +42,7 @@ METRIC = "campaign-v3"
 RECIPE = ["--resolution", "128", "--grad-steps", "first-last", "--interaction-steps", "10",
           "--min-interaction-steps", "2", "--batch", "4", "--max-context", "8", "--p-no-context", "0.3",
           "--lr", "2e-4", "--val-every", "250", "--val-targets", "3", "--log-every", "10",
-          "--checkpoint-minutes", "5", "--ema", "0.99"]
+          "--checkpoint-minutes", "5", "--ema", "0.99", "--min-click-gain", str(MIN_CLICK_GAIN)]
 START = os.path.join(ROOT, "Weights", "default.safetensors")   # the first period started from these weights
 
 
@@ -166,6 +171,11 @@ def publish(a) -> None:
     if bar is None and vals:
         bar = vals[0]["val_score"] if vals[0]["step"] == 0 else None   # the starting weights' own score
     score = best["val"]["val_score"]
+    gain = best["val"].get("val_click_gain", float("nan"))
+    if not gain >= MIN_CLICK_GAIN:
+        print(f"best.pt (step {best['step']}) gains {gain:.4f} Dice from 3 clicks with a context, below the "
+              f"check's {MIN_CLICK_GAIN}: Weights/default.safetensors unchanged")
+        return
     if bar is not None and score <= bar:
         print(f"best validation {score:.4f} does not beat the shipped {bar:.4f}: Weights/default.safetensors unchanged")
         return

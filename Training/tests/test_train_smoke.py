@@ -162,3 +162,16 @@ def test_share_of_batches_without_a_context(tmp_path):
         counts[p] = [train_step(model, opt, sampler, sim, cfg, gen, None)[0] for _ in range(12)]
     assert all(n > 0 for n in counts[0.0]) and all(n == 0 for n in counts[1.0])
     assert 0 < counts[0.5].count(0) < 12
+
+
+def test_best_checkpoint_needs_the_click_gain(tmp_path):
+    torch.set_num_threads(1)
+    # No network gains 2 Dice from clicks: no validation may become best.pt, and the log says why.
+    lines = []
+    cfg = _config(tmp_path, out=str(tmp_path / "gated"), steps=2, val_every=2, min_click_gain=2.0)
+    run(cfg, log=lines.append)
+    assert not os.path.exists(os.path.join(cfg.out, "best.pt"))
+    assert any("not kept as best.pt" in line for line in lines)
+    ungated = _config(tmp_path, out=str(tmp_path / "ungated"), steps=2, val_every=2)
+    run(ungated, log=lambda *_: None)
+    assert os.path.exists(os.path.join(ungated.out, "best.pt"))

@@ -16,7 +16,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # Training/
-from train.loop import ValidationSet, load_init  # noqa: E402
+from train.loop import CLICK_CHECK_MIN_GAIN, ValidationSet, load_init  # noqa: E402
 from train.pack import load_pack  # noqa: E402
 from weights_format import build_model  # noqa: E402
 
@@ -27,7 +27,7 @@ def main(argv=None):
     ap.add_argument("--pack", required=True)
     ap.add_argument("--context", type=int, default=8)
     ap.add_argument("--targets", type=int, default=3, help="validation targets per task")
-    ap.add_argument("--min-gain", type=float, default=0.05)
+    ap.add_argument("--min-gain", type=float, default=CLICK_CHECK_MIN_GAIN)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", help="also write the figures here")
     a = ap.parse_args(argv)

@@ -64,9 +64,15 @@ class TrainConfig:
     threads: int = 0                   # torch CPU threads (0: leave as is)
     seed: int = 0
     ema: float = 0.0                   # decay of the weights' moving average per step (0: none), e.g. 0.99
+    min_click_gain: float = -1.0       # best.pt only from validations whose val_click_gain reaches this (-1: any)
     init: Optional[str] = None         # start from this checkpoint's model (new optimiser), e.g. a 64x64 run
     note: str = ""
     phases: List[Dict] = field(default_factory=list)
+
+
+# The click check's bar (Training/tools/check_clicks.py, the campaign's export rule): the Dice gain from 0 to 3
+# center-click steps with a context that a model must reach.
+CLICK_CHECK_MIN_GAIN = 0.05
 
 
 def cpu_has_bf16() -> bool:
@@ -252,7 +258,11 @@ def _validate(model, val: "ValidationSet", cfg: TrainConfig, state: Dict, step: 
     logf.write(json.dumps(rec) + "\n")
     logf.flush()
     log(f"val step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if k != "val_episodes"))
-    if scores["val_score"] > state["best_score"]:
+    if scores["val_score"] > state["best_score"] and scores["val_click_gain"] < cfg.min_click_gain:
+        # A better score bought by ignoring clicks with a context (the issue's defect) is not a better model.
+        log(f"val step {step}: score {scores['val_score']:.4f} beats the best, but the click gain "
+            f"{scores['val_click_gain']:.4f} is below {cfg.min_click_gain}: not kept as best.pt")
+    elif scores["val_score"] > state["best_score"]:
         state["best_score"] = scores["val_score"]
         torch.save({"model": model.state_dict(), "step": step, "val": scores,
                     "train_seconds": state["train_seconds"], "phases": state.get("phases", []),
