@@ -92,7 +92,7 @@ def _validate_checkpoint(a, state, best_path, val_targets=None, extra=None) -> N
     and context), appends the record to the run's log, and keeps it as best.pt when it beats the best so far:
     a period rarely ends on a validation step."""
     import torch
-    from train.loop import TrainConfig, ValidationSet, _validate, build_model
+    from train.loop import TrainConfig, ValidationSet, WeightAverage, _validate_all, build_model
     from train.pack import load_pack
     cfg_path = os.path.join(RUN, "config.json")
     cfg = TrainConfig(**{k: v for k, v in json.load(open(cfg_path)).items() if k != "phases"})
@@ -104,14 +104,11 @@ def _validate_checkpoint(a, state, best_path, val_targets=None, extra=None) -> N
     if os.path.exists(best_path):
         run_state["best_score"] = torch.load(best_path, map_location="cpu", weights_only=False)["val"]["val_score"]
     # As the training loop does: the weights and, when the run keeps one, their average, the better as best.pt.
-    kinds = [("raw", state["model"])] + ([(f"ema {state.get('ema_decay')}", state["ema"])]
-                                         if state.get("ema") is not None else [])
+    model = build_model(cfg)
+    model.load_state_dict(state["model"])
+    average = WeightAverage(model, state["ema_decay"], state["ema"]) if state.get("ema") is not None else None
     with open(os.path.join(RUN, "log.jsonl"), "a") as logf:
-        for name, weights in kinds:
-            model = build_model(cfg)
-            model.load_state_dict(weights)
-            tag = {"weights": name} if len(kinds) > 1 else {}
-            _validate(model, val, cfg, run_state, int(state["step"]), None, logf, print, {**(extra or {}), **tag})
+        _validate_all(model, average, val, cfg, run_state, int(state["step"]), None, logf, print, extra)
 
 
 def _adopt_metric(a, ck) -> None:

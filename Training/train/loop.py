@@ -258,15 +258,17 @@ def _validate(model, val: "ValidationSet", cfg: TrainConfig, state: Dict, step: 
     logf.write(json.dumps(rec) + "\n")
     logf.flush()
     log(f"val step {step}: " + ", ".join(f"{k} {v:.4f}" for k, v in scores.items() if k != "val_episodes"))
-    if scores["val_score"] > state["best_score"] and scores["val_click_gain"] < cfg.min_click_gain:
+    if scores["val_score"] <= state["best_score"]:
+        return
+    if scores["val_click_gain"] < cfg.min_click_gain:
         # A better score bought by ignoring clicks with a context (the issue's defect) is not a better model.
         log(f"val step {step}: score {scores['val_score']:.4f} beats the best, but the click gain "
             f"{scores['val_click_gain']:.4f} is below {cfg.min_click_gain}: not kept as best.pt")
-    elif scores["val_score"] > state["best_score"]:
-        state["best_score"] = scores["val_score"]
-        torch.save({"model": model.state_dict(), "step": step, "val": scores,
-                    "train_seconds": state["train_seconds"], "phases": state.get("phases", []),
-                    "config": asdict(cfg)}, os.path.join(cfg.out, "best.pt"))
+        return
+    state["best_score"] = scores["val_score"]
+    torch.save({"model": model.state_dict(), "step": step, "val": scores,
+                "train_seconds": state["train_seconds"], "phases": state.get("phases", []),
+                "config": asdict(cfg)}, os.path.join(cfg.out, "best.pt"))
 
 
 def _weights(average: Optional[WeightAverage]) -> Dict:
@@ -275,15 +277,16 @@ def _weights(average: Optional[WeightAverage]) -> Dict:
 
 
 def _validate_all(model, average: Optional[WeightAverage], val: "ValidationSet", cfg: TrainConfig, state: Dict,
-                  step: int, amp_dtype, logf, log) -> None:
+                  step: int, amp_dtype, logf, log, extra: Dict = None) -> None:
     """Scores the weights and, when the run keeps one, their average; each is a record and either can become
     best.pt. Both, because the average has scored the better guess and the raw weights the better click gain
     (Training/EXPERIMENTS.md, period 4): which one wins is measured, not assumed."""
+    extra = extra or {}
     if average is None:
-        _validate(model, val, cfg, state, step, amp_dtype, logf, log)
+        _validate(model, val, cfg, state, step, amp_dtype, logf, log, extra)
         return
-    _validate(model, val, cfg, state, step, amp_dtype, logf, log, {"weights": "raw"})
-    _validate(average.model, val, cfg, state, step, amp_dtype, logf, log, _weights(average))
+    _validate(model, val, cfg, state, step, amp_dtype, logf, log, {**extra, "weights": "raw"})
+    _validate(average.model, val, cfg, state, step, amp_dtype, logf, log, {**extra, **_weights(average)})
 
 
 def run(cfg: TrainConfig, log=print) -> Dict:
