@@ -44,3 +44,18 @@ def test_dice_score_values():
     z = torch.zeros(1, 4)
     assert float(dice_score(z, z)[0]) == 1.0
     assert float(dice_score(a, z)[0]) == 0.0
+
+
+def test_bce_term_by_hand():
+    # Logits 0 everywhere: p = 1/2, so every pixel's BCE is ln 2, and the term adds bce_weight * ln 2.
+    y = torch.zeros(1, 1, 4, 4)
+    y[..., :2, :] = 1
+    logits = torch.zeros(1, 1, 4, 4)
+    base = float(dice_focal_loss(logits, y))
+    assert abs(float(dice_focal_loss(logits, y, bce_weight=0.5)) - (base + 0.5 * math.log(2))) < 1e-6
+    # A halo of unsure foreground (p = 0.6 where y = 0) costs little under soft Dice + focal but clearly under BCE.
+    halo = torch.where(y > 0, 4.0, math.log(0.6 / 0.4))
+    sharp = torch.where(y > 0, 4.0, -4.0)
+    gap_paper = float(dice_focal_loss(halo, y) - dice_focal_loss(sharp, y))
+    gap_bce = float(dice_focal_loss(halo, y, 1.0) - dice_focal_loss(sharp, y, 1.0))
+    assert gap_bce > gap_paper + 0.4

@@ -175,3 +175,37 @@ def test_best_checkpoint_needs_the_click_gain(tmp_path):
     ungated = _config(tmp_path, out=str(tmp_path / "ungated"), steps=2, val_every=2)
     run(ungated, log=lambda *_: None)
     assert os.path.exists(os.path.join(ungated.out, "best.pt"))
+
+
+class _ScriptedNet(torch.nn.Module):
+    """Answers by rule, not by learning: no click -> a guess 5x too large (image 0) or nothing (image 1); a
+    negative click -> nothing; a positive click -> the 5x5 square at rows/cols 4-8 exactly."""
+
+    def forward(self, inp, cx=None, cy=None):
+        _, _, h, w = inp.shape
+        out = torch.full((1, 1, h, w), -1.0)
+        if bool(inp[:, 3].any()):
+            return out
+        if bool(inp[:, 2].any()):
+            out[..., 4:9, 4:9] = 1.0
+        elif float(inp[:, 0].mean()) < 0.5:
+            out[..., 2:13, 2:13] = 1.0
+        return out
+
+
+def test_validation_splits_the_first_click_gain_by_sign():
+    from train.loop import ValidationSet
+    y = torch.zeros(16, 16)
+    y[4:9, 4:9] = 1.0
+    cx = torch.rand(2, 1, 16, 16)
+    val = ValidationSet.__new__(ValidationSet)
+    # Image 0: the too-large guess's false alarm is the largest error, so the first click is negative and
+    # empties the prediction. Image 1: the empty guess gets a positive click that makes it exact.
+    val.episodes = [("a", torch.zeros(16, 16), y, cx, (cx > 0.5).float()),
+                    ("b", torch.ones(16, 16), y, cx, (cx > 0.5).float())]
+    s = val.score(_ScriptedNet())
+    guess = 2 * 25 / (121 + 25)
+    assert abs(s["val_dice_ctx"] - guess / 2) < 1e-6
+    assert abs(s["val_click1_gain_neg"] + guess) < 1e-6
+    assert abs(s["val_click1_gain_pos"] - 1.0) < 1e-6
+    assert s["val_click1_neg_share"] == 0.5

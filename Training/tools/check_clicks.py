@@ -47,6 +47,8 @@ def main(argv=None):
     print("  without context:        " + " -> ".join(f"{scores[k]:.3f}" for k in
                                                      ("val_dice_ctx0_1click", "val_dice_ctx0_2click",
                                                       "val_dice_ctx0_3click")) + "  (1..3 center clicks)")
+    print(f"  first click with context: positive {scores['val_click1_gain_pos']:+.3f}, negative "
+          f"{scores['val_click1_gain_neg']:+.3f} Dice ({scores['val_click1_neg_share']:.0%} negative)")
     gain = scores["val_click_gain"]
     ok = gain >= a.min_gain
     print(f"  click gain 0 -> 3 with context: {gain:+.3f} ({'PASS' if ok else 'FAIL'}: needs >= {a.min_gain:+.3f})")

@@ -63,6 +63,7 @@ def main(argv=None):
         "training_recipe": (f"Algorithm 1: batch {cfg.get('batch')}, {_context(cfg)}, "
                             f"{_steps(cfg)} interaction steps, p_synth {cfg.get('p_synth')}, "
                             f"Adam lr {cfg.get('lr')}, loss soft Dice + focal(20)"
+                            + (f" + {cfg['bce_weight']} x pixel BCE" if cfg.get("bce_weight") else "")
                             + (f", prompt styles none/clicks/scribbles/box/mixed {cfg['styles']}, "
                                f"{cfg.get('p_center')} of click corrections at the error's center"
                                if cfg.get("styles") else "")

@@ -3,7 +3,8 @@
 Per step: B tasks (one context size n ~ U[0, N] for the batch), augmented; T interaction steps (T drawn in
 [min_interaction_steps, interaction_steps] per batch), the first from the ground truth in the episode's
 prompt style, each later one from the error region of the previous prediction, whose logits are fed back
-(detached); loss = soft Dice + focal(20) summed over the steps that get a gradient; Adam. With
+(detached); loss = soft Dice + focal(20) (+ `bce_weight` x pixel BCE) summed over the steps that get a
+gradient; Adam. With
 `grad_steps = "first-last"` only the first and the last step are backpropagated and the steps between run
 without gradient (a third of the cost of a step with one), which buys longer correction sequences per
 CPU-second; `"all"` backpropagates every step (the paper). Each step's backward runs right after its forward
@@ -52,6 +53,7 @@ class TrainConfig:
     grad_steps: str = "all"            # "all" | "first-last": which steps are backpropagated
     styles: str = "0.15,0.35,0.15,0.1,0.25"  # prompt styles none,clicks,scribbles,box,mixed (interactions.py)
     p_center: float = 0.7              # share of click corrections at the error's center
+    bce_weight: float = 0.0            # weight of a pixel BCE term beside Dice + focal (0: the paper's loss)
     p_synth: float = 0.5
     lr: float = 1e-4
     steps: int = 100000                # total optimiser steps of the run (across calls)
@@ -116,29 +118,37 @@ class ValidationSet:
         without it (val_dice_ctx0, val_dice_ctx0_1click, ...). val_score averages the context run's 0, 1 and
         3 click Dice and the context-free run's 1 and 3 click Dice, so a network that ignores clicks cannot
         score well; val_click_gain is the context run's Dice after 3 clicks minus before any;
-        val_area_ratio_ctx / _ctx0 is the predicted over the true foreground area after the last click."""
+        val_area_ratio_ctx / _ctx0 is the predicted over the true foreground area after the last click;
+        val_click1_gain_pos / _neg is the context run's mean Dice change from the first click where it is
+        positive (a missed region) / negative (a false alarm), val_click1_neg_share the share of negatives."""
         model.eval()
         runs = {"ctx": [[] for _ in range(clicks + 1)], "ctx0": [[] for _ in range(clicks + 1)]}
         # Predicted over true foreground area after the last click, per run: a network that paints half the
         # image around a click (what the context-free path did in period 4: 5x the target's area) shows here.
         area = {"ctx": [0.0, 0.0], "ctx0": [0.0, 0.0]}
+        # Dice change of the first click with a context, by its sign: which correction the network fails to use.
+        first = {True: [], False: []}
         dev = self.episodes[0][1].device
         for t, x, y, cx, cy in self.episodes:
             yn = y.cpu().numpy() > 0.5
             h, w = x.shape
             for name, (c_x, c_y) in (("ctx", (cx[None], cy[None])), ("ctx0", (None, None))):
-                inter, prev = Interactions.empty(1, h, w, dev), None
+                inter, prev, sign = Interactions.empty(1, h, w, dev), None, None
                 for k in range(clicks + 1 if c_x is not None else clicks):
                     if k > 0 or c_x is None:
                         c = center_click(yn, None if prev is None else (prev[0] > 0).cpu().numpy())
                         if c is not None:
                             (inter.pos if c[2] else inter.neg)[0, c[0], c[1]] = 1.0
+                        if k == 1 and c_x is not None and c is not None:
+                            sign = c[2]
                     with torch.autocast(dev.type, dtype=amp_dtype, enabled=amp_dtype is not None):
                         logits = model(target_input(x[None], inter, prev), c_x, c_y).float()
                     prev = logits[:, 0]
                     # Without a context, step 0 already has the first click: list it under 1 click.
                     slot = k + 1 if c_x is None else k
                     runs[name][slot].append(float(dice_score(prev > 0, y[None])))
+                    if sign is not None and k == 1:
+                        first[sign].append(runs[name][1][-1] - runs[name][0][-1])
                 area[name][0] += float((prev > 0).sum())
                 area[name][1] += float(yn.sum())
         model.train()
@@ -152,6 +162,10 @@ class ValidationSet:
         out["val_click_gain"] = mean["ctx"][c3] - mean["ctx"][0]
         for name in ("ctx", "ctx0"):
             out[f"val_area_ratio_{name}"] = area[name][0] / max(area[name][1], 1.0)
+        for sign, tag in ((True, "pos"), (False, "neg")):
+            out[f"val_click1_gain_{tag}"] = float(np.mean(first[sign])) if first[sign] else float("nan")
+        n_first = len(first[True]) + len(first[False])
+        out["val_click1_neg_share"] = len(first[False]) / n_first if n_first else float("nan")
         out["val_score"] = float(np.mean([mean["ctx"][0], mean["ctx"][1], mean["ctx"][c3],
                                           mean["ctx0"][1], mean["ctx0"][c3]]))
         out["val_episodes"] = len(self.episodes)
@@ -240,7 +254,7 @@ def train_step(model, opt, sampler: TaskSampler, sim: InteractionSimulator, cfg:
                 torch.autocast(x.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
             logits = model(target_input(tx, inter, prev), cx, cy)
         if grad:
-            loss = dice_focal_loss(logits.float(), ty[:, None])
+            loss = dice_focal_loss(logits.float(), ty[:, None], cfg.bce_weight)
             loss.backward()
             losses.append(float(loss.detach()))
         prev = logits.detach()[:, 0].float()
