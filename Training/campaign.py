@@ -45,6 +45,8 @@ RECIPE = ["--resolution", "128", "--grad-steps", "first-last", "--interaction-st
           "--min-interaction-steps", "2", "--batch", "4", "--max-context", "8", "--p-no-context", "0.3",
           "--lr", "2e-4", "--val-every", "250", "--val-targets", "3", "--log-every", "10",
           "--checkpoint-minutes", "5", "--ema", "0.99", "--min-click-gain", str(MIN_CLICK_GAIN), "--bce-weight", "1"]
+# Recipe changes drawn on the curve (the loss's own definition changes at the BCE term).
+MARKS = ["--mark", "1500:no context in 30%", "--mark", "2783:+ pixel BCE"]
 START = os.path.join(ROOT, "Weights", "default.safetensors")   # the first period started from these weights
 
 
@@ -156,7 +158,7 @@ def publish(a) -> None:
         vals = _validations()
     shutil.copy2(os.path.join(RUN, "log.jsonl"), os.path.join(KEEP, "log.jsonl"))
     subprocess.check_call([sys.executable, os.path.join(HERE, "tools", "plot_curves.py"), RUN, "-o",
-                           os.path.join(KEEP, "validation_curve.png"), "--title", "MultiverSeg nf=32 campaign"])
+                           os.path.join(KEEP, "validation_curve.png"), "--title", "MultiverSeg nf=32 campaign", *MARKS])
     print(f"campaign: step {steps} ({steps * 4} target examples), {state['train_seconds'] / 3600:.2f} h of training")
     print("last validation: " + ", ".join(f"{k} {v:.3f}" for k, v in vals[-1].items()
                                             if k.startswith("val_") and k != "val_episodes"))

@@ -33,3 +33,24 @@ def test_period_end_scores_raw_weights_and_average(tmp_path, monkeypatch):
     assert all(torch.equal(best["model"][k], kept[k]) for k in kept)
     # The loop's own records and these score the same weights the same way (fixed episodes, no dropout).
     assert [v["val_score"] for v in vals[-4:-2]] == [v["val_score"] for v in vals[-2:]]
+
+
+def test_curve_marks_recipe_changes(tmp_path):
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools"))
+    import plot_curves
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    with open(run_dir / "log.jsonl", "w") as f:
+        for step in range(10, 130, 10):
+            f.write(json.dumps({"step": step, "loss": 1.0 + step / 1000, "last_steps": [0.5, 0.5]}) + "\n")
+        f.write(json.dumps({"step": 120, "val_dice_ctx": 0.3, "val_score": 0.3, "weights": "raw"}) + "\n")
+    out = tmp_path / "curve.png"
+    plot_curves.main([str(run_dir), "-o", str(out), "--mark", "50:+ pixel BCE", *campaign.MARKS])
+    assert out.stat().st_size > 1000
+    # A mark without its step is a usage error, not a silent plot.
+    try:
+        plot_curves.main([str(run_dir), "-o", str(out), "--mark", "later:oops"])
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a mark whose step is not a number must fail")

@@ -30,6 +30,8 @@ def main(argv=None):
     ap.add_argument("runs", nargs="+")
     ap.add_argument("-o", "--output", required=True)
     ap.add_argument("--title", default="MultiverSeg nf=32 training")
+    ap.add_argument("--mark", action="append", default=[], metavar="STEP:TEXT",
+                    help="a recipe change to draw as a vertical line at STEP on both panels (repeatable)")
     a = ap.parse_args(argv)
     import matplotlib
     matplotlib.use("Agg")
@@ -43,8 +45,14 @@ def main(argv=None):
         k = max(5, len(v) // 30)
         ax1.plot(s[k - 1:], np.convolve(v, np.ones(k) / k, mode="valid"), color="tab:blue", label=f"mean of {k}")
     ax1.set_xlabel("optimiser step")
-    ax1.set_ylabel("soft Dice + focal, summed over backpropagated steps")
-    ax1.legend()
+    ax1.set_ylabel("training loss, summed over backpropagated steps")
+    for mark in a.mark:
+        step, _, text = mark.partition(":")
+        for ax in (ax1, ax2):
+            ax.axvline(float(step), color="grey", ls=":", lw=1)
+        ax1.annotate(text, (float(step), 1), xycoords=("data", "axes fraction"), xytext=(-4, -4),
+                     textcoords="offset points", ha="right", va="top", fontsize=8, color="grey")
+    ax1.legend(loc="lower left")
     ax1.grid(alpha=0.3)
     # A run with a weight average scores the raw weights too (records with weights "raw"): those are drawn
     # thin and dashed in the same colour, the average (or a run's only weights) as the main line.
