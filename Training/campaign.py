@@ -39,7 +39,7 @@ from train.loop import CLICK_CHECK_MIN_GAIN as MIN_CLICK_GAIN  # noqa: E402
 # the last are backpropagated, prompt styles with common click-only episodes, context U[0, 8] (from period 5:
 # no context in 30% of batches, else U[1, 8]); from period 4 a moving average of the weights (decay 0.99 per
 # step), validated beside the raw weights (from period 5), the better of the two kept and exported; from step
-# 2,761 (period 6) a pixel BCE term beside Dice + focal against the over-segmentation that makes most first
+# 2,783 (period 6) a pixel BCE term beside Dice + focal against the over-segmentation that makes most first
 # corrections negative clicks, which the network does not use.
 RECIPE = ["--resolution", "128", "--grad-steps", "first-last", "--interaction-steps", "10",
           "--min-interaction-steps", "2", "--batch", "4", "--max-context", "8", "--p-no-context", "0.3",
