@@ -4,6 +4,7 @@ center clicks once there is a context? Prints Dice after 0..3 center-click steps
 context is below --min-gain (the shipped weights of 2026-11 fail it: clicks did nothing).
 
     python3 Training/tools/check_clicks.py --weights Weights/default.safetensors --pack .pack/train128.npz.xz
+    python3 Training/tools/check_clicks.py ... --clicks 10     # where the two curves go after the gate
 
 The same episodes and scoring as the training loop's validation (train/loop.py, ValidationSet), so the
 figure is comparable with the campaign's curve. The Swift side's figure is `multiverseg eval --experiments 2`.
@@ -27,10 +28,14 @@ def main(argv=None):
     ap.add_argument("--pack", required=True)
     ap.add_argument("--context", type=int, default=8)
     ap.add_argument("--targets", type=int, default=3, help="validation targets per task")
+    ap.add_argument("--clicks", type=int, default=3,
+                    help="center-click steps to run (>= 3; the gate stays at 3, more show where the curves go)")
     ap.add_argument("--min-gain", type=float, default=CLICK_CHECK_MIN_GAIN)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", help="also write the figures here")
     a = ap.parse_args(argv)
+    if a.clicks < 3:
+        ap.error("--clicks must be at least 3 (the gate is the gain from 0 to 3 clicks)")
     torch.set_num_threads(a.threads)
     ck = load_init(a.weights, "cpu")
     state = ck["model"]
@@ -39,14 +44,14 @@ def main(argv=None):
     model.load_state_dict(state, strict=True)
     pack = load_pack(a.pack)
     val = ValidationSet(pack, 128, torch.device("cpu"), a.targets, a.context)
-    scores = val.score(model)
+    scores = val.score(model, clicks=a.clicks)
+    n = a.clicks
     print(f"{os.path.basename(a.weights)}: {scores['val_episodes']} validation episodes, context {a.context}")
     print("  with context:   " + " -> ".join(f"{scores[k]:.3f}" for k in
-                                              ("val_dice_ctx", "val_dice_ctx_1click", "val_dice_ctx_2click",
-                                               "val_dice_ctx_3click")) + "  (0..3 center clicks)")
-    print("  without context:        " + " -> ".join(f"{scores[k]:.3f}" for k in
-                                                     ("val_dice_ctx0_1click", "val_dice_ctx0_2click",
-                                                      "val_dice_ctx0_3click")) + "  (1..3 center clicks)")
+                                              ["val_dice_ctx"] + [f"val_dice_ctx_{i}click" for i in range(1, n + 1)])
+          + f"  (0..{n} center clicks)")
+    print("  without context:        " + " -> ".join(f"{scores[f'val_dice_ctx0_{i}click']:.3f}" for i in range(1, n + 1))
+          + f"  (1..{n} center clicks)")
     print(f"  first click with context: positive {scores['val_click1_gain_pos']:+.3f}, negative "
           f"{scores['val_click1_gain_neg']:+.3f} Dice ({scores['val_click1_neg_share']:.0%} negative)")
     gain = scores["val_click_gain"]
