@@ -146,6 +146,19 @@ def _validations():
         return [r for r in map(json.loads, f) if "val_score" in r]
 
 
+def export_refusal(step, val, bar):
+    """Why the validation record `val` of best.pt (at `step`) must not replace the shipped weights, whose
+    val_score is `bar` (None: unknown, no lead needed); None when it may. The click gain is checked again
+    here because a best.pt written by older code was kept on the score alone."""
+    gain = val.get("val_click_gain", float("nan"))
+    if not gain >= MIN_CLICK_GAIN:
+        return (f"best.pt (step {step}) gains {gain:.4f} Dice from 3 clicks with a context, below the "
+                f"check's {MIN_CLICK_GAIN}")
+    if bar is not None and val["val_score"] < bar + EXPORT_MARGIN:
+        return f"best validation {val['val_score']:.4f} does not beat the shipped {bar:.4f} by {EXPORT_MARGIN}"
+    return None
+
+
 def publish(a) -> None:
     import torch
     os.makedirs(KEEP, exist_ok=True)
@@ -176,14 +189,9 @@ def publish(a) -> None:
     if bar is None and vals:
         bar = vals[0]["val_score"] if vals[0]["step"] == 0 else None   # the starting weights' own score
     score = best["val"]["val_score"]
-    gain = best["val"].get("val_click_gain", float("nan"))
-    if not gain >= MIN_CLICK_GAIN:
-        print(f"best.pt (step {best['step']}) gains {gain:.4f} Dice from 3 clicks with a context, below the "
-              f"check's {MIN_CLICK_GAIN}: Weights/default.safetensors unchanged")
-        return
-    if bar is not None and score < bar + EXPORT_MARGIN:
-        print(f"best validation {score:.4f} does not beat the shipped {bar:.4f} by {EXPORT_MARGIN}: "
-              "Weights/default.safetensors unchanged")
+    refusal = export_refusal(best["step"], best["val"], bar)
+    if refusal:
+        print(refusal + ": Weights/default.safetensors unchanged")
         return
     subprocess.check_call([sys.executable, os.path.join(HERE, "tools", "export_trained.py"), best_path, "-o", WEIGHTS,
                            "--training-data", a.training_data, "--hardware", a.hardware,

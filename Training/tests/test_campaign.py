@@ -54,3 +54,18 @@ def test_curve_marks_recipe_changes(tmp_path):
         pass
     else:
         raise AssertionError("a mark whose step is not a number must fail")
+
+
+def test_export_needs_click_gain_and_a_lead_over_the_shipped_score():
+    bar = 0.3787
+    ok = {"val_score": bar + campaign.EXPORT_MARGIN + 0.001, "val_click_gain": campaign.MIN_CLICK_GAIN + 0.1}
+    assert campaign.export_refusal(3500, ok, bar) is None
+    # Period 7's step 3,500: a 0.003 lead is within the spread of nearby validations.
+    small_lead = dict(ok, val_score=bar + 0.003)
+    assert "by 0.01" in campaign.export_refusal(3500, small_lead, bar)
+    # A high score whose clicks do nothing with a context (period 5's step 2,250), or a record without the gain.
+    no_gain = dict(ok, val_score=0.9, val_click_gain=campaign.MIN_CLICK_GAIN - 0.001)
+    assert "step 2250" in campaign.export_refusal(2250, no_gain, bar)
+    assert campaign.export_refusal(2250, {"val_score": 0.9}, bar) is not None
+    # Shipped weights from outside the campaign (no score to beat): the gain alone decides.
+    assert campaign.export_refusal(10, dict(ok, val_score=0.1), None) is None
