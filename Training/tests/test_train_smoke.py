@@ -5,6 +5,7 @@ import os
 import sys
 
 import numpy as np
+import pytest
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
@@ -70,6 +71,29 @@ def test_evaluate_task_shapes_and_ranges():
     assert sorted(res) == [0, 1, 4], "context 16 is skipped when the task has only 6 images"
     for v in res.values():
         assert v.shape == (6, 3) and np.all((v >= 0) & (v <= 1))
+
+
+def test_guess_modes_differ_only_where_they_should():
+    torch.set_num_threads(1)
+    from multiverseg_ref import MultiverSegNet
+    from train.evaluate import predict_with_center_clicks
+    torch.manual_seed(0)
+    net = MultiverSegNet(features=4, levels=2).eval()
+    pack = tiny_pack(resolution=16, per_task=6)
+    imgs = torch.from_numpy(pack["images"][:6]).float() / 255
+    masks = torch.from_numpy(unpack_masks(pack["masks"][:6], 16)).float()
+    x, y = imgs[:2], masks[:2]
+    cx, cy = imgs[2:6].reshape(2, 2, 1, 16, 16), masks[2:6].reshape(2, 2, 1, 16, 16)
+    fed = predict_with_center_clicks(net, x, y, cx, cy, 2, guess="fed-back")
+    not_fed = predict_with_center_clicks(net, x, y, cx, cy, 2, guess="not-fed-back")
+    none = predict_with_center_clicks(net, x, y, cx, cy, 2, guess="none")
+    assert np.array_equal(fed[:, 0], not_fed[:, 0]), "both modes show the same guess at step 0"
+    assert np.isnan(none[:, 0]).all() and not np.isnan(none[:, 1:]).any(), "no guess: no step 0, every click scored"
+    empty = torch.zeros(2, 0, 1, 16, 16)
+    assert not np.array_equal(fed[:, 1], not_fed[:, 1]), "feeding the guess back changes the first click's result"
+    assert none.shape == fed.shape == (2, 3)
+    with pytest.raises(ValueError, match="guess must be one of"):
+        predict_with_center_clicks(net, x, y, empty, empty, 1, guess="maybe")
 
 
 def test_first_last_gradient_with_bf16_logs_two_losses_and_learns(tmp_path):

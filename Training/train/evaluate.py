@@ -12,22 +12,33 @@ from .interactions import Interactions, center_click, target_input
 from .loss import dice_score
 
 
+GUESS_MODES = ("fed-back", "not-fed-back", "none")
+
+
 @torch.no_grad()
 def predict_with_center_clicks(model, x: torch.Tensor, y: torch.Tensor, cx: torch.Tensor, cy: torch.Tensor,
-                               clicks: int) -> np.ndarray:
+                               clicks: int, guess: str = "fed-back") -> np.ndarray:
     """x, y [B, H, W]; cx, cy [B, n, 1, H, W] (n may be 0) -> Dice [B, clicks + 1]: column k after k clicks.
 
-    Step 0 is the in-context prediction with no interaction; each later step adds one center click of the
-    largest error component and feeds the previous logits back.
+    Step 0 is the in-context prediction with no interaction (the guess); each later step adds one center click
+    of the largest error component and feeds the previous logits back. `guess` says what the first click sees:
+    "fed-back" (as trained, and as the app does) places it against the guess and feeds the guess's logits back;
+    "not-fed-back" places it against the guess but feeds nothing back; "none" skips the guess (column 0 is
+    NaN), so the first click goes to the center of the largest target component, as without a context.
     """
+    if guess not in GUESS_MODES:
+        raise ValueError(f"guess must be one of {GUESS_MODES}, not {guess!r}")
     b, h, w = x.shape
     inter = Interactions.empty(b, h, w, x.device)
     prev = None
     out = np.zeros((b, clicks + 1))
     ynp = y.cpu().numpy() > 0.5
     for k in range(clicks + 1):
+        if k == 0 and guess == "none":
+            out[:, 0] = np.nan
+            continue
         if k > 0:
-            pred = (prev.reshape(b, h, w) > 0).cpu().numpy()
+            pred = (prev.reshape(b, h, w) > 0).cpu().numpy() if prev is not None else np.zeros_like(ynp)
             for i in range(b):
                 # Every click, the first too, goes to the largest error region of the prediction before it
                 # (for an empty prediction that is the center of the largest label component).
@@ -36,6 +47,8 @@ def predict_with_center_clicks(model, x: torch.Tensor, y: torch.Tensor, cx: torc
                     continue
                 r, cc, positive = c
                 (inter.pos if positive else inter.neg)[i, r, cc] = 1.0
+            if k == 1 and guess == "not-fed-back":
+                prev = None
         logits = model(target_input(x, inter, prev), cx if cx.shape[1] else None, cy if cy.shape[1] else None)
         out[:, k] = dice_score(logits[:, 0] > 0, y).cpu().numpy()
         prev = logits[:, 0]
@@ -43,11 +56,13 @@ def predict_with_center_clicks(model, x: torch.Tensor, y: torch.Tensor, cx: torc
 
 
 def evaluate_task(model, images: torch.Tensor, masks: torch.Tensor, contexts: Sequence[int] = (0, 1, 4, 16),
-                  clicks: int = 3, targets: int = 40, seeds: Iterable[int] = (0,), batch: int = 8) -> Dict[int, np.ndarray]:
+                  clicks: int = 3, targets: int = 40, seeds: Iterable[int] = (0,), batch: int = 8,
+                  guess: str = "fed-back") -> Dict[int, np.ndarray]:
     """images, masks [N, H, W] of one task -> {context size: Dice array [runs, clicks + 1]}.
 
     For each seed, `targets` target images are drawn; each gets its own random context of the given size from
-    the other images (ground-truth masks). Context sizes larger than N - 1 are skipped.
+    the other images (ground-truth masks). Context sizes larger than N - 1 are skipped. `guess`: see
+    predict_with_center_clicks.
     """
     n = images.shape[0]
     res: Dict[int, List[np.ndarray]] = {c: [] for c in contexts if c <= n - 1}
@@ -61,5 +76,5 @@ def evaluate_task(model, images: torch.Tensor, masks: torch.Tensor, contexts: Se
                 ci = torch.as_tensor(np.stack(ctx[s:s + batch])) if c else torch.zeros((len(ti), 0), dtype=torch.long)
                 cx = images[ci][:, :, None] if c else images.new_zeros((len(ti), 0, 1) + images.shape[1:])
                 cy = masks[ci][:, :, None] if c else cx
-                res[c].append(predict_with_center_clicks(model, images[ti], masks[ti], cx, cy, clicks))
+                res[c].append(predict_with_center_clicks(model, images[ti], masks[ti], cx, cy, clicks, guess))
     return {c: np.concatenate(v) for c, v in res.items()}
